@@ -19,12 +19,13 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["Network", "NetworkOptions", "autotune_lsh", "auto_output_sparsity", "simd_isa"]
+__all__ = ["Network", "NetworkOptions", "autotune_lsh", "auto_output_sparsity", "lsh_retrieve", "simd_isa"]
 
 _core_engine = _core.engine
 autotune_lsh = _core_engine.autotune_lsh
 auto_output_sparsity = _core_engine.auto_output_sparsity
 simd_isa = _core_engine.simd_isa
+lsh_retrieve = _core_engine.lsh_retrieve
 
 
 @dataclasses.dataclass

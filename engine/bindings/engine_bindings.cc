@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lsh_autotune.h"
+#include "lsh_retrieval.h"
 #include "network.h"
 #include "simd_kernels.h"
 
@@ -77,8 +78,7 @@ py::dict state_views(Network& net, py::handle self) {
   d["output.bias_adam_m"] = vector_view(o.adam_state.m_bias, self);
   d["output.bias_adam_v"] = vector_view(o.adam_state.v_bias, self);
   if (o.sampler) {
-    d["lsh.ids"] = vector_view(o.sampler->index().ids(), self);
-    d["lsh.arrivals"] = vector_view(o.sampler->index().arrivals(), self);
+    d["lsh.buckets"] = vector_view(o.sampler->index().words(), self);
   }
   return d;
 }
@@ -218,6 +218,35 @@ void bind_engine(py::module_& root) {
         },
         py::arg("sparsity"), py::arg("dim"), py::arg("c1") = 1.0, py::arg("c2") = 0.1, py::arg("max_tables") = 256,
         "The paper's K/L/R rule (section 4.2) for a layer of `dim` neurons at `sparsity`.");
+  m.def(
+      "lsh_retrieve",
+      [](const CArray<float>& neurons, const CArray<float>& queries, uint32_t k, uint32_t lsh_k, uint32_t lsh_l,
+         uint32_t lsh_r, const std::string& hash_family, const std::string& bucket_policy, uint64_t seed,
+         uint32_t n_threads) {
+        if (neurons.ndim() != 2 || queries.ndim() != 2 || neurons.shape(1) != queries.shape(1))
+          throw std::invalid_argument("neurons (d, h) and queries (n, h) must be 2-d with the same width");
+        AlignedMatrix m(neurons.shape(0), neurons.shape(1));
+        for (py::ssize_t r = 0; r < neurons.shape(0); ++r)
+          std::copy(neurons.data(r, 0), neurons.data(r, 0) + neurons.shape(1), m.row(r));
+        LshParams p{lsh_k, lsh_l, lsh_r ? lsh_r : default_bucket_capacity(m.rows(), lsh_k), true};
+        HashKind kind = parse_hash_kind(hash_family);
+        BucketPolicy policy = parse_bucket_policy(bucket_policy);
+        const float* q = queries.data();
+        size_t n_queries = queries.shape(0), stride = queries.shape(1);
+        std::vector<uint32_t> ids;
+        {
+          py::gil_scoped_release release;
+          ThreadPool pool(n_threads);
+          ids = lsh_retrieve(m, q, n_queries, stride, kind, p, policy, k, seed, pool);
+        }
+        CArray<uint32_t> out({n_queries, size_t(k)});
+        std::copy(ids.begin(), ids.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("neurons"), py::arg("queries"), py::arg("k"), py::arg("lsh_k"), py::arg("lsh_l"), py::arg("lsh_r") = 0,
+      py::arg("hash_family") = "dwta", py::arg("bucket_policy") = "reservoir", py::arg("seed") = 0,
+      py::arg("n_threads") = 0,
+      "Indexes the rows of `neurons` with LSH and returns the k rows each query retrieves (ascending ids).");
   m.def("auto_output_sparsity", &auto_output_sparsity, py::arg("output_dim"));
   m.def("simd_isa", &simd::isa, "The instruction set the hot kernels were dispatched to on this CPU.");
 }

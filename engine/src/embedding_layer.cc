@@ -4,17 +4,14 @@
 #include <cstring>
 
 #include "simd_kernels.h"
+#include "weight_init.h"
 
 namespace udt {
 
-EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, Rng& init)
+EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool)
     : weights(input_dim, dim), bias(1, dim), adam_state(input_dim, dim, false), bias_adam(1, dim, false) {
-  // N(0, 1/dim): a sum of a few dozen active features lands at O(1) pre-activations.
-  const float scale = 1.0f / std::sqrt(float(dim));
-  for (size_t r = 0; r < weights.rows(); ++r) {
-    float* w = weights.row(r);
-    for (size_t c = 0; c < dim; ++c) w[c] = scale * init.normal();
-  }
+  // Variance 1/dim: a sum of a few dozen active features lands at O(1) pre-activations.
+  init_uniform_rows(weights, 1.0f / std::sqrt(float(dim)), seed, pool);
 }
 
 void EmbeddingLayer::forward(const CsrView& x, size_t row, float* out) const {

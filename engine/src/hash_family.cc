@@ -46,14 +46,19 @@ void DwtaHash::hash(const float* x, uint32_t table_begin, uint32_t table_end, ui
     bool any_empty = false;
     for (uint32_t h = 0; h < hashes_per_table_; ++h) {
       const uint16_t* bin = pos + h * kBinSize;
+      // Branchless argmax (first maximum wins): the comparisons are data-dependent coin
+      // flips, so branches here would mispredict about half the time.
       uint32_t best = 0;
       float best_value = x[bin[0]];
-      bool all_zero = best_value == 0.0f;
+      float min_value = best_value;
       for (uint32_t j = 1; j < kBinSize; ++j) {
         float v = x[bin[j]];
-        all_zero &= v == 0.0f;
-        if (v > best_value) { best_value = v; best = j; }
+        bool greater = v > best_value;
+        best = greater ? j : best;
+        best_value = greater ? v : best_value;
+        min_value = v < min_value ? v : min_value;
       }
+      bool all_zero = best_value == 0.0f && min_value == 0.0f;
       winners[h] = all_zero ? kEmpty : best;
       any_empty |= all_zero;
     }

@@ -18,19 +18,20 @@ const char* bucket_policy_name(BucketPolicy policy) {
 LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy)
     : num_tables_(num_tables), buckets_(1u << bits), capacity_(capacity), policy_(policy) {
   if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
-  ids_.assign(size_t(num_tables) * buckets_ * capacity, 0);
-  arrivals_.assign(size_t(num_tables) * buckets_, 0);
+  words_.assign(size_t(num_tables) * buckets_ * (capacity + 1), 0);
 }
 
-void LshIndex::clear() { std::fill(arrivals_.begin(), arrivals_.end(), 0); }
+void LshIndex::clear() {
+  for (uint32_t t = 0; t < num_tables_; ++t) clear_table(t);
+}
 
 void LshIndex::clear_table(uint32_t table) {
-  std::fill(arrivals_.begin() + size_t(table) * buckets_, arrivals_.begin() + size_t(table + 1) * buckets_, 0);
+  for (uint32_t b = 0; b < buckets_; ++b) words_[slot(table, b)] = 0;
 }
 
 void LshIndex::insert(uint32_t table, uint32_t code, uint32_t neuron, Rng& rng) {
-  uint32_t& seen = arrivals_[size_t(table) * buckets_ + code];
-  uint32_t* ids = &ids_[slot(table, code)];
+  uint32_t& seen = words_[slot(table, code)];
+  uint32_t* ids = &seen + 1;
   if (seen < capacity_) {
     ids[seen] = neuron;
   } else if (policy_ == BucketPolicy::Fifo) {

@@ -1,8 +1,9 @@
 #pragma once
 // L hash tables of 2^K buckets; each bucket holds at most R neuron ids. A bucket that
 // is full either keeps a uniform sample of everything offered to it (reservoir) or
-// its R most recent arrivals (FIFO). Storage is one flat array of L * 2^K * R ids plus
-// an arrival counter per bucket: no per-bucket allocations, no pointers to chase.
+// its R most recent arrivals (FIFO). Storage is one flat array of L * 2^K buckets of
+// 1 + R words: the bucket's arrival counter, then its ids. Keeping the counter beside
+// the ids makes an insert touch one cache line, not two; no per-bucket allocations.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,29 +28,28 @@ class LshIndex {
   // Like insert, but a no-op when the bucket already holds the neuron.
   void insert_unique(uint32_t table, uint32_t code, uint32_t neuron, Rng& rng);
 
-  const uint32_t* bucket(uint32_t table, uint32_t code) const { return &ids_[slot(table, code)]; }
+  const uint32_t* bucket(uint32_t table, uint32_t code) const { return &words_[slot(table, code) + 1]; }
   uint32_t bucket_size(uint32_t table, uint32_t code) const {
-    uint32_t seen = arrivals_[size_t(table) * buckets_ + code];
+    uint32_t seen = words_[slot(table, code)];
     return seen < capacity_ ? seen : capacity_;
   }
+  void prefetch(uint32_t table, uint32_t code) const { __builtin_prefetch(&words_[slot(table, code)], 1); }
 
   uint32_t num_tables() const { return num_tables_; }
   uint32_t buckets_per_table() const { return buckets_; }
   uint32_t capacity() const { return capacity_; }
   BucketPolicy policy() const { return policy_; }
-  size_t memory_bytes() const { return ids_.size() * 4 + arrivals_.size() * 4; }
+  size_t memory_bytes() const { return words_.size() * 4; }
 
   // Raw state, for saving and restoring an index exactly.
-  std::vector<uint32_t>& ids() { return ids_; }
-  std::vector<uint32_t>& arrivals() { return arrivals_; }
+  std::vector<uint32_t>& words() { return words_; }
 
  private:
-  size_t slot(uint32_t table, uint32_t code) const { return (size_t(table) * buckets_ + code) * capacity_; }
+  size_t slot(uint32_t table, uint32_t code) const { return (size_t(table) * buckets_ + code) * (capacity_ + 1); }
 
   uint32_t num_tables_ = 0, buckets_ = 0, capacity_ = 0;
   BucketPolicy policy_ = BucketPolicy::Reservoir;
-  std::vector<uint32_t> ids_;       // [table][bucket][capacity]
-  std::vector<uint32_t> arrivals_;  // [table][bucket]: neurons ever offered since the last clear
+  std::vector<uint32_t> words_;  // [table][bucket][1 + capacity]: arrivals since clear, then ids
 };
 
 }  // namespace udt

@@ -47,10 +47,18 @@ void LshSampler::rebuild(const AlignedMatrix& weights, ThreadPool& pool) {
       index_.clear_table(t);
       rngs.emplace_back(derive_seed(seed_, 0x5245 + build_id, t));
     }
-    std::vector<uint32_t> codes(t1 - t0);
-    for (size_t n = 0; n < weights.rows(); ++n) {
-      hasher_->hash(weights.row(n), t0, t1, codes.data());
+    // Hash neuron n+1 (and prefetch its buckets) before inserting neuron n, so the
+    // inserts' cache misses overlap with hashing work.
+    const size_t n_neurons = weights.rows();
+    std::vector<uint32_t> codes(t1 - t0), next(t1 - t0);
+    if (n_neurons > 0) hasher_->hash(weights.row(0), t0, t1, codes.data());
+    for (size_t n = 0; n < n_neurons; ++n) {
+      if (n + 1 < n_neurons) {
+        hasher_->hash(weights.row(n + 1), t0, t1, next.data());
+        for (uint32_t t = t0; t < t1; ++t) index_.prefetch(t, next[t - t0]);
+      }
       for (uint32_t t = t0; t < t1; ++t) index_.insert(t, codes[t - t0], static_cast<uint32_t>(n), rngs[t - t0]);
+      codes.swap(next);
     }
   });
   ++rebuilds_;

@@ -64,9 +64,8 @@ class TopK {
 Network::Network(const NetworkConfig& config)
     : config_(config),
       pool_(config.n_threads),
-      init_rng_(derive_seed(config.seed, kInitStream)),
-      hidden_((config.validate(), config.input_dim), config.hidden_dim, init_rng_),
-      output_(config.hidden_dim, config.output_dim, init_rng_),
+      hidden_((config.validate(), config.input_dim), config.hidden_dim, derive_seed(config.seed, kInitStream, 1), pool_),
+      output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, kInitStream, 2), pool_),
       predict_selectors_(config.output_dim) {
   active_k_ = config_.output_dim;
   if (config_.uses_lsh()) {

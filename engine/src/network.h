@@ -54,7 +54,6 @@ class Network {
 
   NetworkConfig config_;
   ThreadPool pool_;
-  Rng init_rng_;
   EmbeddingLayer hidden_;
   OutputLayer output_;
   uint32_t active_k_ = 0;

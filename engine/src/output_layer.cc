@@ -4,16 +4,14 @@
 #include <cstring>
 
 #include "simd_kernels.h"
+#include "weight_init.h"
 
 namespace udt {
 
-OutputLayer::OutputLayer(uint32_t input_dim, uint32_t dim, Rng& init)
+OutputLayer::OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool)
     : weights(dim, input_dim), bias(dim, 0.0f), adam_state(dim, input_dim, true) {
-  const float scale = 1.0f / std::sqrt(float(input_dim));
-  for (size_t r = 0; r < dim; ++r) {
-    float* w = weights.row(r);
-    for (size_t c = 0; c < input_dim; ++c) w[c] = scale * init.normal();
-  }
+  // Variance 1/input_dim keeps initial logits O(1) (LeCun-style).
+  init_uniform_rows(weights, 1.0f / std::sqrt(float(input_dim)), seed, pool);
 }
 
 float OutputLayer::logit(uint32_t neuron, const float* h) const {

@@ -9,7 +9,6 @@
 
 #include "aligned_matrix.h"
 #include "lsh_sampler.h"
-#include "random.h"
 #include "row_groups.h"
 #include "sparse_adam.h"
 #include "thread_pool.h"
@@ -29,7 +28,7 @@ struct ActiveLists {
 
 class OutputLayer {
  public:
-  OutputLayer(uint32_t input_dim, uint32_t dim, Rng& init);
+  OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool);
 
   float logit(uint32_t neuron, const float* h) const;
   // dh += sum_j dz[j] * W[active[j]]
