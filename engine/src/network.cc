@@ -135,7 +135,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
       std::vector<float>& dz = dz_[s];
       dz.resize(active.size());
       for (size_t j = 0; j < active.size(); ++j) {
-        if (j + 4 < active.size()) __builtin_prefetch(output_.weights.row(active[j + 4]));
+        if (j + 8 < active.size()) prefetch_row(output_.weights.row(active[j + 8]), h_dim);
         dz[j] = output_.logit(active[j], h);
       }
       sample_loss_[s] = loss_and_gradient(config_.loss, active.data(), dz.data(), active.size(), label_ids,

@@ -21,7 +21,7 @@ float OutputLayer::logit(uint32_t neuron, const float* h) const {
 void OutputLayer::backprop(const uint32_t* active, const float* dz, size_t n, float* dh) const {
   const size_t d = weights.cols();
   for (size_t j = 0; j < n; ++j) {
-    if (j + 4 < n) __builtin_prefetch(weights.row(active[j + 4]));
+    if (j + 8 < n) prefetch_row(weights.row(active[j + 8]), d);
     simd::axpy(dz[j], weights.row(active[j]), dh, d);
   }
 }
@@ -41,7 +41,12 @@ void OutputLayer::update(const ActiveLists& lists, const AlignedMatrix& hidden, 
         g_bias += c;
       }
       uint32_t r = groups_.rows[i];
-      if (i + 1 < end) __builtin_prefetch(weights.row(groups_.rows[i + 1]));
+      if (i + 1 < end) {  // the next row's weights and moments, while this one updates
+        uint32_t next = groups_.rows[i + 1];
+        prefetch_row(weights.row(next), d);
+        prefetch_row(adam_state.m.row(next), d);
+        prefetch_row(adam_state.v.row(next), d);
+      }
       adam_state.update_row(r, weights.row(r), &bias[r], g, g_bias, adam);
     }
   });
@@ -52,7 +57,7 @@ void OutputLayer::dense_logits(const AlignedMatrix& hidden, size_t first, size_t
   const size_t d = weights.cols();
   for (uint32_t n = n0; n < n1; ++n) {
     const float* w = weights.row(n);
-    if (n + 2 < n1) __builtin_prefetch(weights.row(n + 2));
+    if (n + 2 < n1) prefetch_row(weights.row(n + 2), d);
     for (size_t i = 0; i < count; ++i)
       out[i * out_stride + (n - n0)] = simd::dot(w, hidden.row(first + i), d) + bias[n];
   }
