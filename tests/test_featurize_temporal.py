@@ -164,3 +164,19 @@ def test_negative_node_id_in_data_names_row():
     with pytest.raises(DataError, match="non-negative integer node id") as e:
         graph_featurizer().fit(data)
     assert e.value.row == 3 and e.value.column == "id"
+
+
+def test_each_training_pass_starts_from_a_fresh_history():
+    fz = recsys().fit(EVENTS)
+    first, second = fz.transform(EVENTS), fz.transform(EVENTS)  # a second epoch must not see the first's events
+    np.testing.assert_array_equal(first.indices, second.indices)
+    later = {"user": ["u2"], "item": ["q"], "time": ["2024-02-01"]}
+    probe = {"user": "u2", "time": "2024-03-01"}
+    before = fz.transform_row(probe)[0].tolist()
+    fz.transform(later, with_labels=False, update_history="append")  # streaming on: recorded on top of the history
+    appended = fz.transform_row(probe)[0].tolist()
+    assert appended != before
+    fz.transform(later, with_labels=False, update_history=True)      # a new training pass forgets the earlier events
+    assert fz.transform_row(probe)[0].tolist() not in (before, appended)
+    with pytest.raises(ConfigError, match="update_history"):
+        fz.transform(EVENTS, update_history="yes")

@@ -243,16 +243,23 @@ class TableFeaturizer:
             self._core.index_graph_nodes(views, part.batch.num_rows, offsets, ids, n_threads)
 
     def reset_history(self):
-        """Forgets all temporal history (call before each training epoch, so rows never see
-        events recorded by a previous pass over later rows)."""
+        """Forgets all temporal history (transform_batches(update_history=True) does this itself)."""
         self._check_fitted()
         self._core.clear_history()
 
     # ----------------------------------------------------------------- transforming
     def transform_batches(self, source, batch_rows=DEFAULT_BATCH_ROWS, with_labels=True, update_history=True):
-        """Yields a FeatureBatch per record batch of `source`. With `update_history`, each row's
-        tracked values are recorded into the temporal history after its features are read."""
+        """Yields a FeatureBatch per record batch of `source`.
+
+        update_history (temporal only): True = a training pass: the history is cleared when the
+        pass starts, then each row's tracked values are recorded after its features are read, so a
+        second pass never sees events of later rows from the first; "append" = record on top of
+        the existing history (streaming on); False = read only (prediction)."""
         self._check_fitted()
+        if update_history not in (True, False, "append"):
+            raise ConfigError(f"update_history={update_history!r}: expected True, False or 'append'")
+        if update_history is True and self._temporal_resolved:
+            self._core.clear_history()
         with_labels = with_labels and self.target is not None
         required = list(self._input_names) + ([self.target] if with_labels else [])
         optional = [n for n in self._cpp_names if n not in required]
