@@ -41,10 +41,10 @@ def test_text_unigrams_and_bigrams_exact():
     assert np.all(val == 1.0)
 
 
-def test_text_counts_repeated_tokens_and_ids_are_sorted_unique():
+def test_text_counts_repeated_tokens_and_ids_are_unique():
     fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
     idx, val = fz.transform_row({"t": "spam spam spam eggs"})
-    assert np.all(np.diff(idx.astype(np.int64)) > 0)
+    assert len(set(idx.tolist())) == len(idx)  # each id once
     spam = ref.text_unigram_id("t", "spam", DIM)
     assert dict(zip(idx.tolist(), val.tolist()))[spam] == 3.0
 
@@ -211,3 +211,17 @@ def test_unknown_key_in_row_lists_declared_columns():
     fz.transform_row({"a": "x", "y": "1"})  # the target is accepted and ignored
     with pytest.raises(DataError, match="unknown column 'b'; declared columns: 'a'"):
         fz.transform_row({"a": "x", "b": 1})
+
+
+def test_large_input_dim_merges_duplicates_like_small():
+    # Above 2**21 ids duplicates are merged by sorting instead of a per-id table: same result.
+    text = {"t": "to be or not to be, that is the question to be"}
+    for dim in (1000, 3_000_000):
+        fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim)
+        idx, val = fz.transform_row(text)
+        assert len(set(idx.tolist())) == len(idx) and idx.max() < dim
+        assert sorted(val.tolist()) == [1.0] * 6 + [3.0, 3.0]
+    big = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
+    idx, val = big.transform_row(text)
+    assert np.all(np.diff(idx.astype(np.int64)) > 0)
+    assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0

@@ -169,6 +169,12 @@ SparseRows TableFeaturizer::run_rows(const std::vector<ColumnView>& cols, int64_
       row_features(cells.data(), r, history ? &(*history)[size_t(r)] : nullptr, use_graph, row, neighbors,
                    cross_tokens);
       row.flush(out);
+      if (r - begin == 31 && end - begin > 64) {
+        // Size the output from the first rows: growing by doubling would copy and page-fault repeatedly.
+        const size_t expected = out.indices.size() * size_t(end - begin) / 32 * 5 / 4;
+        out.indices.reserve(expected);
+        out.values.reserve(expected);
+      }
     }
   });
   if (parts.size() == 1) return std::move(parts[0]);
