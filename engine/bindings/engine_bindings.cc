@@ -1,7 +1,254 @@
+// Python bindings of the SLIDE engine: a thin layer. Arguments arrive as numpy arrays
+// of exact dtypes (the Python wrapper udt.engine converts and checks them); heavy calls
+// release the GIL; weights are exposed as numpy views into the engine's own memory.
 #include "engine_bindings.h"
 
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "lsh_autotune.h"
+#include "lsh_retrieval.h"
+#include "network.h"
+#include "simd_kernels.h"
+
+namespace py = pybind11;
+
 namespace udt {
-void bind_engine(pybind11::module_& m) {
-  m.def_submodule("engine", "The SLIDE engine: LSH-sparse networks trained with sparse Adam");
+namespace {
+
+template <typename T>
+using CArray = py::array_t<T, py::array::c_style>;
+
+CsrView make_csr(const CArray<int64_t>& offsets, const CArray<uint32_t>& indices, const py::object& values,
+                 const std::string& what, std::vector<py::object>& keep_alive) {
+  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+    throw std::invalid_argument(what + ": offsets must be a 1-d array of n_rows + 1 entries");
+  CsrView csr;
+  csr.offsets = offsets.data();
+  csr.n_rows = static_cast<size_t>(offsets.shape(0) - 1);
+  csr.indices = indices.data();
+  if (csr.offsets[csr.n_rows] != indices.shape(0))
+    throw std::invalid_argument(what + ": offsets[-1] = " + std::to_string(csr.offsets[csr.n_rows]) +
+                                " but there are " + std::to_string(indices.shape(0)) + " indices");
+  if (!values.is_none()) {
+    auto v = values.cast<CArray<float>>();
+    if (v.ndim() != 1 || v.shape(0) != indices.shape(0))
+      throw std::invalid_argument(what + ": values must have one entry per index (" +
+                                  std::to_string(indices.shape(0)) + "), got " + std::to_string(v.size()));
+    csr.values = v.data();
+    keep_alive.push_back(v);
+  }
+  return csr;
 }
+
+py::array matrix_view(AlignedMatrix& m, py::handle owner) {
+  return py::array(py::dtype::of<float>(), {m.rows(), m.cols()},
+                   {m.stride() * sizeof(float), sizeof(float)}, m.data(), owner);
+}
+
+template <typename T>
+py::array vector_view(std::vector<T>& v, py::handle owner) {
+  return py::array(py::dtype::of<T>(), {v.size()}, {sizeof(T)}, v.data(), owner);
+}
+
+py::array row_view(AlignedMatrix& m, py::handle owner) {
+  return py::array(py::dtype::of<float>(), {m.cols()}, {sizeof(float)}, m.row(0), owner);
+}
+
+py::dict state_views(Network& net, py::handle self) {
+  py::dict d;
+  EmbeddingLayer& e = net.hidden();
+  d["embedding.weight"] = matrix_view(e.weights, self);
+  d["embedding.bias"] = row_view(e.bias, self);
+  d["embedding.adam_m"] = matrix_view(e.adam_state.m, self);
+  d["embedding.adam_v"] = matrix_view(e.adam_state.v, self);
+  d["embedding.adam_steps"] = vector_view(e.adam_state.steps, self);
+  d["embedding.bias_adam_m"] = row_view(e.bias_adam.m, self);
+  d["embedding.bias_adam_v"] = row_view(e.bias_adam.v, self);
+  d["embedding.bias_adam_steps"] = vector_view(e.bias_adam.steps, self);
+  OutputLayer& o = net.output();
+  d["output.weight"] = matrix_view(o.weights, self);
+  d["output.bias"] = vector_view(o.bias, self);
+  d["output.adam_m"] = matrix_view(o.adam_state.m, self);
+  d["output.adam_v"] = matrix_view(o.adam_state.v, self);
+  d["output.adam_steps"] = vector_view(o.adam_state.steps, self);
+  d["output.bias_adam_m"] = vector_view(o.adam_state.m_bias, self);
+  d["output.bias_adam_v"] = vector_view(o.adam_state.v_bias, self);
+  if (o.sampler) {
+    d["lsh.buckets"] = vector_view(o.sampler->index().words(), self);
+  }
+  return d;
+}
+
+}  // namespace
+
+void bind_engine(py::module_& root) {
+  py::module_ m = root.def_submodule("engine", "The SLIDE engine: LSH-sparse networks trained with sparse Adam");
+
+  py::class_<NetworkConfig>(m, "NetworkConfig")
+      .def(py::init<>())
+      .def_readwrite("input_dim", &NetworkConfig::input_dim)
+      .def_readwrite("hidden_dim", &NetworkConfig::hidden_dim)
+      .def_readwrite("output_dim", &NetworkConfig::output_dim)
+      .def_readwrite("output_sparsity", &NetworkConfig::output_sparsity)
+      .def_property("loss", [](const NetworkConfig& c) { return std::string(loss_name(c.loss)); },
+                    [](NetworkConfig& c, const std::string& s) { c.loss = parse_loss(s); })
+      .def_property("learning_rate", [](const NetworkConfig& c) { return c.adam.learning_rate; },
+                    [](NetworkConfig& c, float v) { c.adam.learning_rate = v; })
+      .def_property("beta1", [](const NetworkConfig& c) { return c.adam.beta1; },
+                    [](NetworkConfig& c, float v) { c.adam.beta1 = v; })
+      .def_property("beta2", [](const NetworkConfig& c) { return c.adam.beta2; },
+                    [](NetworkConfig& c, float v) { c.adam.beta2 = v; })
+      .def_property("eps", [](const NetworkConfig& c) { return c.adam.eps; },
+                    [](NetworkConfig& c, float v) { c.adam.eps = v; })
+      .def_readwrite("seed", &NetworkConfig::seed)
+      .def_readwrite("n_threads", &NetworkConfig::n_threads)
+      .def_property("hash_family", [](const NetworkConfig& c) { return std::string(hash_kind_name(c.hash_kind)); },
+                    [](NetworkConfig& c, const std::string& s) { c.hash_kind = parse_hash_kind(s); })
+      .def_readwrite("lsh_k", &NetworkConfig::lsh_bits)
+      .def_readwrite("lsh_l", &NetworkConfig::lsh_tables)
+      .def_readwrite("lsh_r", &NetworkConfig::lsh_capacity)
+      .def_readwrite("autotune_c1", &NetworkConfig::autotune_c1)
+      .def_readwrite("autotune_c2", &NetworkConfig::autotune_c2)
+      .def_readwrite("autotune_max_tables", &NetworkConfig::autotune_max_tables)
+      .def_property("bucket_policy",
+                    [](const NetworkConfig& c) { return std::string(bucket_policy_name(c.bucket_policy)); },
+                    [](NetworkConfig& c, const std::string& s) { c.bucket_policy = parse_bucket_policy(s); })
+      .def_property("rebuild_interval", [](const NetworkConfig& c) { return c.schedule.rebuild_interval; },
+                    [](NetworkConfig& c, uint32_t v) { c.schedule.rebuild_interval = v; })
+      .def_property("rebuild_growth", [](const NetworkConfig& c) { return c.schedule.rebuild_growth; },
+                    [](NetworkConfig& c, double v) { c.schedule.rebuild_growth = v; })
+      .def_property("max_rebuild_interval", [](const NetworkConfig& c) { return c.schedule.max_rebuild_interval; },
+                    [](NetworkConfig& c, uint32_t v) { c.schedule.max_rebuild_interval = v; })
+      .def_property("rehash_every", [](const NetworkConfig& c) { return c.schedule.rehash_every; },
+                    [](NetworkConfig& c, uint32_t v) { c.schedule.rehash_every = v; })
+      .def_property("freeze_tables_after_first_epoch",
+                    [](const NetworkConfig& c) { return c.schedule.freeze_after_first_epoch; },
+                    [](NetworkConfig& c, bool v) { c.schedule.freeze_after_first_epoch = v; })
+      .def_readwrite("label_augmentation", &NetworkConfig::label_augmentation)
+      .def_readwrite("force_lsh", &NetworkConfig::force_lsh)
+      .def("validate", &NetworkConfig::validate);
+
+  py::class_<Network>(m, "Network")
+      .def(py::init<const NetworkConfig&>(), py::arg("config"), py::call_guard<py::gil_scoped_release>())
+      .def(
+          "train_batch",
+          [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
+             const CArray<uint32_t>& label_indices, const py::object& label_values,
+             const CArray<int64_t>& label_offsets) {
+            std::vector<py::object> keep;
+            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
+            CsrView y = make_csr(label_offsets, label_indices, label_values, "labels", keep);
+            py::gil_scoped_release release;
+            return net.train_batch(x, y);
+          },
+          py::arg("indices"), py::arg("values"), py::arg("offsets"), py::arg("label_indices"),
+          py::arg("label_values"), py::arg("label_offsets"))
+      .def(
+          "predict_topk",
+          [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
+             uint32_t k, bool sparse, double sparsity) {
+            std::vector<py::object> keep;
+            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
+            CArray<int32_t> ids({x.n_rows, size_t(k)});
+            CArray<float> scores({x.n_rows, size_t(k)});
+            int32_t* ids_ptr = ids.mutable_data();
+            float* scores_ptr = scores.mutable_data();
+            {
+              py::gil_scoped_release release;
+              net.predict_topk(x, k, sparse, sparsity, ids_ptr, scores_ptr);
+            }
+            return py::make_tuple(ids, scores);
+          },
+          py::arg("indices"), py::arg("values"), py::arg("offsets"), py::arg("k"), py::arg("sparse"),
+          py::arg("sparsity"))
+      .def(
+          "predict_all",
+          [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets) {
+            std::vector<py::object> keep;
+            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
+            CArray<float> out({x.n_rows, size_t(net.config().output_dim)});
+            float* out_ptr = out.mutable_data();
+            {
+              py::gil_scoped_release release;
+              net.predict_all(x, out_ptr);
+            }
+            return out;
+          },
+          py::arg("indices"), py::arg("values"), py::arg("offsets"))
+      .def("end_epoch", &Network::end_epoch)
+      .def("rebuild_index", &Network::rebuild_index, py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("config", &Network::config)
+      .def_property_readonly("uses_lsh", &Network::uses_lsh)
+      .def_property_readonly("active_neurons", &Network::active_neurons)
+      .def_property_readonly("n_threads", &Network::n_threads)
+      .def_property("batches_trained", &Network::batches_trained,
+                    [](Network& net, uint64_t v) { net.batch_counter() = v; })
+      .def_property_readonly("lsh_params",
+                             [](Network& net) -> py::object {
+                               if (!net.uses_lsh()) return py::none();
+                               const LshSampler& s = *net.output().sampler;
+                               py::dict d;
+                               d["K"] = s.params().bits;
+                               d["L"] = s.params().num_tables;
+                               d["R"] = s.params().capacity;
+                               d["within_budget"] = s.params().within_budget;
+                               d["hash_family"] = hash_kind_name(s.kind());
+                               d["bucket_policy"] = bucket_policy_name(s.policy());
+                               d["rebuilds"] = s.rebuilds();
+                               d["index_bytes"] = s.index().memory_bytes();
+                               return d;
+                             })
+      .def_property(
+          "lsh_schedule_state",
+          [](Network& net) { return net.uses_lsh() ? net.output().sampler->schedule_state() : std::vector<uint64_t>{}; },
+          [](Network& net, const std::vector<uint64_t>& s) {
+            if (net.uses_lsh()) net.output().sampler->set_schedule_state(s);
+          })
+      .def("state_views", [](py::object self) { return state_views(self.cast<Network&>(), self); });
+
+  m.def("autotune_lsh",
+        [](double sparsity, uint64_t dim, double c1, double c2, uint32_t max_tables) {
+          LshParams p = autotune_lsh(sparsity, dim, c1, c2, max_tables);
+          return py::dict(py::arg("K") = p.bits, py::arg("L") = p.num_tables, py::arg("R") = p.capacity,
+                          py::arg("within_budget") = p.within_budget);
+        },
+        py::arg("sparsity"), py::arg("dim"), py::arg("c1") = 1.0, py::arg("c2") = 0.1, py::arg("max_tables") = 256,
+        "The paper's K/L/R rule (section 4.2) for a layer of `dim` neurons at `sparsity`.");
+  m.def(
+      "lsh_retrieve",
+      [](const CArray<float>& neurons, const CArray<float>& queries, uint32_t k, uint32_t lsh_k, uint32_t lsh_l,
+         uint32_t lsh_r, const std::string& hash_family, const std::string& bucket_policy, uint64_t seed,
+         uint32_t n_threads) {
+        if (neurons.ndim() != 2 || queries.ndim() != 2 || neurons.shape(1) != queries.shape(1))
+          throw std::invalid_argument("neurons (d, h) and queries (n, h) must be 2-d with the same width");
+        AlignedMatrix m(neurons.shape(0), neurons.shape(1));
+        for (py::ssize_t r = 0; r < neurons.shape(0); ++r)
+          std::copy(neurons.data(r, 0), neurons.data(r, 0) + neurons.shape(1), m.row(r));
+        LshParams p{lsh_k, lsh_l, lsh_r ? lsh_r : default_bucket_capacity(m.rows(), lsh_k), true};
+        HashKind kind = parse_hash_kind(hash_family);
+        BucketPolicy policy = parse_bucket_policy(bucket_policy);
+        const float* q = queries.data();
+        size_t n_queries = queries.shape(0), stride = queries.shape(1);
+        std::vector<uint32_t> ids;
+        {
+          py::gil_scoped_release release;
+          ThreadPool pool(n_threads);
+          ids = lsh_retrieve(m, q, n_queries, stride, kind, p, policy, k, seed, pool);
+        }
+        CArray<uint32_t> out({n_queries, size_t(k)});
+        std::copy(ids.begin(), ids.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("neurons"), py::arg("queries"), py::arg("k"), py::arg("lsh_k"), py::arg("lsh_l"), py::arg("lsh_r") = 0,
+      py::arg("hash_family") = "dwta", py::arg("bucket_policy") = "reservoir", py::arg("seed") = 0,
+      py::arg("n_threads") = 0,
+      "Indexes the rows of `neurons` with LSH and returns the k rows each query retrieves (ascending ids).");
+  m.def("auto_output_sparsity", &auto_output_sparsity, py::arg("output_dim"));
+  m.def("simd_isa", &simd::isa, "The instruction set the hot kernels were dispatched to on this CPU.");
+}
+
 }  // namespace udt

@@ -1,0 +1,450 @@
+"""udt.Classifier and udt.Regressor: declare columns and a target, fit on files or frames, predict.
+
+Both are scikit-learn estimators: the constructor only stores its arguments; `fit` validates them,
+fits the featurizer (label vocabulary, numeric ranges, ...), chooses the architecture
+(`model_selection`), featurizes the training data once and hands it to the `Trainer`.  Prediction
+featurizes with the C++ featurizers and runs the engine directly; a single row (a dict) goes through
+`transform_row` so no DataFrame or Arrow object is built per call.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+from . import metrics as udt_metrics
+from .model_selection import Architecture, auto_input_dim, choose_architecture, summary_text
+from .options import DEFAULTS, OPTION_NAMES, unknown_option_error, validate_options
+from .serialization import ModelFileError, load_model_file, save_model_file
+from .trainer import CsrBatch, EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
+
+FILE_KIND = "udt-estimator"
+_PREDICT_BATCH_ROWS = 8192
+
+
+def _engine():
+    from .engine import Network
+    return Network
+
+
+def _featurize():
+    from . import featurize
+    return featurize
+
+
+def _column_types():
+    from . import columns
+    return columns
+
+
+def _with_target(X, y, target: str):
+    """Join a feature DataFrame and a target Series/array into one table, as fit(X, y) expects."""
+    import pandas as pd
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"fit(X, y) needs X to be a pandas DataFrame, got {type(X).__name__}; "
+                        f"or pass one table/file that contains the target column {target!r}")
+    if target in X.columns:
+        raise ValueError(f"X already contains the target column {target!r}; pass either fit(X) or fit(X_without_"
+                         f"target, y)")
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    return X.assign(**{target: y})
+
+
+class _Estimator(BaseEstimator):
+    """What Classifier and Regressor share: options, fitting, featurizing, saving."""
+
+    _kind = "Estimator"
+
+    def __init__(self, columns=None, target=None, *, temporal=None, input_dim="auto", hidden_dim="auto",
+                 sparsity="auto", sparse_inference="auto", learning_rate="auto", batch_size="auto", epochs="auto",
+                 early_stopping_patience=2, threshold=0.5, hash_family="dwta", seed=0, n_threads=None,
+                 deterministic=False, warm_start=False, memory_budget_mb=2048, **unknown_options):
+        if unknown_options:  # Python would raise too; this message lists the valid options
+            raise unknown_option_error(self._kind, unknown_options)
+        self.columns = columns
+        self.target = target
+        self.temporal = temporal
+        self.input_dim = input_dim
+        self.hidden_dim = hidden_dim
+        self.sparsity = sparsity
+        self.sparse_inference = sparse_inference
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping_patience = early_stopping_patience
+        self.threshold = threshold
+        self.hash_family = hash_family
+        self.seed = seed
+        self.n_threads = n_threads
+        self.deterministic = deterministic
+        self.warm_start = warm_start
+        self.memory_budget_mb = memory_budget_mb
+
+    # ---------------------------------------------------------------- validation
+    def _validated_options(self) -> dict:
+        values = validate_options({name: getattr(self, name) for name in OPTION_NAMES})
+        column_types = _column_types()
+        if not isinstance(self.columns, dict) or not self.columns:
+            raise ValueError(f"columns must be a non-empty dict of column name -> column type "
+                             f"(e.g. udt.Text()), got {self.columns!r}")
+        spec_base = getattr(column_types, "ColumnSpec", None)
+        for name, spec in self.columns.items():
+            if not isinstance(name, str):
+                raise ValueError(f"column names must be strings, got {name!r}")
+            if spec_base is not None and not isinstance(spec, spec_base) or isinstance(spec, type):
+                raise ValueError(f"column {name!r} has type {spec!r}; expected an instance such as udt.Text(), "
+                                 f"udt.Categorical(), udt.Numeric(), udt.Date()")
+        if self.target not in self.columns:
+            raise ValueError(f"target {self.target!r} is not one of the columns: {', '.join(self.columns)}")
+        for key, items in (values["temporal"] or {}).items():
+            for name in [key, *items]:
+                if name not in self.columns:
+                    raise ValueError(f"temporal column {name!r} is not one of the columns: {', '.join(self.columns)}")
+        return values
+
+    def _check_fitted(self):
+        if not hasattr(self, "network_"):
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError(f"this udt.{self._kind} is not fitted yet; call fit() first")
+
+    # ---------------------------------------------------------------- fitting
+    def _training_source(self, X, y):
+        return X if y is None else _with_target(X, y, self.target)
+
+    def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto"):
+        """Train on `X`: a CSV/Parquet path (or list of paths), a DataFrame or a pyarrow Table that holds
+        every column including the target, or a feature DataFrame `X` plus a target `y`.
+
+        epochs overrides the constructor's `epochs`; validation is data of the same kinds (or an
+        (X, y) tuple) scored after every epoch with `metrics` (default: accuracy, precision@1 for
+        multi-label, rmse for regression), kept in `history_` and used for early stopping.
+        progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).
+        """
+        options = self._validated_options()
+        source = self._training_source(X, y)
+        if not (options["warm_start"] and hasattr(self, "network_")):
+            self._fit_featurizer(source, options)
+        self._train(source, options, epochs=epochs, validation=validation, metrics=metrics, progress=progress)
+        return self
+
+    def partial_fit(self, X, y=None, *, validation=None, metrics=None, progress=False):
+        """One more epoch on new data with the fitted featurizer and network (fits from scratch if unfitted)."""
+        options = self._validated_options()
+        source = self._training_source(X, y)
+        if not hasattr(self, "network_"):
+            self._fit_featurizer(source, options)
+        self._train(source, options, epochs=1, validation=validation, metrics=metrics, progress=progress)
+        return self
+
+    def _fit_featurizer(self, source, options):
+        featurize = _featurize()
+        input_dim = options["input_dim"] if options["input_dim"] != "auto" else auto_input_dim()
+        featurizer = featurize.TableFeaturizer(columns=self.columns, target=self.target, input_dim=input_dim,
+                                               temporal=options["temporal"], seed=options["seed"],
+                                               n_threads=options["n_threads"])
+        featurizer.fit(source)
+        self._check_task(featurizer.task)
+        self.featurizer_ = featurizer
+        self.history_ = []
+        for name in ("network_", "architecture_", "target_mean_", "target_std_"):
+            self.__dict__.pop(name, None)
+
+    def _training_chunks(self, source):
+        for fb in self.featurizer_.transform_batches(source, batch_rows=_PREDICT_BATCH_ROWS, with_labels=True,
+                                                     update_history=True):
+            chunk = CsrBatch.from_feature_batch(fb)
+            if hasattr(self, "target_mean_"):
+                chunk.label_values = ((chunk.label_values - self.target_mean_) / self.target_std_).astype(np.float32)
+            yield chunk
+
+    def _train(self, source, options, *, epochs, validation, metrics, progress):
+        task = self.featurizer_.task
+        specs = udt_metrics.parse_metrics(metrics, task)
+        first_fit = not hasattr(self, "network_")
+        if first_fit and task == "regression":
+            # Standardise the target so one learning rate suits every scale; predictions undo it.
+            raw = load_training_data(self._training_chunks(source), lambda: self._training_chunks(source),
+                                     options["memory_budget_mb"] << 20)
+            values = raw.rows.label_values if isinstance(raw, InMemoryData) else np.concatenate(
+                [c.label_values for c in self._training_chunks(source)])
+            self.target_mean_ = float(np.mean(values))
+            self.target_std_ = float(np.std(values)) or 1.0
+        data = load_training_data(self._training_chunks(source), lambda: self._training_chunks(source),
+                                  options["memory_budget_mb"] << 20)
+        if first_fit:
+            self.architecture_ = choose_architecture(
+                data.n_rows, self.featurizer_.n_classes, task,
+                **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
+                                           "learning_rate", "epochs")})
+            arch = self.architecture_
+            self.network_ = _engine()(
+                input_dim=arch.input_dim, hidden_dim=arch.hidden_dim, output_dim=arch.output_dim,
+                output_sparsity=arch.output_sparsity, loss=arch.loss, learning_rate=arch.learning_rate,
+                seed=options["seed"], n_threads=options["n_threads"], deterministic=options["deterministic"],
+                hash_family=options["hash_family"])
+            self.n_train_rows_ = data.n_rows
+        validate = None
+        if validation is not None:
+            val_source = self._training_source(*validation) if isinstance(validation, tuple) else validation
+            val_rows = CsrBatch.concat([CsrBatch.from_feature_batch(fb) for fb in self.featurizer_.transform_batches(
+                val_source, batch_rows=_PREDICT_BATCH_ROWS, with_labels=True, update_history=False)])
+            validate = lambda: self._score_rows(val_rows, specs)  # noqa: E731
+        patience = options["early_stopping_patience"]
+        if progress == "auto":
+            progress = sys.stderr.isatty()
+        trainer = Trainer(self.network_, batch_size=self.architecture_.batch_size, seed=options["seed"],
+                          progress=progress, validate=validate,
+                          early_stopping=EarlyStopping(specs[0], patience) if patience else None)
+        n_epochs = epochs if epochs is not None else self.architecture_.epochs
+        if not (isinstance(n_epochs, int) and n_epochs >= 1):
+            raise ValueError(f"invalid epochs={n_epochs!r}: expected an integer >= 1")
+        first_epoch = self.history_[-1]["epoch"] + 1 if self.history_ else 1
+        trainer.run(data, n_epochs, self.history_, first_epoch=first_epoch)
+        self.interrupted_ = trainer.interrupted
+        self.stopped_early_ = trainer.stopped_early
+
+    # ---------------------------------------------------------------- inference helpers
+    def _use_sparse(self, sparse_inference):
+        if sparse_inference is None:
+            return self.architecture_.sparse_inference
+        if not isinstance(sparse_inference, (bool, np.bool_)):
+            raise ValueError(f"invalid sparse_inference={sparse_inference!r}: expected None, True or False")
+        return bool(sparse_inference)
+
+    def _rows(self, data, with_labels=False):
+        """Featurized CSR chunks of `data` (prediction never updates temporal history)."""
+        if isinstance(data, dict):
+            raise TypeError("this method takes a table or file; use predict(dict) for one row")
+        for fb in self.featurizer_.transform_batches(data, batch_rows=_PREDICT_BATCH_ROWS, with_labels=with_labels,
+                                                     update_history=False):
+            yield fb
+
+    def _top_k(self, fb, k, sparse):
+        return self.network_.predict(fb.indices, fb.values, fb.offsets, top_k=k, sparse=sparse)
+
+    def _score_rows(self, rows, specs, sparse=None) -> dict:
+        """Metrics of the network on featurized rows that carry their labels."""
+        sparse = self._use_sparse(sparse)
+        task = self.featurizer_.task
+        if task == "regression":
+            _, raw = self.network_.predict(rows.indices, rows.values, rows.offsets, top_k=1, sparse=False)
+            truth, pred = rows.label_values, self._unscale(raw[:, 0])  # validation rows are never scaled
+            return {s.name: udt_metrics.regression_metric(s, truth, pred) for s in specs}
+        k = min(max([s.k for s in specs]), self.featurizer_.n_classes)
+        ids, _ = self.network_.predict(rows.indices, rows.values, rows.offsets, top_k=k, sparse=sparse)
+        proba = None
+        if any(s.needs_probabilities for s in specs):
+            proba = self.network_.predict_scores(rows.indices, rows.values, rows.offsets)
+        if task == "single":
+            truth = np.asarray(rows.label_indices, np.int64)[rows.label_offsets[:-1]]
+        else:
+            truth = np.split(np.asarray(rows.label_indices, np.int64), rows.label_offsets[1:-1])
+        return {s.name: udt_metrics.classification_metric(s, truth, ids, proba) for s in specs}
+
+    def _unscale(self, raw):
+        return raw.astype(np.float64) * self.target_std_ + self.target_mean_
+
+    # ---------------------------------------------------------------- public inference
+    def evaluate(self, data, metrics=None, *, sparse_inference=None) -> dict:
+        """Metrics (names as in udt.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
+        self._check_fitted()
+        specs = udt_metrics.parse_metrics(metrics, self.featurizer_.task)
+        rows = CsrBatch.concat([CsrBatch.from_feature_batch(fb) for fb in self._rows(data, with_labels=True)])
+        return self._score_rows(rows, specs, sparse_inference)
+
+    def summary(self) -> None:
+        """Print the chosen architecture, its parameter count and the last epoch's metrics."""
+        self._check_fitted()
+        print(summary_text(self.architecture_, kind=self._kind, target=self.target, n_rows=self.n_train_rows_,
+                           columns=self.columns, lsh_params=self.network_.lsh_params, history=self.history_))
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model (options, featurizer state, label vocabulary, weights) to one file."""
+        self._check_fitted()
+        fz_meta, fz_arrays = self.featurizer_.state()
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "columns"}
+        metadata = {
+            "file_kind": FILE_KIND, "estimator": self._kind,
+            "columns": {name: _column_to_dict(spec) for name, spec in self.columns.items()},
+            "params": params, "architecture": self.architecture_.to_dict(), "network": self.network_.config,
+            "featurizer": fz_meta, "history": self.history_, "n_train_rows": self.n_train_rows_,
+            "target_scale": [self.target_mean_, self.target_std_] if hasattr(self, "target_mean_") else None,
+        }
+        arrays = {f"featurizer/{k}": np.asarray(v) for k, v in fz_arrays.items()}
+        arrays.update({f"engine/{k}": np.asarray(v) for k, v in self.network_.state_arrays().items()})
+        save_model_file(path, metadata, arrays)
+
+
+class Classifier(ClassifierMixin, _Estimator):
+    """Single-label or multi-label classifier (multi-label: target udt.Categorical(delimiter=...)).
+
+    Parameters (all keyword-only after `target`; "auto" values follow udt.model_selection):
+      columns: dict column name -> column type (udt.Text(), udt.Categorical(), udt.Numeric(), ...)
+      target: name of the column to predict
+      temporal: {"user_column": ["item_column"]} builds each key's recent history as features
+      input_dim, hidden_dim, sparsity, sparse_inference, learning_rate, batch_size, epochs: network and schedule
+      early_stopping_patience: epochs without validation improvement before stopping (None: never)
+      threshold: multi-label score threshold of predict()
+      hash_family, seed, n_threads, deterministic, warm_start, memory_budget_mb: see udt.options
+    """
+
+    _kind = "Classifier"
+
+    def _check_task(self, task):
+        if task == "regression":
+            raise ValueError(f"target {self.target!r} is numeric; use udt.Regressor for a numeric target, or declare "
+                             f"it udt.Categorical() to classify its values")
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The label values, in the order of predict_proba's columns."""
+        if not hasattr(self, "featurizer_"):
+            raise AttributeError("classes_ is set by fit()")
+        return self.featurizer_.classes_
+
+    def _labels(self, ids):
+        return self.featurizer_.decode(ids)
+
+    def _multi_label_sets(self, ids, scores):
+        """Labels scoring at least `threshold` (always at least the best one), per row."""
+        out = np.empty(len(ids), dtype=object)
+        for i in range(len(ids)):
+            keep = max(1, int(np.count_nonzero(scores[i] >= self.threshold)))
+            out[i] = list(self._labels(ids[i, :keep]))
+        return out
+
+    def predict(self, data, *, top_k=None, sparse_inference=None):
+        """Labels of `data` (a table/file -> array; a dict -> one label).
+
+        top_k=k returns the k most likely labels per row, best first ((n, k) array; a list for a dict).
+        Multi-label targets without top_k return, per row, the labels scoring >= threshold.
+        """
+        self._check_fitted()
+        sparse = self._use_sparse(sparse_inference)
+        multi = self.featurizer_.task == "multi"
+        k = _check_top_k(top_k, self.featurizer_.n_classes)
+        fetch = k if k else min(self.featurizer_.n_classes, 64) if multi else 1
+        if isinstance(data, dict):
+            idx, val = self.featurizer_.transform_row(data)
+            ids, scores = self.network_.predict(idx, val, np.array([0, len(idx)], np.int64), top_k=fetch,
+                                                sparse=sparse)
+            if k:
+                return list(self._labels(ids[0]))
+            return self._multi_label_sets(ids, scores)[0] if multi else self._labels(ids[:1, 0])[0]
+        parts = []
+        for fb in self._rows(data):
+            ids, scores = self._top_k(fb, fetch, sparse)
+            parts.append(self._labels(ids) if k else self._multi_label_sets(ids, scores) if multi
+                         else self._labels(ids[:, 0]))
+        return np.concatenate(parts) if parts else np.empty(0, dtype=self.classes_.dtype)
+
+    def predict_proba(self, data, *, top_k=None, sparse_inference=None):
+        """Class probabilities (sigmoid scores for multi-label).
+
+        Without top_k: an (n, n_classes) array in the order of classes_ (exact, dense output).
+        With top_k=k: a tuple (labels (n, k), scores (n, k)), best first.
+        """
+        self._check_fitted()
+        k = _check_top_k(top_k, self.featurizer_.n_classes)
+        if isinstance(data, dict):
+            import pandas as pd
+            data = pd.DataFrame([data])
+        if k is None:
+            parts = [self.network_.predict_scores(fb.indices, fb.values, fb.offsets) for fb in self._rows(data)]
+            return np.concatenate(parts) if parts else np.empty((0, self.featurizer_.n_classes), np.float32)
+        sparse = self._use_sparse(sparse_inference)
+        labels, scores = [], []
+        for fb in self._rows(data):
+            ids, s = self._top_k(fb, k, sparse)
+            labels.append(self._labels(ids))
+            scores.append(s)
+        return np.concatenate(labels), np.concatenate(scores)
+
+
+class Regressor(RegressorMixin, _Estimator):
+    """Regression on a udt.Numeric() target with a real regression head (squared error, one output).
+
+    Parameters are those of udt.Classifier (sparsity and threshold do not apply).
+    """
+
+    _kind = "Regressor"
+
+    def _check_task(self, task):
+        if task != "regression":
+            raise ValueError(f"udt.Regressor needs a numeric target; declare {self.target!r} as udt.Numeric(), or use "
+                             f"udt.Classifier for a categorical target")
+
+    def predict(self, data):
+        """Predicted values: an array for a table/file, one float for a dict."""
+        self._check_fitted()
+        if isinstance(data, dict):
+            idx, val = self.featurizer_.transform_row(data)
+            _, raw = self.network_.predict(idx, val, np.array([0, len(idx)], np.int64), top_k=1)
+            return float(self._unscale(raw[0, :1])[0])
+        parts = [self._unscale(self._top_k(fb, 1, False)[1][:, 0]) for fb in self._rows(data)]
+        return np.concatenate(parts) if parts else np.empty(0)
+
+
+def _check_top_k(top_k, n_classes):
+    if top_k is None:
+        return None
+    if not isinstance(top_k, (int, np.integer)) or isinstance(top_k, bool) or top_k < 1:
+        raise ValueError(f"invalid top_k={top_k!r}: expected None or an integer >= 1")
+    if top_k > n_classes:
+        raise ValueError(f"top_k={top_k} exceeds the {n_classes} classes of this model")
+    return int(top_k)
+
+
+def load(path: str | os.PathLike):
+    """Load a model written by save(); refuses anything that is not a valid udt model file."""
+    metadata, arrays = load_model_file(path)
+    if metadata.get("file_kind") != FILE_KIND:
+        raise ModelFileError(f"{os.fspath(path)} is a udt file but not a saved estimator")
+    cls = {"Classifier": Classifier, "Regressor": Regressor}.get(metadata.get("estimator"))
+    if cls is None:
+        raise ModelFileError(f"{os.fspath(path)} holds an unknown estimator {metadata.get('estimator')!r}")
+    try:
+        columns = {name: _column_from_dict(d) for name, d in metadata["columns"].items()}
+        model = cls(columns=columns, **metadata["params"])
+        fz_arrays = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("featurizer/")}
+        model.featurizer_ = _featurize().TableFeaturizer.from_state(metadata["featurizer"], fz_arrays)
+        model.network_ = _engine()(**metadata["network"])
+        model.network_.load_state_arrays({k.split("/", 1)[1]: v for k, v in arrays.items()
+                                          if k.startswith("engine/")})
+        model.architecture_ = Architecture.from_dict(metadata["architecture"])
+        model.history_ = list(metadata["history"])
+        model.n_train_rows_ = int(metadata["n_train_rows"])
+        if metadata["target_scale"] is not None:
+            model.target_mean_, model.target_std_ = map(float, metadata["target_scale"])
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{os.fspath(path)} has inconsistent model contents: {exc}") from None
+    return model
+
+def _column_to_dict(spec) -> dict:
+    """A column spec as plain data: its class name and constructor arguments."""
+    if hasattr(spec, "to_dict"):
+        return {"type": type(spec).__name__, **spec.to_dict()}
+    import dataclasses
+    if dataclasses.is_dataclass(spec):
+        return {"type": type(spec).__name__, **dataclasses.asdict(spec)}
+    return {"type": type(spec).__name__, **{k: v for k, v in vars(spec).items() if not k.startswith("_")}}
+
+
+def _column_from_dict(d: dict):
+    """Rebuild a column spec; only the column classes of udt.columns can be named (no code from the file)."""
+    column_types = _column_types()
+    d = dict(d)
+    name = d.pop("type", None)
+    cls = getattr(column_types, name, None) if isinstance(name, str) else None
+    valid = getattr(column_types, "__all__", None)
+    if cls is None or not isinstance(cls, type) or (valid is not None and name not in valid):
+        raise ModelFileError(f"unknown column type {name!r} in model file")
+    return cls(**d)

@@ -1,0 +1,295 @@
+"""The SLIDE engine's Python surface: a small, typed wrapper over ``udt._core.engine``.
+
+Build a network, feed it CSR batches (numpy arrays), read predictions::
+
+    net = Network(input_dim=100_000, hidden_dim=256, output_dim=200_000)   # output sparsity "auto"
+    loss = net.train_batch(indices, values, offsets, label_indices, label_offsets)
+    ids, scores = net.predict(indices, values, offsets, top_k=5, sparse=True)
+
+A CSR batch of n rows is ``offsets`` (n + 1 non-decreasing int64, starting at 0), ``indices``
+(feature ids < input_dim) and ``values`` (float32, or None for all ones); row r is entries
+``offsets[r]:offsets[r+1]``. Labels use the same layout with ids < output_dim.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["Network", "NetworkOptions", "autotune_lsh", "auto_output_sparsity", "lsh_retrieve", "simd_isa"]
+
+_core_engine = _core.engine
+autotune_lsh = _core_engine.autotune_lsh
+auto_output_sparsity = _core_engine.auto_output_sparsity
+simd_isa = _core_engine.simd_isa
+lsh_retrieve = _core_engine.lsh_retrieve
+
+
+@dataclasses.dataclass
+class NetworkOptions:
+    """Every training option of a :class:`Network`, with its default.
+
+    output_sparsity: fraction of output neurons each training sample evaluates, in (0, 1], or
+        "auto" (dense below 8192 outputs, else ``0.02 * sqrt(65536 / output_dim)``).
+    loss: "softmax" (one label, cross-entropy), "sigmoid" (multi-label, BCE) or "mse" (regression).
+    n_threads: engine threads (None = all cores). Results do not depend on it.
+    hash_family: "dwta" (default; suits ReLU activations) or "srp".
+    lsh_k, lsh_l, lsh_r: bits per table, tables, bucket capacity; None = autotuned (paper 4.2).
+    autotune_c1, autotune_c2: the autotuning rule's safety factor and cost budget.
+    bucket_policy: what a full bucket keeps: "reservoir" (uniform sample) or "fifo" (newest).
+    rebuild_interval, rebuild_growth, max_rebuild_interval: the tables are rebuilt from the
+        current weights after `rebuild_interval` batches, then at intervals growing by
+        `rebuild_growth` up to `max_rebuild_interval`.
+    rehash_every: redraw the hash functions every n-th rebuild (0 = never).
+    label_augmentation: insert a true label the tables missed into the sample's buckets (paper 4.3).
+    freeze_tables_after_first_epoch: stop rebuilding after :meth:`Network.end_epoch` was called once.
+    force_lsh: use the LSH path even at output_sparsity 1 (for experiments and tests).
+    """
+
+    output_sparsity: float | str = "auto"
+    loss: str = "softmax"
+    learning_rate: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-7
+    seed: int = 0
+    n_threads: int | None = None
+    hash_family: str = "dwta"
+    lsh_k: int | None = None
+    lsh_l: int | None = None
+    lsh_r: int | None = None
+    autotune_c1: float = 1.0
+    autotune_c2: float = 0.1
+    bucket_policy: str = "reservoir"
+    rebuild_interval: int = 10
+    rebuild_growth: float = 1.25
+    max_rebuild_interval: int = 500
+    rehash_every: int = 4
+    label_augmentation: bool = True
+    freeze_tables_after_first_epoch: bool = False
+    force_lsh: bool = False
+
+
+_CHOICES = {
+    "loss": ("softmax", "sigmoid", "mse"),
+    "hash_family": ("dwta", "srp"),
+    "bucket_policy": ("reservoir", "fifo"),
+}
+_INT_OPTIONS = {"seed", "n_threads", "lsh_k", "lsh_l", "lsh_r", "rebuild_interval", "max_rebuild_interval",
+                "rehash_every"}
+_BOOL_OPTIONS = {"label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"}
+_FIELDS = [f.name for f in dataclasses.fields(NetworkOptions)]
+
+
+def _check_option(name: str, value: Any) -> None:
+    if name in _CHOICES:
+        if value not in _CHOICES[name]:
+            raise ValueError(f"{name} must be one of {list(_CHOICES[name])}, got {value!r}")
+    elif name in _BOOL_OPTIONS:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    elif name in _INT_OPTIONS:
+        if value is None and name in ("n_threads", "lsh_k", "lsh_l", "lsh_r"):
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if name in ("n_threads", "lsh_k", "lsh_l", "lsh_r") and value == 0:
+            raise ValueError(f"{name} must be >= 1 (or None for the default), got 0")
+    elif name == "output_sparsity":
+        if value == "auto":
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+                or not 0.0 < float(value) <= 1.0:
+            raise ValueError(f"output_sparsity must be 'auto' or a number in (0, 1], got {value!r}")
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+                or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if value >= 2**32:
+        raise ValueError(f"{name} must be < 2**32, got {value}")
+    return int(value)
+
+
+def _ids(array: Any, name: str, dim: int) -> np.ndarray:
+    a = np.asarray(array)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array, got shape {a.shape}")
+    if a.size == 0:
+        return np.empty(0, dtype=np.uint32)
+    if not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    if a.dtype != np.uint32:
+        lo, hi = a.min(), a.max()
+        if lo < 0:
+            raise ValueError(f"{name} must be non-negative, got {int(lo)} at position {int(np.argmin(a))}")
+        if hi >= dim:
+            raise ValueError(f"{name} must be < {dim}, got {int(hi)} at position {int(np.argmax(a))}")
+        a = a.astype(np.uint32)
+    return np.ascontiguousarray(a)
+
+
+def _offsets(array: Any, name: str) -> np.ndarray:
+    a = np.asarray(array)
+    if a.ndim != 1 or a.size < 1:
+        raise ValueError(f"{name} must be a 1-d array of n_rows + 1 entries, got shape {a.shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _values(array: Any, name: str, n: int) -> np.ndarray | None:
+    if array is None:
+        return None
+    a = np.ascontiguousarray(array, dtype=np.float32)
+    if a.ndim != 1 or a.size != n:
+        raise ValueError(f"{name} must be a 1-d array with one value per index ({n}), got shape {a.shape}")
+    return a
+
+
+class Network:
+    """A sparse-input network: input -> hidden (ReLU) -> output, dense or LSH-sparse.
+
+    Args:
+        input_dim: number of input features (hashed feature space).
+        hidden_dim: width of the hidden layer.
+        output_dim: number of output neurons (classes, labels or regression targets).
+        **options: any field of :class:`NetworkOptions`.
+    """
+
+    def __init__(self, input_dim: int, hidden_dim: int, output_dim: int, **options: Any):
+        unknown = sorted(set(options) - set(_FIELDS))
+        if unknown:
+            raise TypeError(f"unknown Network option(s) {unknown}; valid options: {_FIELDS}")
+        opts = NetworkOptions(**options)
+        for name in _FIELDS:
+            _check_option(name, getattr(opts, name))
+        self._options = opts
+        self._dims = (_positive_int("input_dim", input_dim), _positive_int("hidden_dim", hidden_dim),
+                      _positive_int("output_dim", output_dim))
+        cfg = _core_engine.NetworkConfig()
+        cfg.input_dim, cfg.hidden_dim, cfg.output_dim = self._dims
+        sparsity = opts.output_sparsity
+        cfg.output_sparsity = auto_output_sparsity(self._dims[2]) if sparsity == "auto" else float(sparsity)
+        for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "seed", "hash_family", "autotune_c1",
+                     "autotune_c2", "bucket_policy", "rebuild_interval", "rebuild_growth", "max_rebuild_interval",
+                     "rehash_every", "label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"):
+            setattr(cfg, name, getattr(opts, name))
+        cfg.n_threads = opts.n_threads or 0
+        cfg.lsh_k, cfg.lsh_l, cfg.lsh_r = opts.lsh_k or 0, opts.lsh_l or 0, opts.lsh_r or 0
+        cfg.validate()
+        self._cfg = cfg
+        self._net = _core_engine.Network(cfg)
+
+    # ---- training -------------------------------------------------------------------------
+    def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None) -> float:
+        """One optimizer step on a batch; returns the batch's mean loss."""
+        x_idx = _ids(indices, "indices", self._dims[0])
+        y_idx = _ids(label_indices, "label_indices", self._dims[2])
+        return self._net.train_batch(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"),
+                                     y_idx, _values(label_values, "label_values", y_idx.size),
+                                     _offsets(label_offsets, "label_offsets"))
+
+    def end_epoch(self) -> None:
+        """Marks the end of a pass over the data (used by freeze_tables_after_first_epoch)."""
+        self._net.end_epoch()
+
+    # ---- inference ------------------------------------------------------------------------
+    def predict(self, indices, values, offsets, top_k: int = 1, sparse: bool = False,
+                sparsity: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k outputs per row, best first: ``(ids int32 (n, k), scores float32 (n, k))``.
+
+        Dense inference evaluates every output neuron (exact). ``sparse=True`` evaluates only the
+        neurons LSH retrieves: ``max(top_k, sparsity * output_dim)`` of them (sparsity defaults to
+        the training sparsity). Scores are softmax probabilities over the evaluated neurons,
+        sigmoid activations, or raw outputs for "mse".
+        """
+        top_k = _positive_int("top_k", top_k)
+        if sparsity is None:
+            sparsity = self._cfg.output_sparsity
+        x_idx = _ids(indices, "indices", self._dims[0])
+        return self._net.predict_topk(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"),
+                                      top_k, bool(sparse), float(sparsity))
+
+    def predict_scores(self, indices, values, offsets) -> np.ndarray:
+        """Every output for every row, dense: float32 (n, output_dim)."""
+        x_idx = _ids(indices, "indices", self._dims[0])
+        return self._net.predict_all(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"))
+
+    # ---- introspection --------------------------------------------------------------------
+    @property
+    def input_dim(self) -> int:
+        return self._dims[0]
+
+    @property
+    def hidden_dim(self) -> int:
+        return self._dims[1]
+
+    @property
+    def output_dim(self) -> int:
+        return self._dims[2]
+
+    @property
+    def output_sparsity(self) -> float:
+        """The resolved training sparsity of the output layer (1.0 = dense)."""
+        return self._cfg.output_sparsity
+
+    @property
+    def active_neurons(self) -> int:
+        """Output neurons a training sample evaluates."""
+        return self._net.active_neurons
+
+    @property
+    def lsh_params(self) -> dict | None:
+        """The LSH parameters in use (K, L, R, ...), or None for a dense output layer."""
+        return self._net.lsh_params
+
+    @property
+    def n_threads(self) -> int:
+        return self._net.n_threads
+
+    @property
+    def config(self) -> dict:
+        """JSON-able dict; ``Network(**config)`` rebuilds the same architecture and options."""
+        d = dict(input_dim=self._dims[0], hidden_dim=self._dims[1], output_dim=self._dims[2])
+        d.update(dataclasses.asdict(self._options))
+        return d
+
+    # ---- state ----------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Copies of every learned array (weights, biases, Adam moments and step counts, LSH
+        tables) plus the training counters, enough to restore this network exactly."""
+        arrays = {k: np.ascontiguousarray(v).copy() for k, v in self._net.state_views().items()}
+        arrays["train.batches"] = np.array([self._net.batches_trained], dtype=np.uint64)
+        arrays["lsh.schedule"] = np.array(self._net.lsh_schedule_state, dtype=np.uint64)
+        return arrays
+
+    def load_state_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Restores arrays from :meth:`state_arrays` of a network with the same config."""
+        views = self._net.state_views()
+        expected = set(views) | {"train.batches", "lsh.schedule"}
+        missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
+        if missing or extra:
+            raise ValueError(f"state arrays do not match this network: missing {missing}, unexpected {extra}")
+        for name, view in views.items():
+            a = np.asarray(arrays[name])
+            if a.shape != view.shape or a.dtype != view.dtype:
+                raise ValueError(f"state array {name!r} has shape {a.shape} {a.dtype}, "
+                                 f"expected {view.shape} {view.dtype}")
+        for name, view in views.items():
+            view[...] = arrays[name]
+        self._net.batches_trained = int(np.asarray(arrays["train.batches"])[0])
+        self._net.lsh_schedule_state = [int(v) for v in np.asarray(arrays["lsh.schedule"])]
+
+    def __repr__(self) -> str:
+        lsh = self.lsh_params
+        sparse = f"sparsity={self.output_sparsity:.4g}, K={lsh['K']}, L={lsh['L']}, R={lsh['R']}" if lsh else "dense"
+        return (f"Network({self.input_dim} -> {self.hidden_dim} -> {self.output_dim}, {sparse}, "
+                f"loss={self._options.loss!r})")

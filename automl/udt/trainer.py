@@ -1,0 +1,249 @@
+"""The epoch loop: shuffled mini-batches into the engine, progress, validation, early stopping.
+
+Training data arrives as CSR chunks from the featurizer.  When the featurized data set fits in a
+memory budget it is kept in memory and fully reshuffled every epoch (a file sorted by label then
+trains exactly as well as a shuffled one); otherwise it is re-streamed every epoch through a
+bounded shuffle buffer.  Ctrl-C ends training between two engine calls, so the network is always
+left in a consistent, usable state.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Optional
+
+import numpy as np
+
+from .metrics import MetricSpec
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:  # tqdm is a declared dependency; degrade to no progress bar rather than fail
+    tqdm = None
+
+
+def _gather_rows(offsets: np.ndarray, rows: np.ndarray):
+    """Positions of the elements of CSR `rows`, and the new offsets, fully vectorised."""
+    starts = offsets[rows]
+    lengths = offsets[rows + 1] - starts
+    new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    positions = np.arange(new_offsets[-1], dtype=np.int64) + np.repeat(starts - new_offsets[:-1], lengths)
+    return positions, new_offsets
+
+
+@dataclass
+class CsrBatch:
+    """Rows of hashed input features plus their labels, both in CSR form (the engine's inputs)."""
+
+    indices: np.ndarray        # uint32 feature ids
+    values: np.ndarray         # float32 feature values
+    offsets: np.ndarray        # int64, n_rows + 1
+    label_indices: np.ndarray  # label ids (or 0 for regression)
+    label_offsets: np.ndarray  # int64, n_rows + 1
+    label_values: Optional[np.ndarray] = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.indices, self.values, self.offsets, self.label_indices, self.label_offsets, self.label_values)
+        return sum(a.nbytes for a in arrays if a is not None)
+
+    @classmethod
+    def from_feature_batch(cls, fb) -> "CsrBatch":
+        return cls(np.asarray(fb.indices, np.uint32), np.asarray(fb.values, np.float32),
+                   np.asarray(fb.offsets, np.int64), np.asarray(fb.label_indices, np.uint32),
+                   np.asarray(fb.label_offsets, np.int64),
+                   None if fb.label_values is None else np.asarray(fb.label_values, np.float32))
+
+    def take(self, rows: np.ndarray) -> "CsrBatch":
+        rows = np.asarray(rows, dtype=np.int64)
+        pos, offsets = _gather_rows(self.offsets, rows)
+        lpos, loffsets = _gather_rows(self.label_offsets, rows)
+        return CsrBatch(self.indices[pos], self.values[pos], offsets, self.label_indices[lpos], loffsets,
+                        None if self.label_values is None else self.label_values[lpos])
+
+    @staticmethod
+    def concat(batches: list["CsrBatch"]) -> "CsrBatch":
+        if len(batches) == 1:
+            return batches[0]
+
+        def stack_offsets(name):
+            parts, base = [np.zeros(1, np.int64)], 0
+            for b in batches:
+                off = getattr(b, name)
+                parts.append(off[1:] - off[0] + base)
+                base += off[-1] - off[0]
+            return np.concatenate(parts)
+
+        has_values = [b.label_values is not None for b in batches]
+        if any(has_values) and not all(has_values):
+            raise ValueError("cannot concatenate batches with and without label values")
+        return CsrBatch(np.concatenate([b.indices[b.offsets[0]:b.offsets[-1]] for b in batches]),
+                        np.concatenate([b.values[b.offsets[0]:b.offsets[-1]] for b in batches]),
+                        stack_offsets("offsets"),
+                        np.concatenate([b.label_indices[b.label_offsets[0]:b.label_offsets[-1]] for b in batches]),
+                        stack_offsets("label_offsets"),
+                        np.concatenate([b.label_values[b.label_offsets[0]:b.label_offsets[-1]] for b in batches])
+                        if all(has_values) else None)
+
+
+class InMemoryData:
+    """A featurized training set held in memory; every epoch is a fresh full permutation."""
+
+    def __init__(self, rows: CsrBatch):
+        self.rows = rows
+        self.n_rows = rows.n_rows
+
+    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
+        order = rng.permutation(self.n_rows)
+        for start in range(0, self.n_rows, batch_size):
+            yield self.rows.take(order[start:start + batch_size])
+
+
+class StreamingData:
+    """A training set re-featurized every epoch, mixed by a bounded shuffle buffer.
+
+    The buffer fills to `buffer_rows`, is shuffled, emits its first half and keeps the second half
+    to mix with the rows that arrive next, so memory stays bounded whatever the data size.
+    """
+
+    def __init__(self, make_chunks: Callable[[], Iterable[CsrBatch]], buffer_rows: int = 262_144,
+                 n_rows: Optional[int] = None):
+        self.make_chunks = make_chunks
+        self.buffer_rows = buffer_rows
+        self.n_rows = n_rows
+
+    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
+        pending, pending_rows = [], 0
+        for chunk in self.make_chunks():
+            pending.append(chunk)
+            pending_rows += chunk.n_rows
+            if pending_rows >= self.buffer_rows:
+                buffer = CsrBatch.concat(pending)
+                order = rng.permutation(buffer.n_rows)
+                emit = (buffer.n_rows // 2 // batch_size) * batch_size or buffer.n_rows // 2
+                for start in range(0, emit, batch_size):
+                    yield buffer.take(order[start:start + batch_size])
+                pending = [buffer.take(order[emit:])]
+                pending_rows = pending[0].n_rows
+        if pending_rows:
+            buffer = CsrBatch.concat(pending)
+            order = rng.permutation(buffer.n_rows)
+            for start in range(0, buffer.n_rows, batch_size):
+                yield buffer.take(order[start:start + batch_size])
+
+
+def load_training_data(chunks: Iterable[CsrBatch], make_chunks: Callable[[], Iterable[CsrBatch]],
+                       memory_budget_bytes: int, buffer_rows: int = 262_144):
+    """Featurize once into memory when it fits the budget; otherwise fall back to streaming."""
+    kept, size, n_rows = [], 0, 0
+    chunks = iter(chunks)
+    for chunk in chunks:
+        kept.append(chunk)
+        size += chunk.nbytes
+        n_rows += chunk.n_rows
+        if size > memory_budget_bytes:
+            kept.clear()
+            n_rows += sum(c.n_rows for c in chunks)  # finish counting rows without keeping them
+            return StreamingData(make_chunks, buffer_rows, n_rows)
+    if not kept:
+        raise ValueError("the training data has no rows")
+    return InMemoryData(CsrBatch.concat(kept))
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when `metric` has not improved for `patience` epochs; optionally restore the best weights."""
+
+    metric: MetricSpec
+    patience: int = 2
+    restore_best: bool = True
+
+
+class Trainer:
+    """Runs epochs of mini-batch training on an engine Network and records one history row per epoch."""
+
+    def __init__(self, network, *, batch_size: int, seed: int, progress: bool = True,
+                 validate: Optional[Callable[[], dict]] = None, early_stopping: Optional[EarlyStopping] = None):
+        self.network = network
+        self.batch_size = batch_size
+        self.seed = seed
+        self.progress = progress and tqdm is not None
+        self.validate = validate
+        self.early_stopping = early_stopping
+        self.interrupted = False
+        self.stopped_early = False
+        self.restored_best = False
+
+    def _train_epoch(self, data, rng, epoch: int, label: str) -> dict:
+        bar = tqdm(total=data.n_rows, desc=label, unit="rows", unit_scale=True, leave=True, dynamic_ncols=True,
+                   mininterval=0.5) if self.progress else None
+        loss_sum, rows_seen, start = 0.0, 0, time.perf_counter()
+        try:
+            for batch in data.epoch_batches(self.batch_size, rng):
+                loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
+                                                batch.label_offsets, batch.label_values)
+                loss_sum += float(loss) * batch.n_rows
+                rows_seen += batch.n_rows
+                if bar is not None:
+                    bar.update(batch.n_rows)
+                    bar.set_postfix(loss=f"{loss_sum / rows_seen:.4f}", refresh=False)
+            self.network.end_epoch()
+        finally:
+            seconds = time.perf_counter() - start
+            if bar is not None:
+                bar.close()
+            self._last_partial = {"epoch": epoch, "loss": loss_sum / max(rows_seen, 1), "rows": rows_seen,
+                                  "train_seconds": seconds, "rows_per_second": rows_seen / max(seconds, 1e-9)}
+        return self._last_partial
+
+    def run(self, data, epochs: int, history: list, first_epoch: int = 1) -> list:
+        """Train for `epochs` epochs, appending one dict per epoch to `history` (returned)."""
+        best, best_state, waited = None, None, 0
+        stopper = self.early_stopping if self.validate is not None else None
+        self._last_partial = None
+        try:
+            for epoch in range(first_epoch, first_epoch + epochs):
+                rng = np.random.default_rng([self.seed, epoch])
+                row = self._train_epoch(data, rng, epoch, f"epoch {epoch}/{first_epoch + epochs - 1}")
+                if self.validate is not None:
+                    row.update({f"val_{k}": v for k, v in self.validate().items()})
+                history.append(row)
+                if self.progress:
+                    shown = {k: v for k, v in row.items() if k == "loss" or k.startswith("val_")}
+                    tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k}={v:.4f}" for k, v in shown.items()))
+                if stopper is None:
+                    continue
+                value = row[f"val_{stopper.metric.name}"]
+                improved = best is None or (value > best if stopper.metric.higher_is_better else value < best)
+                if improved:
+                    best, waited = value, 0
+                    if stopper.restore_best and epoch < first_epoch + epochs - 1:
+                        best_state = {k: np.array(v, copy=True) for k, v in self.network.state_arrays().items()}
+                    else:
+                        best_state = None  # the live weights are the best ones
+                    row["best"] = True
+                else:
+                    waited += 1
+                    if waited >= stopper.patience:
+                        self.stopped_early = True
+                        break
+        except KeyboardInterrupt:
+            # The engine call that was running has finished (the interrupt is delivered between Python
+            # bytecodes), so the network holds consistent weights: keep them and return normally.
+            self.interrupted = True
+            partial = self._last_partial
+            if partial is not None and (not history or history[-1]["epoch"] != partial["epoch"]):
+                history.append(dict(partial, interrupted=True))
+            warnings.warn("training interrupted by Ctrl-C; the model keeps the weights learned so far",
+                          RuntimeWarning, stacklevel=3)
+            return history
+        if best_state is not None:  # the best epoch was not the last one: go back to it
+            self.network.load_state_arrays(best_state)
+            self.restored_best = True
+        return history

@@ -1,0 +1,60 @@
+#pragma once
+// Row-major float matrix whose rows start on 64-byte boundaries (one cache line,
+// one AVX-512 register), so row kernels load aligned and rows never share lines.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+namespace udt {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+template <typename T>
+class AlignedArray {
+ public:
+  AlignedArray() = default;
+  explicit AlignedArray(size_t n) { resize(n); }
+  void resize(size_t n) {
+    size_ = n;
+    if (n == 0) { data_.reset(); return; }
+    size_t bytes = ((n * sizeof(T) + 63) / 64) * 64;
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+    std::memset(p, 0, bytes);
+    data_.reset(static_cast<T*>(p));
+  }
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return data_.get()[i]; }
+  const T& operator[](size_t i) const { return data_.get()[i]; }
+
+ private:
+  std::unique_ptr<T, FreeDeleter> data_;
+  size_t size_ = 0;
+};
+
+class AlignedMatrix {
+ public:
+  AlignedMatrix() = default;
+  AlignedMatrix(size_t rows, size_t cols)
+      : rows_(rows), cols_(cols), stride_((cols + 15) / 16 * 16), data_(rows * stride_) {}
+  float* row(size_t r) { return data_.data() + r * stride_; }
+  const float* row(size_t r) const { return data_.data() + r * stride_; }
+  size_t rows() const { return rows_; }
+  size_t cols() const { return cols_; }
+  size_t stride() const { return stride_; }  // in floats; padding columns stay zero
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+
+ private:
+  size_t rows_ = 0, cols_ = 0, stride_ = 0;
+  AlignedArray<float> data_;
+};
+
+}  // namespace udt

@@ -1,0 +1,55 @@
+#include "embedding_layer.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "simd_kernels.h"
+#include "weight_init.h"
+
+namespace udt {
+
+EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool)
+    : weights(input_dim, dim), bias(1, dim), adam_state(input_dim, dim, false), bias_adam(1, dim, false) {
+  // Variance 1/dim: a sum of a few dozen active features lands at O(1) pre-activations.
+  init_uniform_rows(weights, 1.0f / std::sqrt(float(dim)), seed, pool);
+}
+
+void EmbeddingLayer::forward(const CsrView& x, size_t row, float* out) const {
+  const size_t d = dim();
+  std::memcpy(out, bias.row(0), d * sizeof(float));
+  for (size_t e = x.row_begin(row); e < x.row_end(row); ++e) simd::axpy(x.value(e), weights.row(x.indices[e]), out, d);
+  simd::relu(out, d);
+}
+
+namespace {
+struct InputLists {
+  const CsrView& x;
+  size_t size() const { return x.n_rows; }
+  size_t count(size_t s) const { return x.row_size(s); }
+  const uint32_t* ids(size_t s) const { return x.indices + x.row_begin(s); }
+  const float* coefs(size_t s) const { return x.values ? x.values + x.row_begin(s) : nullptr; }
+};
+}  // namespace
+
+void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool,
+                            const AdamConfig& adam, std::vector<std::vector<float>>& scratch) {
+  const size_t d = dim();
+  groups_.build(InputLists{x}, weights.rows());
+  pool.parallel_for(groups_.rows.size(), 64, [&](size_t begin, size_t end, size_t worker) {
+    float* g = scratch[worker].data();
+    for (size_t i = begin; i < end; ++i) {
+      std::memset(g, 0, d * sizeof(float));
+      for (uint64_t e = groups_.begin[i]; e < groups_.begin[i + 1]; ++e)
+        simd::axpy(groups_.coefs[e], grad_out.row(groups_.samples[e]), g, d);
+      uint32_t r = groups_.rows[i];
+      adam_state.update_row(r, weights.row(r), nullptr, g, 0.0f, adam);
+    }
+  });
+  // The bias gradient is the sum over samples: one row, summed in sample order.
+  float* g = scratch[0].data();
+  std::memset(g, 0, d * sizeof(float));
+  for (size_t s = 0; s < x.n_rows; ++s) simd::axpy(1.0f, grad_out.row(s), g, d);
+  bias_adam.update_row(0, bias.row(0), nullptr, g, 0.0f, adam);
+}
+
+}  // namespace udt

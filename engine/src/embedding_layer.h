@@ -1,0 +1,37 @@
+#pragma once
+// The hidden layer over a sparse input: h = ReLU(b + sum_j x_j * W[j]), where W has one
+// row per input feature, so a sample costs nnz(x) row reads instead of a dense
+// input_dim x hidden product (an EmbeddingBag with weights, then ReLU).
+#include <cstdint>
+#include <vector>
+
+#include "aligned_matrix.h"
+#include "row_groups.h"
+#include "sparse_adam.h"
+#include "sparse_batch.h"
+#include "thread_pool.h"
+
+namespace udt {
+
+class EmbeddingLayer {
+ public:
+  EmbeddingLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool);
+
+  void forward(const CsrView& x, size_t row, float* out) const;
+  // Adam step from dL/dh of every sample (rows of grad_out, already masked by ReLU').
+  void update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool, const AdamConfig& adam,
+              std::vector<std::vector<float>>& scratch);
+
+  uint32_t input_dim() const { return static_cast<uint32_t>(weights.rows()); }
+  uint32_t dim() const { return static_cast<uint32_t>(weights.cols()); }
+
+  AlignedMatrix weights;   // input_dim x dim
+  AlignedMatrix bias;      // 1 x dim
+  SparseAdam adam_state;   // for weights
+  SparseAdam bias_adam;    // for the bias row
+
+ private:
+  RowGroups groups_;
+};
+
+}  // namespace udt

@@ -1,0 +1,55 @@
+#pragma once
+// L hash tables of 2^K buckets; each bucket holds at most R neuron ids. A bucket that
+// is full either keeps a uniform sample of everything offered to it (reservoir) or
+// its R most recent arrivals (FIFO). Storage is one flat array of L * 2^K buckets of
+// 1 + R words: the bucket's arrival counter, then its ids. Keeping the counter beside
+// the ids makes an insert touch one cache line, not two; no per-bucket allocations.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "random.h"
+
+namespace udt {
+
+enum class BucketPolicy { Reservoir, Fifo };
+BucketPolicy parse_bucket_policy(const std::string& name);
+const char* bucket_policy_name(BucketPolicy policy);
+
+class LshIndex {
+ public:
+  LshIndex() = default;
+  LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy);
+
+  void clear();
+  void clear_table(uint32_t table);
+  // Offers `neuron` to bucket `code` of `table`; rng decides reservoir replacements.
+  void insert(uint32_t table, uint32_t code, uint32_t neuron, Rng& rng);
+  // Like insert, but a no-op when the bucket already holds the neuron.
+  void insert_unique(uint32_t table, uint32_t code, uint32_t neuron, Rng& rng);
+
+  const uint32_t* bucket(uint32_t table, uint32_t code) const { return &words_[slot(table, code) + 1]; }
+  uint32_t bucket_size(uint32_t table, uint32_t code) const {
+    uint32_t seen = words_[slot(table, code)];
+    return seen < capacity_ ? seen : capacity_;
+  }
+  void prefetch(uint32_t table, uint32_t code) const { __builtin_prefetch(&words_[slot(table, code)], 1); }
+
+  uint32_t num_tables() const { return num_tables_; }
+  uint32_t buckets_per_table() const { return buckets_; }
+  uint32_t capacity() const { return capacity_; }
+  BucketPolicy policy() const { return policy_; }
+  size_t memory_bytes() const { return words_.size() * 4; }
+
+  // Raw state, for saving and restoring an index exactly.
+  std::vector<uint32_t>& words() { return words_; }
+
+ private:
+  size_t slot(uint32_t table, uint32_t code) const { return (size_t(table) * buckets_ + code) * (capacity_ + 1); }
+
+  uint32_t num_tables_ = 0, buckets_ = 0, capacity_ = 0;
+  BucketPolicy policy_ = BucketPolicy::Reservoir;
+  std::vector<uint32_t> words_;  // [table][bucket][1 + capacity]: arrivals since clear, then ids
+};
+
+}  // namespace udt

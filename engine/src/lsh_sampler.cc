@@ -1,0 +1,105 @@
+#include "lsh_sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "random.h"
+
+namespace udt {
+
+LshSampler::LshSampler(HashKind kind, const LshParams& params, BucketPolicy policy, const LshSchedule& schedule,
+                       uint32_t vector_dim, uint64_t seed)
+    : kind_(kind), params_(params), schedule_(schedule), vector_dim_(vector_dim), seed_(seed),
+      index_(params.num_tables, params.bits, params.capacity, policy) {
+  interval_ = std::max<uint32_t>(1, schedule.rebuild_interval);
+  next_rebuild_ = static_cast<uint64_t>(interval_);
+  redraw_hashes();
+}
+
+void LshSampler::redraw_hashes() {
+  hasher_ = make_hash_family(kind_, vector_dim_, params_.bits, params_.num_tables,
+                             derive_seed(seed_, 0x4a54, hash_draws_));
+  ++hash_draws_;
+}
+
+template <typename Fn>
+void LshSampler::for_table_ranges(ThreadPool& pool, const Fn& fn) {
+  const uint32_t n_tables = params_.num_tables;
+  const size_t parts = std::min<size_t>(pool.size(), n_tables);
+  pool.parallel_for(parts, 1, [&](size_t begin, size_t end, size_t) {
+    for (size_t p = begin; p < end; ++p) {
+      uint32_t t0 = static_cast<uint32_t>(p * n_tables / parts);
+      uint32_t t1 = static_cast<uint32_t>((p + 1) * n_tables / parts);
+      fn(t0, t1);
+    }
+  });
+}
+
+void LshSampler::rebuild(const AlignedMatrix& weights, ThreadPool& pool) {
+  if (weights.cols() != vector_dim_) throw std::logic_error("LshSampler: weight width mismatch");
+  const uint64_t build_id = rebuilds_;
+  // Each thread owns a range of tables and streams over all neurons once, so every
+  // weight row is read once per thread rather than once per table.
+  for_table_ranges(pool, [&](uint32_t t0, uint32_t t1) {
+    std::vector<Rng> rngs;
+    for (uint32_t t = t0; t < t1; ++t) {
+      index_.clear_table(t);
+      rngs.emplace_back(derive_seed(seed_, 0x5245 + build_id, t));
+    }
+    // Hash neuron n+1 (and prefetch its buckets) before inserting neuron n, so the
+    // inserts' cache misses overlap with hashing work.
+    const size_t n_neurons = weights.rows();
+    std::vector<uint32_t> codes(t1 - t0), next(t1 - t0);
+    if (n_neurons > 0) hasher_->hash(weights.row(0), t0, t1, codes.data());
+    for (size_t n = 0; n < n_neurons; ++n) {
+      if (n + 1 < n_neurons) {
+        hasher_->hash(weights.row(n + 1), t0, t1, next.data());
+        for (uint32_t t = t0; t < t1; ++t) index_.prefetch(t, next[t - t0]);
+      }
+      for (uint32_t t = t0; t < t1; ++t) index_.insert(t, codes[t - t0], static_cast<uint32_t>(n), rngs[t - t0]);
+      codes.swap(next);
+    }
+  });
+  ++rebuilds_;
+}
+
+void LshSampler::after_batch(const AlignedMatrix& weights, ThreadPool& pool) {
+  ++batches_;
+  if (batches_ < next_rebuild_) return;
+  if (schedule_.freeze_after_first_epoch && epochs_ >= 1) return;
+  if (schedule_.rehash_every > 0 && rebuilds_ % schedule_.rehash_every == 0) redraw_hashes();
+  rebuild(weights, pool);
+  interval_ = std::min<double>(interval_ * schedule_.rebuild_growth, std::max<uint32_t>(1, schedule_.max_rebuild_interval));
+  next_rebuild_ = batches_ + static_cast<uint64_t>(std::llround(interval_));
+}
+
+void LshSampler::augment(const std::vector<uint32_t>& samples, const std::vector<uint32_t>& labels,
+                         const uint32_t* codes, ThreadPool& pool) {
+  if (labels.empty()) return;
+  const uint32_t n_tables = params_.num_tables;
+  const uint64_t call = augments_++;
+  for_table_ranges(pool, [&](uint32_t t0, uint32_t t1) {
+    for (uint32_t t = t0; t < t1; ++t) {
+      Rng rng(derive_seed(seed_, 0x4155 + call, t));
+      for (size_t j = 0; j < labels.size(); ++j)
+        index_.insert_unique(t, codes[size_t(samples[j]) * n_tables + t], labels[j], rng);
+    }
+  });
+}
+
+std::vector<uint64_t> LshSampler::schedule_state() const {
+  return {batches_, next_rebuild_, rebuilds_, hash_draws_, epochs_, augments_,
+          static_cast<uint64_t>(std::llround(interval_ * 1e6))};
+}
+
+void LshSampler::set_schedule_state(const std::vector<uint64_t>& s) {
+  if (s.size() != 7) throw std::invalid_argument("LSH schedule state must have 7 entries");
+  batches_ = s[0]; next_rebuild_ = s[1]; rebuilds_ = s[2]; epochs_ = s[4]; augments_ = s[5];
+  interval_ = double(s[6]) / 1e6;
+  // Recreate the hash functions that were current: draw number hash_draws - 1.
+  hash_draws_ = s[3] > 0 ? s[3] - 1 : 0;
+  redraw_hashes();
+}
+
+}  // namespace udt

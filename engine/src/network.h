@@ -1,0 +1,74 @@
+#pragma once
+// A SLIDE network: sparse input -> embedding layer (ReLU) -> output layer, dense or
+// LSH-sparse (paper section 3), trained with sparse Adam on the engine's thread pool.
+//
+// One training batch runs in three phases:
+//  1. per sample, in parallel: hidden activation, active output neurons (LSH + labels),
+//     logits, loss gradient dz, and dL/dh (each sample writes only its own buffers);
+//  2. gradients regrouped by parameter row and applied row by row (see RowGroups);
+//  3. label-neuron augmentation and the LSH rebuild schedule (tables split by thread).
+// Every random draw comes from a stream keyed by (seed, batch, sample) or (seed, table),
+// so a given seed gives bit-identical weights whatever the number of threads.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "active_set.h"
+#include "embedding_layer.h"
+#include "network_config.h"
+#include "output_layer.h"
+#include "sparse_batch.h"
+#include "thread_pool.h"
+
+namespace udt {
+
+class Network {
+ public:
+  explicit Network(const NetworkConfig& config);
+
+  // Mean loss of the batch. labels: one CSR row per input row (ids < output_dim).
+  float train_batch(const CsrView& x, const CsrView& labels);
+  // Best `k` outputs per row, best first: ids (n x k) and scores (n x k). Dense evaluates
+  // every output neuron; sparse evaluates max(k, ceil(sparsity * output_dim)) neurons
+  // retrieved by LSH. Scores: softmax over the evaluated neurons, sigmoid, or raw (mse).
+  void predict_topk(const CsrView& x, uint32_t k, bool sparse, double sparsity, int32_t* ids, float* scores);
+  // All outputs (n x output_dim), dense.
+  void predict_all(const CsrView& x, float* out);
+  void end_epoch();
+  // Rebuilds the LSH tables from the current weights now (e.g. after loading weights).
+  void rebuild_index();
+
+  const NetworkConfig& config() const { return config_; }
+  bool uses_lsh() const { return output_.sampler != nullptr; }
+  uint32_t active_neurons() const { return active_k_; }
+  uint64_t batches_trained() const { return batches_; }
+  size_t n_threads() const { return pool_.size(); }
+
+  EmbeddingLayer& hidden() { return hidden_; }
+  OutputLayer& output() { return output_; }
+  uint64_t& batch_counter() { return batches_; }
+
+ private:
+  void check_inputs(const CsrView& x) const;
+  void resize_scratch(size_t n_samples);
+
+  NetworkConfig config_;
+  ThreadPool pool_;
+  EmbeddingLayer hidden_;
+  OutputLayer output_;
+  uint32_t active_k_ = 0;
+  uint64_t batches_ = 0;
+
+  // Training buffers, reused across batches.
+  AlignedMatrix hidden_out_, hidden_grad_;
+  std::vector<std::vector<uint32_t>> active_;
+  std::vector<std::vector<float>> dz_;
+  std::vector<std::vector<uint32_t>> missed_;
+  std::vector<uint32_t> codes_;
+  std::vector<float> sample_loss_;
+  std::vector<ActiveSetSelector> selectors_;        // per worker
+  std::vector<std::vector<float>> row_scratch_;     // per worker, hidden_dim floats
+  SelectorPool predict_selectors_;
+};
+
+}  // namespace udt

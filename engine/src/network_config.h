@@ -1,0 +1,46 @@
+#pragma once
+// Everything that defines a network and how it trains. Plain data; validate() says
+// which field is wrong and what would be right.
+#include <cstdint>
+#include <string>
+
+#include "hash_family.h"
+#include "loss.h"
+#include "lsh_index.h"
+#include "lsh_sampler.h"
+#include "sparse_adam.h"
+
+namespace udt {
+
+struct NetworkConfig {
+  uint32_t input_dim = 0;
+  uint32_t hidden_dim = 256;
+  uint32_t output_dim = 0;
+  double output_sparsity = 1.0;  // fraction of output neurons a training sample evaluates
+  LossKind loss = LossKind::Softmax;
+  AdamConfig adam;
+  uint64_t seed = 0;
+  uint32_t n_threads = 0;        // 0 = all hardware threads
+
+  // LSH over the output layer (used when output_sparsity < 1 or `force_lsh`).
+  HashKind hash_kind = HashKind::Dwta;
+  uint32_t lsh_bits = 0;         // K; 0 = autotune
+  uint32_t lsh_tables = 0;       // L; 0 = autotune
+  uint32_t lsh_capacity = 0;     // R; 0 = 2 x expected bucket load
+  double autotune_c1 = 1.0;
+  double autotune_c2 = 0.1;
+  uint32_t autotune_max_tables = 256;
+  BucketPolicy bucket_policy = BucketPolicy::Reservoir;
+  LshSchedule schedule;
+  bool label_augmentation = true;
+  bool force_lsh = false;        // run the LSH path even at sparsity 1 (tests, experiments)
+
+  bool uses_lsh() const { return output_sparsity < 1.0 || force_lsh; }
+  void validate() const;  // throws std::invalid_argument
+};
+
+// "auto" output sparsity: dense below 8192 outputs; above, 0.02 * sqrt(65536 / d), which
+// keeps the active set growing slowly with d (63k -> ~1.3k, 200k -> ~2.3k, 670k -> ~4.2k).
+double auto_output_sparsity(uint64_t output_dim);
+
+}  // namespace udt

@@ -1,0 +1,23 @@
+#pragma once
+// The engine's hot inner loops. Each is compiled three times (x86-64-v4 = AVX-512,
+// x86-64-v3 = AVX2+FMA, baseline SSE2) and the loader picks the best clone the CPU
+// supports (GCC/Clang target_clones, resolved once via ifunc): one portable binary.
+// Reduction order is fixed per clone, so results are reproducible on a given CPU.
+#include <cstddef>
+
+namespace udt::simd {
+
+float dot(const float* a, const float* b, size_t n);
+// y += a * x
+void axpy(float a, const float* x, float* y, size_t n);
+// y[i] = max(y[i], 0)
+void relu(float* y, size_t n);
+// One Adam step on a contiguous run of parameters with gradient g:
+// m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  w -= lr_t * m / (sqrt(v) + eps_t)
+// (lr_t and eps_t already carry the bias corrections).
+void adam_update(float* w, float* m, float* v, const float* g, size_t n, float lr_t, float beta1,
+                 float beta2, float eps_t);
+// Name of the clone the loader selected for this CPU (for diagnostics and benchmarks).
+const char* isa();
+
+}  // namespace udt::simd

@@ -1,0 +1,88 @@
+#include "thread_pool.h"
+
+#include <algorithm>
+
+namespace udt {
+
+size_t ThreadPool::default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+ThreadPool::ThreadPool(size_t n_threads) {
+  if (n_threads == 0) n_threads = default_threads();
+  for (size_t w = 1; w < n_threads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_chunks(size_t worker) {
+  for (;;) {
+    size_t begin = next_.fetch_add(job_grain_);
+    if (begin >= job_n_) return;
+    size_t end = std::min(job_n_, begin + job_grain_);
+    try {
+      (*job_)(begin, end, worker);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      next_.store(job_n_);  // stop handing out work
+    }
+  }
+}
+
+void ThreadPool::worker_loop(size_t worker) {
+  size_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    run_chunks(worker);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--busy_ == 0) done_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::parallel_for(size_t n, size_t grain, const RangeFn& fn) {
+  if (n == 0) return;
+  grain = std::max<size_t>(grain, 1);
+  if (workers_.empty() || n <= grain) {  // not worth waking anyone
+    fn(0, n, 0);
+    return;
+  }
+  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    job_n_ = n;
+    job_grain_ = grain;
+    next_.store(0);
+    error_ = nullptr;
+    busy_ = workers_.size();
+    ++generation_;
+  }
+  wake_.notify_all();
+  run_chunks(0);
+  std::exception_ptr error;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return busy_ == 0; });
+    job_ = nullptr;
+    error = error_;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace udt

@@ -1,0 +1,64 @@
+"""The architecture chooser's documented rules."""
+import math
+
+import pytest
+
+from udt.model_selection import Architecture, choose_architecture, summary_text
+
+
+def test_small_dense_classification():
+    a = choose_architecture(30_000, 2, "single")
+    assert a.loss == "softmax" and a.output_dim == 2
+    assert a.output_sparsity == 1.0 and not a.sparse_inference
+    assert a.input_dim == 100_000 and a.hidden_dim == 256
+    assert a.batch_size == 128  # nearest power of two to 30000 / 200 = 150
+    assert 3 <= a.epochs <= 20
+    assert set(a.auto) == {"input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
+                           "learning_rate", "epochs"}
+
+
+def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():
+    a = choose_architecture(200_000, 50_000, "single")
+    assert a.output_sparsity == pytest.approx(0.02 * math.sqrt(65536 / 50_000))
+    assert a.sparse_inference
+    b = choose_architecture(200_000, 1_000_000, "multi")
+    assert b.output_sparsity < a.output_sparsity and b.loss == "sigmoid"
+    assert choose_architecture(10, 8191, "single").output_sparsity == 1.0
+
+
+def test_regression_has_one_dense_output():
+    a = choose_architecture(1000, 1, "regression")
+    assert a.output_dim == 1 and a.loss == "mse" and a.output_sparsity == 1.0
+
+
+def test_more_rows_give_fewer_epochs_and_bigger_batches():
+    small, big = choose_architecture(5_000, 10, "single"), choose_architecture(2_000_000, 10, "single")
+    assert small.epochs > big.epochs and small.batch_size < big.batch_size
+    assert big.batch_size <= 2048 and small.batch_size >= 64
+    assert big.learning_rate > small.learning_rate
+
+
+def test_explicit_values_are_kept_and_not_marked_auto():
+    a = choose_architecture(1000, 5, "single", hidden_dim=64, epochs=2, learning_rate=0.01, sparsity=0.5)
+    assert (a.hidden_dim, a.epochs, a.learning_rate, a.output_sparsity) == (64, 2, 0.01, 0.5)
+    assert "hidden_dim" not in a.auto and "input_dim" in a.auto
+    assert a.sparse_inference  # follows the explicit sparsity
+
+
+def test_round_trip_and_parameter_count():
+    a = choose_architecture(1000, 5, "single", input_dim=10, hidden_dim=4)
+    assert Architecture.from_dict(a.to_dict()) == a
+    assert a.n_parameters == 10 * 4 + 4 + 4 * 5 + 5
+
+
+def test_empty_training_set_is_an_error():
+    with pytest.raises(ValueError, match="empty"):
+        choose_architecture(0, 2, "single")
+
+
+def test_summary_text_reports_choices():
+    a = choose_architecture(1000, 5, "single", hidden_dim=64)
+    text = summary_text(a, kind="Classifier", target="y", n_rows=1000, columns={"x": object()},
+                        lsh_params={"K": 4, "L": 8}, history=[{"epoch": 1, "loss": 0.5}])
+    assert "hidden_dim        64" in text and "(set)" in text and "(auto)" in text
+    assert f"{a.n_parameters:,}" in text and "K=4" in text and "loss=0.5" in text

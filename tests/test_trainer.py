@@ -1,0 +1,143 @@
+"""The epoch loop's own logic (shuffling, CSR gathering, early stopping, Ctrl-C), on a recording network.
+
+The recording network implements the engine's training surface (train_batch / end_epoch /
+state_arrays / load_state_arrays) in numpy so these tests pin down the trainer independently of the
+engine; end-to-end training on the real engine is covered by the classifier tests.
+"""
+import numpy as np
+import pytest
+
+from udt.metrics import MetricSpec
+from udt.trainer import CsrBatch, EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
+
+
+class RecordingNetwork:
+    def __init__(self, interrupt_at_batch=None):
+        self.batches, self.epochs_ended = [], 0
+        self.weight = np.zeros(1)
+        self.interrupt_at_batch = interrupt_at_batch
+
+    def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None):
+        if self.interrupt_at_batch is not None and len(self.batches) == self.interrupt_at_batch:
+            raise KeyboardInterrupt
+        assert offsets.dtype == np.int64 and indices.dtype == np.uint32 and values.dtype == np.float32
+        assert offsets[0] == 0 and offsets[-1] == len(indices) and label_offsets[-1] == len(label_indices)
+        self.batches.append((indices.copy(), offsets.copy(), label_indices.copy()))
+        self.weight += 1
+        return 1.0 / len(self.batches)
+
+    def end_epoch(self):
+        self.epochs_ended += 1
+
+    def state_arrays(self):
+        return {"w": self.weight}
+
+    def load_state_arrays(self, arrays):
+        self.weight = np.array(arrays["w"], copy=True)
+
+
+def make_rows(n, sorted_labels=True):
+    """Row i has features [i, i+1, ..., i + i%3] and label i (so rows are identifiable after shuffling)."""
+    lengths = np.arange(n) % 3 + 1
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    indices = np.concatenate([np.arange(i, i + l) for i, l in enumerate(lengths)]).astype(np.uint32)
+    labels = np.arange(n, dtype=np.uint32) if sorted_labels else np.random.default_rng(0).permutation(n)
+    return CsrBatch(indices, np.ones(len(indices), np.float32), offsets, labels.astype(np.uint32),
+                    np.arange(n + 1, dtype=np.int64), None)
+
+
+def test_take_gathers_exact_rows():
+    rows = make_rows(10)
+    sub = rows.take(np.array([7, 2, 5]))
+    assert sub.n_rows == 3
+    assert list(sub.label_indices) == [7, 2, 5]
+    assert [list(sub.indices[sub.offsets[i]:sub.offsets[i + 1]]) for i in range(3)] == [[7, 8], [2, 3, 4], [5, 6, 7]]
+
+
+def test_concat_of_slices_restores_rows():
+    rows = make_rows(9)
+    parts = [rows.take(np.arange(0, 4)), rows.take(np.arange(4, 9))]
+    joined = CsrBatch.concat(parts)
+    for name in ("indices", "offsets", "label_indices", "label_offsets"):
+        assert np.array_equal(getattr(joined, name), getattr(rows, name))
+
+
+def test_in_memory_epochs_are_full_distinct_permutations():
+    data = InMemoryData(make_rows(100))
+    epochs = [np.concatenate([b.label_indices for b in data.epoch_batches(16, np.random.default_rng(e))])
+              for e in range(2)]
+    for order in epochs:
+        assert sorted(order) == list(range(100))
+    assert not np.array_equal(epochs[0], epochs[1])
+    # A label-sorted input is spread over the whole epoch: the first batch spans the label range.
+    assert np.ptp(epochs[0][:16]) > 50
+
+
+def test_streaming_buffer_is_bounded_and_emits_every_row_once():
+    rows = make_rows(1000)
+    chunks = [rows.take(np.arange(s, s + 100)) for s in range(0, 1000, 100)]
+    data = StreamingData(lambda: iter(chunks), buffer_rows=300)
+    batches = list(data.epoch_batches(32, np.random.default_rng(1)))
+    seen = np.concatenate([b.label_indices for b in batches])
+    assert sorted(seen) == list(range(1000))
+    assert np.ptp(seen[:32]) > 32  # mixed, not in file order
+    # Bounded: a row is emitted at most (buffer + chunk) rows after its arrival would require.
+    first_positions = np.argsort(seen)
+    assert first_positions[999] > 500
+
+
+def test_load_training_data_falls_back_to_streaming_over_budget():
+    rows = make_rows(200)
+    chunks = [rows.take(np.arange(s, s + 50)) for s in range(0, 200, 50)]
+    assert isinstance(load_training_data(iter(chunks), lambda: iter(chunks), 1 << 30), InMemoryData)
+    streamed = load_training_data(iter(chunks), lambda: iter(chunks), 10)
+    assert isinstance(streamed, StreamingData) and streamed.n_rows == 200
+    with pytest.raises(ValueError, match="no rows"):
+        load_training_data(iter([]), lambda: iter([]), 1 << 30)
+
+
+def test_trainer_runs_epochs_and_records_history():
+    net = RecordingNetwork()
+    history = Trainer(net, batch_size=32, seed=0, progress=False).run(InMemoryData(make_rows(100)), 3, [])
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert net.epochs_ended == 3 and len(net.batches) == 3 * 4
+    assert all(h["rows"] == 100 and h["rows_per_second"] > 0 for h in history)
+
+
+def test_same_seed_same_batches():
+    orders = []
+    for _ in range(2):
+        net = RecordingNetwork()
+        Trainer(net, batch_size=16, seed=5, progress=False).run(InMemoryData(make_rows(50)), 2, [])
+        orders.append(np.concatenate([b[2] for b in net.batches]))
+    assert np.array_equal(*orders)
+
+
+def test_early_stopping_stops_and_restores_best_weights():
+    scores = iter([0.5, 0.7, 0.6, 0.65, 0.9])
+    net = RecordingNetwork()
+    trainer = Trainer(net, batch_size=50, seed=0, progress=False, validate=lambda: {"accuracy": next(scores)},
+                      early_stopping=EarlyStopping(MetricSpec("accuracy"), patience=2))
+    history = trainer.run(InMemoryData(make_rows(100)), 5, [])
+    assert [h["val_accuracy"] for h in history] == [0.5, 0.7, 0.6, 0.65]
+    assert trainer.stopped_early and trainer.restored_best
+    assert net.weight[0] == 4  # weights after epoch 2 (2 batches per epoch), not after epoch 4
+
+
+def test_early_stopping_on_a_lower_is_better_metric():
+    losses = iter([0.9, 0.5, 0.7])
+    net = RecordingNetwork()
+    trainer = Trainer(net, batch_size=100, seed=0, progress=False, validate=lambda: {"log_loss": next(losses)},
+                      early_stopping=EarlyStopping(MetricSpec("log_loss"), patience=5))
+    trainer.run(InMemoryData(make_rows(100)), 3, [])
+    assert not trainer.stopped_early and trainer.restored_best and net.weight[0] == 2
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_history():
+    net = RecordingNetwork(interrupt_at_batch=5)
+    trainer = Trainer(net, batch_size=25, seed=0, progress=False)
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        history = trainer.run(InMemoryData(make_rows(100)), 3, [])
+    assert trainer.interrupted
+    assert [h["epoch"] for h in history] == [1, 2] and history[-1]["interrupted"]
+    assert len(net.batches) == 5
