@@ -10,7 +10,7 @@ Each system reads the same CSV file itself, so parsing is inside its time:
 - scikit-learn (single-threaded by design): pandas.read_csv, then the equivalent hashing:
   news20 (text)      HashingVectorizer(ngram_range=(1, 2)) — udt: Text() unigrams + bigrams
   adult (tabular)    FeatureHasher over "col=value" tokens, 3 bin resolutions + scaled value per numeric column and
-                     every pairwise cross of the 14 columns — udt: Categorical/Numeric + crosses="auto"
+                     every pairwise cross of the 14 columns — udt: Categorical/Numeric + crosses=True
   movielens (temporal) per user, the previous 10 items in time order (pandas groupby + shift) as bag and position
                      tokens, plus user and date fields, FeatureHasher — udt: temporal={"user_id": ["item_id"]}
 Rows/s is the best of --repeat runs. Also reports the single-row transform_row p50 (short text, one Adult row).
@@ -81,7 +81,7 @@ def adult():
             [dict(zip(ADULT_NUMERIC, r)) for r in zip(*scaled.values())])
         return (hashed + values).shape[0]
 
-    return path, dict(columns=columns, target="income"), sklearn
+    return path, dict(columns=columns, target="income", crosses=True), sklearn
 
 
 def movielens():

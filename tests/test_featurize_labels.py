@@ -79,13 +79,13 @@ def test_predict_without_target_column():
 def test_state_round_trip_is_json_and_gives_identical_features():
     cats = ["workclass", "education", "sex", "income"]
     fz = TableFeaturizer({**{c: Categorical() for c in cats}, "age": Numeric(), "hours_per_week": Numeric()},
-                         target="income", input_dim=50_000, seed=7).fit(ADULT)
+                         target="income", input_dim=50_000, seed=7, crosses=True).fit(ADULT)
     meta, arrays = fz.state()
     clone = TableFeaturizer.from_state(json.loads(json.dumps(meta)), arrays)
     a, b = fz.transform(ADULT), clone.transform(ADULT)
     for name in FeatureBatch.__slots__[:5]:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    assert list(clone.classes_) == list(fz.classes_) and clone.crosses_ == fz.crosses_
+    assert list(clone.classes_) == list(fz.classes_) and clone.crosses_ == fz.crosses_ and len(fz.crosses_) == 10
 
 
 def test_batches_concatenate_to_the_whole():

@@ -18,7 +18,6 @@ from .labels import LabelEncoder
 
 _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, Neighbors: 6}
 _TOKENIZER = {"words": 0, "words-punct": 1}
-_MAX_AUTO_CROSS_COLUMNS = 16
 STATE_VERSION = 1
 
 
@@ -61,8 +60,9 @@ class TableFeaturizer:
         of the tracked columns for its key, strictly from earlier timestamps (column
         `timestamp`, by default the one Date column). Rows are ordered by timestamp within each
         batch; across batches history is kept sorted, so any row order is handled.
-    crosses: "auto" (all pairs of single-valued Categorical/Numeric columns when there are
-        2..16 of them), False/None (off), or a list of (column, column) pairs.
+    crosses: True (all pairs of single-valued Categorical/Numeric input columns; a Numeric column
+        crosses with its coarsest bin), False/None (off), a list of (column, column) pairs, or
+        "auto" (currently off: on Adult crosses measured slightly worse, see _resolve_crosses).
     """
 
     def __init__(self, columns, target=None, input_dim=100_000, temporal=None, crosses="auto", seed=0,
@@ -135,12 +135,14 @@ class TableFeaturizer:
     def _resolve_crosses(self, input_names):
         crossable = [n for n in input_names if (isinstance(self.columns[n], Categorical) and
                      self.columns[n].delimiter is None) or isinstance(self.columns[n], Numeric)]
-        if self.crosses in (None, False, "none"):
+        if self.crosses in (None, False, "none", "auto"):
+            # "auto" is off: measured on UCI Adult (3 epochs, hidden 256), no crosses 0.865 accuracy, all 91
+            # pairs 0.857, the 28 categorical pairs 0.861 -- the hidden layer already learns the interactions.
             return []
-        if self.crosses == "auto":
-            if not 2 <= len(crossable) <= _MAX_AUTO_CROSS_COLUMNS:
-                return []
+        if self.crosses is True:
             return [(a, b) for i, a in enumerate(crossable) for b in crossable[i + 1:]]
+        if isinstance(self.crosses, str) or not hasattr(self.crosses, "__iter__"):
+            raise ConfigError(f"crosses={self.crosses!r}: expected 'auto', True, False or a list of column pairs")
         pairs = []
         for pair in self.crosses:
             if len(pair) != 2 or any(c not in crossable for c in pair):
@@ -350,7 +352,7 @@ class TableFeaturizer:
             "version": STATE_VERSION,
             "columns": {n: s.to_dict() for n, s in self.columns.items()},
             "target": self.target, "input_dim": int(self.input_dim), "temporal": self.temporal,
-            "crosses": self.crosses if self.crosses in (None, False, "auto", "none") else [list(p) for p in self.crosses],
+            "crosses": self.crosses if self.crosses in (None, False, True, "auto", "none") else [list(p) for p in self.crosses],
             "seed": int(self.seed), "n_threads": self.n_threads, "history_length": self.history_length,
             "timestamp": self.timestamp, "delimiter": self.delimiter,
             "numeric_ranges": {n: list(r) for n, r in self.numeric_ranges_.items()},
