@@ -140,3 +140,39 @@ def test_dict_row_matches_batch_row():
         idx, val = fz.transform_row(row)
         np.testing.assert_array_equal(idx, fb.indices[fb.offsets[i]:fb.offsets[i + 1]])
         np.testing.assert_array_equal(val, fb.values[fb.offsets[i]:fb.offsets[i + 1]])
+
+
+def test_gzip_csv_and_lists_of_files(tmp_path):
+    import gzip
+    plain = write(tmp_path, "a.csv", "x,y\n1,a\n2,b\n")
+    packed = str(tmp_path / "b.csv.gz")
+    with gzip.open(packed, "wb") as f:
+        f.write(b"x,y\n3,c\n")
+    assert [r["y"] for r in rows([plain, packed])] == ["a", "b", "c"]
+
+
+def test_parquet_missing_column_and_no_rows(tmp_path):
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(pa.table({"x": pa.array([], pa.int64())}), path)
+    with pytest.raises(DataError, match="no data rows"):
+        list(read_batches(path))
+    with pytest.raises(DataError, match="missing column 'y'; the columns are: 'x'"):
+        list(read_batches(path, columns=["y"]))
+
+
+def test_unparseable_date_in_file_names_row_and_value(tmp_path):
+    from udt.columns import Date
+    path = write(tmp_path, "d.csv", "when\n2024-01-01\n2024-02-30\n")
+    with pytest.raises(DataError) as e:
+        TableFeaturizer({"when": Date()}).fit(path).transform(path)
+    assert (e.value.row, e.value.column) == (2, "when") and "'2024-02-30'" in str(e.value)
+
+
+def test_numbers_with_spaces_signs_exponents_and_missing_markers(tmp_path):
+    path = write(tmp_path, "n.csv", "x\n 1.5 \n+2\n-3e2\n?\nNA\n\n")
+    fz = TableFeaturizer({"x": Numeric()}).fit(path)
+    assert fz.numeric_ranges_["x"] == (-300.0, 2.0)
+    fb = fz.transform(path)
+    assert fb.n_rows == 5  # a blank line holds no fields: it is not a row
+    row = [fb.indices[fb.offsets[i]:fb.offsets[i + 1]].tolist() for i in range(5)]
+    assert row[3] == row[4] and len(row[3]) == 1 and len(row[0]) == 4  # "?" and "NA" are missing values

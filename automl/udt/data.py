@@ -3,13 +3,14 @@ memory), pandas DataFrames, pyarrow Tables, dicts and lists of row dicts.
 
 CSV rules: any one-character delimiter (sniffed from the header line when not given among
 ',', tab, ';', '|'); fields quoted with '"' where '""' is a literal quote (RFC 4180; no
-backslash escapes); newlines inside quoted fields; CRLF or LF line ends; UTF-8 with or
-without a BOM. Every column is read as text; the featurizers parse numbers and dates
+backslash escapes); newlines inside quoted fields; CRLF or LF line ends (blank lines hold no fields and are not rows); UTF-8 with or
+without a BOM; gzip-compressed when the name ends in ".gz". Every column is read as text; the featurizers parse numbers and dates
 themselves so a bad value is reported with its row and column. Invalid UTF-8 is an error
 naming the line (never silently replaced).
 """
 import codecs
 import csv
+import gzip
 import io
 import os
 
@@ -143,8 +144,8 @@ class _QuoteCheckedFile(io.RawIOBase):
     """A binary file that feeds every byte pyarrow reads through a CsvQuoteScanner."""
 
     def __init__(self, path, delimiter, skip_bytes):
-        self._f = open(path, "rb")
-        self._f.seek(skip_bytes)
+        self._f = _open_binary(path)
+        self._f.read(skip_bytes)
         self.scanner = _core.featurizers.CsvQuoteScanner(delimiter)
 
     def readable(self):
@@ -161,6 +162,10 @@ class _QuoteCheckedFile(io.RawIOBase):
         super().close()
 
 
+def _open_binary(path):
+    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+
+
 def _sniff(head_text):
     first_line = head_text.split("\n", 1)[0]
     counts = {d: first_line.count(d) for d in _SNIFF_DELIMITERS}
@@ -169,8 +174,11 @@ def _sniff(head_text):
 
 
 def _csv_batches(path, required, optional, batch_rows, delimiter):
-    with open(path, "rb") as f:
-        head = f.read(1 << 16)
+    with _open_binary(path) as f:
+        try:
+            head = f.read(1 << 16)
+        except (OSError, EOFError) as e:
+            raise DataError(f"cannot read the file ({e})", file=path) from None
     bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
     text = head[bom:].decode("utf-8", errors="replace")
     if not text.strip():
@@ -236,7 +244,7 @@ def _csv_error(path, delimiter, message, bad_rows):
 
 
 def _first_line_with_field_count_mismatch(path, delimiter, expected):
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+    with io.TextIOWrapper(_open_binary(path), newline="", encoding="utf-8-sig", errors="replace") as f:
         reader = csv.reader(f, delimiter=delimiter)
         start = 1
         for row in reader:
@@ -249,7 +257,7 @@ def _first_line_with_field_count_mismatch(path, delimiter, expected):
 def _first_invalid_utf8_line(path):
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
-    with open(path, "rb") as f:
+    with _open_binary(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             try:
                 decoder.decode(chunk)
