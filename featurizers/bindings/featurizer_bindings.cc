@@ -1,7 +1,337 @@
+// Thin pybind11 layer over the featurizer core: Arrow buffer addresses in, numpy CSR out.
+// Heavy calls release the GIL; the single-row path reads a Python dict directly.
 #include "featurizer_bindings.h"
 
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "../src/column_features.h"
+#include "../src/csv_quote_scanner.h"
+#include "../src/feature_error.h"
+#include "../src/label_vocab.h"
+#include "../src/table_featurizer.h"
+
+namespace py = pybind11;
+
 namespace udt {
-void bind_featurizers(pybind11::module_& m) {
-  m.def_submodule("featurizers", "Column featurizers: Arrow columns -> hashed sparse features");
+namespace {
+
+// (layout, length, offset, validity address, offsets address, values address) from Python.
+using ViewTuple = std::tuple<int, int64_t, int64_t, uintptr_t, uintptr_t, uintptr_t>;
+
+ColumnView to_view(const ViewTuple& t) {
+  ColumnView v;
+  v.layout = ArrowLayout(std::get<0>(t));
+  v.length = std::get<1>(t);
+  v.offset = std::get<2>(t);
+  v.validity = reinterpret_cast<const uint8_t*>(std::get<3>(t));
+  v.offsets = reinterpret_cast<const void*>(std::get<4>(t));
+  v.values = reinterpret_cast<const void*>(std::get<5>(t));
+  return v;
 }
+
+std::vector<ColumnView> to_views(const std::vector<ViewTuple>& ts) {
+  std::vector<ColumnView> out;
+  for (const auto& t : ts) out.push_back(to_view(t));
+  return out;
+}
+
+template <class T>
+py::array_t<T> to_numpy(std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>(py::ssize_t(owned->size()), owned->data(), owner);
+}
+
+template <class T>
+py::array_t<T> copy_numpy(const std::vector<T>& v, size_t begin, size_t end) {
+  py::array_t<T> a(py::ssize_t(end - begin));
+  if (end > begin) std::memcpy(a.mutable_data(), v.data() + begin, (end - begin) * sizeof(T));
+  return a;
+}
+
+py::tuple csr_to_python(SparseRows&& rows) {
+  return py::make_tuple(to_numpy(std::move(rows.indices)), to_numpy(std::move(rows.values)),
+                        to_numpy(std::move(rows.offsets)));
+}
+
+// The C++ featurizer plus what the dict fast path needs: interned column names.
+struct BoundFeaturizer {
+  TableFeaturizer core;
+  std::vector<py::str> keys;
+  std::vector<std::string> extra_keys;  // accepted in a row dict but not featurized (the target)
+  RowBuilder row;
+  SparseRows out;
+  std::vector<Cell> cells;
+  std::vector<std::string> scratch;  // text of cells converted from other Python types
+
+  BoundFeaturizer(std::vector<ColumnConfig> columns, uint32_t dim, uint64_t seed, std::vector<std::string> extra)
+      : core(std::move(columns), dim, seed), extra_keys(std::move(extra)) {
+    for (const auto& c : core.columns()) keys.emplace_back(c.name);
+    cells.resize(keys.size());
+    scratch.resize(keys.size());
+  }
+
+  Cell to_cell(PyObject* v, size_t c) {
+    Cell cell;
+    if (v == nullptr || v == Py_None) return cell;
+    if (PyUnicode_Check(v)) {
+      Py_ssize_t n = 0;
+      const char* s = PyUnicode_AsUTF8AndSize(v, &n);
+      if (!s) throw py::error_already_set();
+      cell.kind = CellKind::Str;
+      cell.str = std::string_view(s, size_t(n));
+    } else if (PyBool_Check(v)) {
+      cell.kind = CellKind::Str;
+      cell.str = v == Py_True ? "true" : "false";
+    } else if (PyLong_Check(v)) {
+      int overflow = 0;
+      const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+      if (overflow) {
+        scratch[c] = py::str(v).cast<std::string>();
+        cell.kind = CellKind::Str;
+        cell.str = scratch[c];
+      } else {
+        cell.kind = CellKind::Int;
+        cell.i = x;
+      }
+    } else if (PyFloat_Check(v)) {
+      cell.f = PyFloat_AS_DOUBLE(v);
+      cell.kind = std::isnan(cell.f) ? CellKind::Null : CellKind::Float;
+    } else if (PyIndex_Check(v)) {  // numpy integers
+      cell.kind = CellKind::Int;
+      cell.i = py::int_(py::reinterpret_borrow<py::object>(v)).cast<int64_t>();
+    } else if (PyNumber_Check(v) && !PyObject_HasAttrString(v, "encode")) {  // numpy floats, Decimal
+      cell.f = py::float_(py::reinterpret_borrow<py::object>(v)).cast<double>();
+      cell.kind = std::isnan(cell.f) ? CellKind::Null : CellKind::Float;
+    } else {  // dates, bytes, anything else: their text
+      scratch[c] = py::str(v).cast<std::string>();
+      cell.kind = CellKind::Str;
+      cell.str = scratch[c];
+    }
+    return cell;
+  }
+
+  py::tuple featurize_dict(py::dict d, bool update_history) {
+    size_t found = 0;
+    for (size_t c = 0; c < keys.size(); ++c) {
+      PyObject* v = PyDict_GetItemWithError(d.ptr(), keys[c].ptr());
+      if (!v && PyErr_Occurred()) throw py::error_already_set();
+      found += v != nullptr;
+      cells[c] = to_cell(v, c);
+    }
+    if (Py_ssize_t(found) < PyDict_Size(d.ptr())) check_unknown_keys(d);
+    out.indices.clear();
+    out.values.clear();
+    out.offsets.assign(1, 0);
+    core.featurize_cells(cells.data(), update_history, row, out);
+    return py::make_tuple(copy_numpy(out.indices, 0, out.indices.size()), copy_numpy(out.values, 0, out.values.size()));
+  }
+
+  void check_unknown_keys(py::dict d) {
+    for (auto item : d) {
+      const std::string k = py::str(item.first).cast<std::string>();
+      bool known = std::find(extra_keys.begin(), extra_keys.end(), k) != extra_keys.end();
+      for (const auto& c : core.columns()) known = known || c.name == k;
+      if (!known) {
+        std::string valid;
+        for (const auto& c : core.columns()) valid += (valid.empty() ? "'" : ", '") + c.name + "'";
+        throw FeatureError(0, k, "unknown column '" + k + "'; declared columns: " + valid);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void bind_featurizers(pybind11::module_& m) {
+  auto f = m.def_submodule("featurizers", "Column featurizers: Arrow columns -> hashed sparse features");
+
+  static py::exception<FeatureError> feature_error(f, "FeatureError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const FeatureError& e) {
+      // args = (message, row within the batch, column): Python adds file and absolute row.
+      PyErr_SetObject(feature_error.ptr(), py::make_tuple(e.what(), e.row, e.column).ptr());
+    }
+  });
+
+  py::class_<ColumnConfig>(f, "ColumnConfig")
+      .def(py::init<>())
+      .def_readwrite("name", &ColumnConfig::name)
+      .def_property(
+          "kind", [](const ColumnConfig& c) { return int(c.kind); },
+          [](ColumnConfig& c, int k) { c.kind = ColumnKind(k); })
+      .def_readwrite("is_input", &ColumnConfig::is_input)
+      .def_property(
+          "tokenizer", [](const ColumnConfig& c) { return int(c.text.tokenizer); },
+          [](ColumnConfig& c, int k) { c.text.tokenizer = TokenizerKind(k); })
+      .def_property(
+          "char_k", [](const ColumnConfig& c) { return c.text.char_k; }, [](ColumnConfig& c, int k) { c.text.char_k = k; })
+      .def_property(
+          "lowercase", [](const ColumnConfig& c) { return c.text.lowercase; },
+          [](ColumnConfig& c, bool v) { c.text.lowercase = v; })
+      .def_readwrite("ngrams", &ColumnConfig::ngrams)
+      .def_readwrite("delimiter", &ColumnConfig::delimiter)
+      .def_readwrite("bins", &ColumnConfig::bins)
+      .def_readwrite("lo", &ColumnConfig::lo)
+      .def_readwrite("hi", &ColumnConfig::hi)
+      .def_readwrite("max_length", &ColumnConfig::max_length);
+
+  py::class_<BoundFeaturizer>(f, "TableFeaturizer")
+      .def(py::init<std::vector<ColumnConfig>, uint32_t, uint64_t, std::vector<std::string>>(), py::arg("columns"),
+           py::arg("dim"), py::arg("seed"), py::arg("extra_keys") = std::vector<std::string>{})
+      .def("set_crosses", [](BoundFeaturizer& b, std::vector<std::pair<int, int>> p) { b.core.set_crosses(std::move(p)); })
+      .def("set_temporal",
+           [](BoundFeaturizer& b, int key, std::vector<int> tracked, int timestamp, int length) {
+             TemporalConfig t;
+             t.key_column = key;
+             t.tracked = std::move(tracked);
+             t.timestamp_column = timestamp;
+             t.length = length;
+             b.core.set_temporal(t);
+           })
+      .def("set_numeric_range", [](BoundFeaturizer& b, int c, double lo, double hi) { b.core.set_numeric_range(c, lo, hi); })
+      .def("featurize",
+           [](BoundFeaturizer& b, const std::vector<ViewTuple>& views, int64_t n_rows, int n_threads, bool update) {
+             const auto cols = to_views(views);
+             SparseRows rows;
+             {
+               py::gil_scoped_release release;
+               rows = b.core.featurize(cols, n_rows, n_threads, update);
+             }
+             return csr_to_python(std::move(rows));
+           })
+      .def("featurize_dict", &BoundFeaturizer::featurize_dict, py::arg("row"), py::arg("update_history") = false)
+      .def("index_graph_nodes",
+           [](BoundFeaturizer& b, const std::vector<ViewTuple>& views, int64_t n_rows,
+              py::array_t<int64_t, py::array::c_style | py::array::forcecast> label_offsets,
+              py::array_t<uint32_t, py::array::c_style | py::array::forcecast> label_ids, int n_threads) {
+             const auto cols = to_views(views);
+             const int64_t* lo = label_offsets.size() ? label_offsets.data() : nullptr;
+             const uint32_t* li = label_ids.data();
+             py::gil_scoped_release release;
+             b.core.index_graph_nodes(cols, n_rows, lo, li, n_threads);
+           })
+      .def("clear_history", [](BoundFeaturizer& b) { b.core.history().clear(); })
+      .def("clear_graph", [](BoundFeaturizer& b) { b.core.graph().clear(); })
+      .def_property_readonly("n_history_keys", [](BoundFeaturizer& b) { return b.core.history().n_keys(); })
+      .def_property_readonly("n_graph_nodes", [](BoundFeaturizer& b) { return b.core.graph().n_nodes(); })
+      .def("history_state",
+           [](BoundFeaturizer& b) {
+             auto flat = b.core.history().export_flat();
+             py::dict d;
+             d["keys"] = to_numpy(std::move(flat.keys));
+             d["offsets"] = to_numpy(std::move(flat.offsets));
+             d["ts"] = to_numpy(std::move(flat.ts));
+             d["values"] = to_numpy(std::move(flat.values));
+             return d;
+           })
+      .def("load_history_state",
+           [](BoundFeaturizer& b, py::array_t<uint64_t, py::array::c_style | py::array::forcecast> keys,
+              py::array_t<int64_t, py::array::c_style | py::array::forcecast> offsets,
+              py::array_t<int64_t, py::array::c_style | py::array::forcecast> ts,
+              py::array_t<uint64_t, py::array::c_style | py::array::forcecast> values) {
+             const int nt = b.core.history().n_tracked();
+             if (offsets.size() != keys.size() * nt + 1 || ts.size() != values.size() ||
+                 (offsets.size() && offsets.data()[offsets.size() - 1] != ts.size()))
+               throw std::invalid_argument("inconsistent temporal history arrays");
+             b.core.history().import_flat(keys.data(), size_t(keys.size()), offsets.data(), ts.data(), values.data());
+           })
+      .def("graph_state",
+           [](BoundFeaturizer& b) {
+             const GraphIndex& g = b.core.graph();
+             py::dict d;
+             d["nodes"] = copy_numpy(g.nodes, 0, g.nodes.size());
+             d["feature_offsets"] = copy_numpy(g.feature_offsets, 0, g.feature_offsets.size());
+             d["features"] = copy_numpy(g.features, 0, g.features.size());
+             d["label_offsets"] = copy_numpy(g.label_offsets, 0, g.label_offsets.size());
+             d["labels"] = copy_numpy(g.labels, 0, g.labels.size());
+             return d;
+           })
+      .def("load_graph_state",
+           [](BoundFeaturizer& b, py::array_t<int64_t, py::array::c_style | py::array::forcecast> nodes,
+              py::array_t<int64_t, py::array::c_style | py::array::forcecast> feature_offsets,
+              py::array_t<uint32_t, py::array::c_style | py::array::forcecast> features,
+              py::array_t<int64_t, py::array::c_style | py::array::forcecast> label_offsets,
+              py::array_t<uint32_t, py::array::c_style | py::array::forcecast> labels) {
+             const auto n = size_t(nodes.size());
+             if (size_t(feature_offsets.size()) != n + 1 || size_t(label_offsets.size()) != n + 1 ||
+                 feature_offsets.data()[n] != features.size() || label_offsets.data()[n] != labels.size())
+               throw std::invalid_argument("inconsistent graph arrays");
+             GraphIndex& g = b.core.graph();
+             g.nodes.assign(nodes.data(), nodes.data() + n);
+             g.feature_offsets.assign(feature_offsets.data(), feature_offsets.data() + n + 1);
+             g.features.assign(features.data(), features.data() + features.size());
+             g.label_offsets.assign(label_offsets.data(), label_offsets.data() + n + 1);
+             g.labels.assign(labels.data(), labels.data() + labels.size());
+             g.rebuild_lookup();
+           });
+
+  py::class_<LabelVocab>(f, "LabelVocab")
+      .def(py::init<>())
+      .def(py::init([](const std::vector<std::string>& names) {
+        LabelVocab v;
+        for (const auto& n : names) v.add(n);
+        return v;
+      }))
+      .def("__len__", &LabelVocab::size)
+      .def("find", [](const LabelVocab& v, const std::string& s) { return v.find(s); })
+      .def("names", [](const LabelVocab& v) { return std::vector<std::string>(v.names().begin(), v.names().end()); })
+      .def("collect",
+           [](LabelVocab& v, const ViewTuple& view, int64_t n, const std::string& delimiter, const std::string& column) {
+             const ColumnView col = to_view(view);
+             py::gil_scoped_release release;
+             v.collect(col, n, delimiter, column);
+           })
+      .def("lookup", [](const LabelVocab& v, const ViewTuple& view, int64_t n, const std::string& delimiter,
+                        const std::string& column) {
+        const ColumnView col = to_view(view);
+        LabelRows rows;
+        {
+          py::gil_scoped_release release;
+          rows = v.lookup(col, n, delimiter, column);
+        }
+        return py::make_tuple(to_numpy(std::move(rows.offsets)), to_numpy(std::move(rows.ids)), rows.n_unseen);
+      });
+
+  f.def("regression_targets", [](const ViewTuple& view, int64_t n, const std::string& column) {
+    const ColumnView col = to_view(view);
+    LabelRows rows;
+    {
+      py::gil_scoped_release release;
+      rows = regression_targets(col, n, column);
+    }
+    return py::make_tuple(to_numpy(std::move(rows.offsets)), to_numpy(std::move(rows.ids)),
+                          to_numpy(std::move(rows.values)));
+  });
+  py::class_<CsvQuoteScanner>(f, "CsvQuoteScanner")
+      .def(py::init([](const std::string& delimiter) { return CsvQuoteScanner(delimiter.at(0)); }))
+      .def("feed",
+           [](CsvQuoteScanner& s, py::buffer data) {
+             py::buffer_info info = data.request();
+             const char* p = static_cast<const char*>(info.ptr);
+             const size_t n = size_t(info.size * info.itemsize);
+             py::gil_scoped_release release;
+             s.feed(p, n);
+           })
+      .def_property_readonly("in_quotes", &CsvQuoteScanner::in_quotes)
+      .def_property_readonly("open_quote_line", &CsvQuoteScanner::open_quote_line)
+      .def_property_readonly("lines_seen", &CsvQuoteScanner::lines_seen);
+
+  f.def("numeric_min_max", [](const ViewTuple& view, int64_t n, const std::string& column) {
+    const ColumnView col = to_view(view);
+    double lo = 0, hi = 0;
+    int64_t count;
+    {
+      py::gil_scoped_release release;
+      count = numeric_min_max(col, n, column, &lo, &hi);
+    }
+    return py::make_tuple(count, lo, hi);
+  });
+}
+
 }  // namespace udt

@@ -1,0 +1,175 @@
+"""Column types users declare: `udt.Text()`, `udt.Categorical()`, `udt.Numeric()`, ...
+
+Each constructor stores its options as given (like scikit-learn estimators) and checks
+them at once, so a typo fails at declaration time with the list of valid options.
+The featurizer reads the options; the C++ kernels do the work (featurizers/src).
+"""
+import inspect
+import numbers
+import re
+
+from .errors import ConfigError
+
+_CHAR_K = re.compile(r"^char-([1-9][0-9]?)$")
+
+
+class ColumnSpec:
+    """Base of all column types: option storage, validation, equality and (de)serialization."""
+
+    def _finish(self, unknown):
+        if unknown:
+            valid = ", ".join(self._option_names()) or "(none)"
+            bad = ", ".join(repr(k) for k in sorted(unknown))
+            raise ConfigError(f"{type(self).__name__}() got unknown option(s) {bad}; valid options: {valid}")
+        self._validate()
+
+    @classmethod
+    def _option_names(cls):
+        params = inspect.signature(cls.__init__).parameters.values()
+        return [p.name for p in params if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def _validate(self):
+        pass
+
+    def get_params(self):
+        return {name: getattr(self, name) for name in self._option_names()}
+
+    def to_dict(self):
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
+        return {"type": type(self).__name__, **params}
+
+    @staticmethod
+    def from_dict(d):
+        d = dict(d)
+        cls = COLUMN_TYPES.get(d.pop("type", None))
+        if cls is None:
+            raise ConfigError(f"unknown column type in {d!r}; valid types: {', '.join(COLUMN_TYPES)}")
+        return cls(**d)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _bad(self, option, value, expected):
+        raise ConfigError(f"{type(self).__name__}({option}={value!r}): expected {expected}")
+
+    def _check_delimiter(self, option="delimiter", allow_none=True):
+        value = getattr(self, option)
+        if value is None and allow_none:
+            return
+        if not isinstance(value, str) or value == "":
+            self._bad(option, value, "a non-empty string" + (" or None" if allow_none else ""))
+
+
+class Text(ColumnSpec):
+    """Free text: tokenized ("words", "words-punct" or "char-k" such as "char-3"), n-grams
+    up to `ngrams` (2 = unigrams + bigrams) hashed; ASCII lowercasing when `lowercase`."""
+
+    def __init__(self, tokenizer="words", ngrams=2, lowercase=True, **unknown):
+        self.tokenizer = tokenizer
+        self.ngrams = ngrams
+        self.lowercase = lowercase
+        self._finish(unknown)
+
+    def _validate(self):
+        if not isinstance(self.tokenizer, str) or not (
+            self.tokenizer in ("words", "words-punct") or _CHAR_K.match(self.tokenizer)
+        ):
+            self._bad("tokenizer", self.tokenizer, "'words', 'words-punct' or 'char-k' with k in 1..99 (e.g. 'char-3')")
+        if not _is_int(self.ngrams) or not 1 <= self.ngrams <= 4:
+            self._bad("ngrams", self.ngrams, "an integer from 1 to 4 (2 = unigrams + bigrams)")
+        if not isinstance(self.lowercase, bool):
+            self._bad("lowercase", self.lowercase, "True or False")
+
+
+class Categorical(ColumnSpec):
+    """A category (string or integer); several per cell when `delimiter` is set.
+    As a target, `n_classes` declares integer labels 0..n_classes-1 instead of learning a vocabulary."""
+
+    def __init__(self, delimiter=None, n_classes=None, **unknown):
+        self.delimiter = delimiter
+        self.n_classes = n_classes
+        self._finish(unknown)
+
+    def _validate(self):
+        self._check_delimiter()
+        if self.n_classes is not None and (not _is_int(self.n_classes) or self.n_classes < 1):
+            self._bad("n_classes", self.n_classes, "a positive integer or None")
+
+
+class Numeric(ColumnSpec):
+    """A number: one bin feature per resolution in `bins` plus the value scaled into `range`
+    (learned as the training min/max when None); missing values get their own feature."""
+
+    def __init__(self, bins=(8, 32, 128), range=None, **unknown):
+        self.bins = bins
+        self.range = range
+        self._finish(unknown)
+
+    def _validate(self):
+        bins = [self.bins] if _is_int(self.bins) else self.bins
+        if not isinstance(bins, (list, tuple)) or not bins or not all(_is_int(b) and 2 <= b <= 1 << 20 for b in bins):
+            self._bad("bins", self.bins, "an integer or a sequence of integers, each from 2 to 1048576")
+        if self.range is not None:
+            ok = isinstance(self.range, (list, tuple)) and len(self.range) == 2
+            ok = ok and all(isinstance(v, numbers.Real) for v in self.range) and self.range[0] < self.range[1]
+            if not ok:
+                self._bad("range", self.range, "None or (low, high) with low < high")
+
+    @property
+    def resolutions(self):
+        return [int(self.bins)] if _is_int(self.bins) else [int(b) for b in self.bins]
+
+
+class Date(ColumnSpec):
+    """An ISO date or datetime (or Unix seconds): year, month, weekday, day, ISO week, hour."""
+
+    def __init__(self, **unknown):
+        self._finish(unknown)
+
+
+class Sequence(ColumnSpec):
+    """An ordered list of tokens, oldest first: token and token x position, where position 0 is
+    the last (most recent) token; only the `max_length` most recent positions when set."""
+
+    def __init__(self, delimiter=" ", max_length=None, **unknown):
+        self.delimiter = delimiter
+        self.max_length = max_length
+        self._finish(unknown)
+
+    def _validate(self):
+        self._check_delimiter(allow_none=False)
+        if self.max_length is not None and (not _is_int(self.max_length) or self.max_length < 1):
+            self._bad("max_length", self.max_length, "a positive integer or None")
+
+
+class NodeId(ColumnSpec):
+    """A graph node's id: a non-negative integer."""
+
+    def __init__(self, **unknown):
+        self._finish(unknown)
+
+
+class Neighbors(ColumnSpec):
+    """The node ids adjacent to the row's node, separated by `delimiter`; their features and
+    (training) labels are averaged into the row."""
+
+    def __init__(self, delimiter=" ", **unknown):
+        self.delimiter = delimiter
+        self._finish(unknown)
+
+    def _validate(self):
+        self._check_delimiter(allow_none=False)
+
+
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+COLUMN_TYPES = {cls.__name__: cls for cls in (Text, Categorical, Numeric, Date, Sequence, NodeId, Neighbors)}

@@ -1,0 +1,267 @@
+"""Reading tables: CSV and Parquet files streamed as pyarrow record batches (bounded
+memory), pandas DataFrames, pyarrow Tables, dicts and lists of row dicts.
+
+CSV rules: any one-character delimiter (sniffed from the header line when not given among
+',', tab, ';', '|'); fields quoted with '"' where '""' is a literal quote (RFC 4180; no
+backslash escapes); newlines inside quoted fields; CRLF or LF line ends (blank lines hold no fields and are not rows); UTF-8 with or
+without a BOM; gzip-compressed when the name ends in ".gz". Every column is read as text; the featurizers parse numbers and dates
+themselves so a bad value is reported with its row and column. Invalid UTF-8 is an error
+naming the line (never silently replaced).
+"""
+import codecs
+import csv
+import gzip
+import io
+import os
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from . import _core
+from .errors import DataError
+
+DEFAULT_BATCH_ROWS = 8192
+_CSV_BLOCK_BYTES = 4 << 20
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_SNIFF_DELIMITERS = (",", "\t", ";", "|")
+
+
+class BatchSource:
+    """One record batch with where it came from: `origin` (a file path or None) and
+    `first_row`, the 1-based data row number of its first row within that origin."""
+
+    __slots__ = ("batch", "origin", "first_row")
+
+    def __init__(self, batch, origin, first_row):
+        self.batch, self.origin, self.first_row = batch, origin, first_row
+
+
+def read_batches(source, columns=None, batch_rows=DEFAULT_BATCH_ROWS, delimiter=None):
+    """Yields pyarrow RecordBatches of at most `batch_rows` rows from `source`: a CSV or
+    Parquet path (or a list of paths), a pandas DataFrame, a pyarrow Table or RecordBatch,
+    a dict of columns, a dict for one row, or a list of row dicts. `columns` selects (and
+    requires) these column names."""
+    for part in iter_sources(source, required=columns, optional=(), batch_rows=batch_rows, delimiter=delimiter):
+        yield part.batch
+
+
+def iter_sources(source, required, optional=(), batch_rows=DEFAULT_BATCH_ROWS, delimiter=None):
+    """Like read_batches, yielding BatchSource. Columns in `required` must exist (DataError
+    naming the missing one and listing the available ones); columns in `optional` are read
+    when present. With required=None every column is read."""
+    if isinstance(source, (str, os.PathLike)):
+        yield from _file_batches(os.fspath(source), required, optional, batch_rows, delimiter)
+    elif isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
+        for path in source:
+            yield from _file_batches(os.fspath(path), required, optional, batch_rows, delimiter)
+    else:
+        table = to_table(source)
+        names = _select(table.schema.names, required, optional, origin=None)
+        table = table.select(names)
+        if table.num_rows == 0:
+            raise DataError("the table has no rows")
+        first = 1
+        for batch in table.to_batches(max_chunksize=batch_rows):
+            if batch.num_rows:
+                yield BatchSource(batch, None, first)
+                first += batch.num_rows
+
+
+def to_table(source):
+    """A pyarrow Table from an in-memory source (DataFrame, Table, RecordBatch, dict, list of dicts)."""
+    if isinstance(source, pa.Table):
+        return source
+    if isinstance(source, pa.RecordBatch):
+        return pa.Table.from_batches([source])
+    if isinstance(source, dict):
+        if source and all(_is_column(v) for v in source.values()):
+            return pa.table({k: _column_array(v) for k, v in source.items()})
+        return pa.Table.from_pylist([source])  # one row
+    if isinstance(source, list) and source and all(isinstance(r, dict) for r in source):
+        return pa.Table.from_pylist(source)
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(source, pd.DataFrame):
+        return pa.Table.from_pandas(source, preserve_index=False)
+    raise DataError(
+        f"cannot read data from {type(source).__name__}; expected a CSV or Parquet path, a pandas DataFrame, "
+        "a pyarrow Table, a dict or a list of row dicts"
+    )
+
+
+def _is_column(v):
+    return isinstance(v, (list, tuple, pa.Array, pa.ChunkedArray)) or (
+        hasattr(v, "__array__") and getattr(v, "ndim", 0) == 1
+    )
+
+
+def _column_array(v):
+    return v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(list(v) if isinstance(v, tuple) else v)
+
+
+def _select(available, required, optional, origin):
+    if required is None:
+        return list(available)
+    missing = [c for c in required if c not in available]
+    if missing:
+        raise DataError(
+            f"missing column '{missing[0]}'; the columns are: {', '.join(repr(a) for a in available)}",
+            file=origin,
+            column=missing[0],
+        )
+    return list(required) + [c for c in optional if c in available and c not in required]
+
+
+def _file_batches(path, required, optional, batch_rows, delimiter):
+    if not os.path.exists(path):
+        raise DataError("no such file", file=path)
+    if path.lower().endswith(_PARQUET_SUFFIXES):
+        yield from _parquet_batches(path, required, optional, batch_rows)
+    else:
+        yield from _csv_batches(path, required, optional, batch_rows, delimiter)
+
+
+def _parquet_batches(path, required, optional, batch_rows):
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as e:
+        raise DataError(f"not a readable Parquet file ({e})", file=path) from None
+    names = _select(pf.schema_arrow.names, required, optional, origin=path)
+    first = 1
+    for batch in pf.iter_batches(batch_size=batch_rows, columns=names):
+        if batch.num_rows:
+            yield BatchSource(batch, path, first)
+            first += batch.num_rows
+    if first == 1:
+        raise DataError("the file has no data rows", file=path)
+
+
+class _QuoteCheckedFile(io.RawIOBase):
+    """A binary file that feeds every byte pyarrow reads through a CsvQuoteScanner."""
+
+    def __init__(self, path, delimiter, skip_bytes):
+        self._f = _open_binary(path)
+        self._f.read(skip_bytes)
+        self.scanner = _core.featurizers.CsvQuoteScanner(delimiter)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        n = self._f.readinto(buffer)
+        if n:
+            self.scanner.feed(memoryview(buffer)[:n])
+        return n
+
+    def close(self):
+        self._f.close()
+        super().close()
+
+
+def _open_binary(path):
+    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+
+
+def _sniff(head_text):
+    first_line = head_text.split("\n", 1)[0]
+    counts = {d: first_line.count(d) for d in _SNIFF_DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _csv_batches(path, required, optional, batch_rows, delimiter):
+    with _open_binary(path) as f:
+        try:
+            head = f.read(1 << 16)
+        except (OSError, EOFError) as e:
+            raise DataError(f"cannot read the file ({e})", file=path) from None
+    bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+    text = head[bom:].decode("utf-8", errors="replace")
+    if not text.strip():
+        raise DataError("the file is empty (expected a header line and data rows)", file=path)
+    if delimiter is None:
+        delimiter = _sniff(text)
+    elif not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise DataError(f"invalid CSV delimiter {delimiter!r}: expected one character other than a quote or newline")
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    names = _select(header, required, optional, origin=path)
+    stream = _QuoteCheckedFile(path, delimiter, bom)
+    bad_rows = []
+
+    def on_invalid_row(row):
+        bad_rows.append(row)
+        return "error"
+
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, invalid_row_handler=on_invalid_row,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=names, column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            ),
+        )
+        first = 1
+        for batch in reader:
+            for start in range(0, batch.num_rows, batch_rows):
+                piece = batch.slice(start, batch_rows)
+                yield BatchSource(piece, path, first)
+                first += piece.num_rows
+    except pa.ArrowInvalid as e:
+        raise _csv_error(path, delimiter, str(e), bad_rows) from None
+    finally:
+        stream.close()
+    if stream.scanner.in_quotes:
+        raise DataError(
+            f"unterminated quote: the quoted field opened on line {stream.scanner.open_quote_line} "
+            "is never closed before the end of the file (expected a closing '\"')",
+            file=path, line=stream.scanner.open_quote_line,
+        )
+    if first == 1:
+        raise DataError("the file has a header but no data rows", file=path)
+
+
+def _csv_error(path, delimiter, message, bad_rows):
+    """A DataError with the line number, found by re-reading the file (error path only)."""
+    if bad_rows:
+        bad = bad_rows[0]
+        line = _first_line_with_field_count_mismatch(path, delimiter, bad.expected_columns)
+        return DataError(
+            f"expected {bad.expected_columns} fields, got {bad.actual_columns}: {bad.text[:100]!r}",
+            file=path, line=line,
+        )
+    if "UTF8" in message or "UTF-8" in message:
+        line = _first_invalid_utf8_line(path)
+        return DataError("invalid UTF-8 text (expected UTF-8 encoded data)", file=path, line=line)
+    return DataError(f"could not parse the CSV: {message}", file=path)
+
+
+def _first_line_with_field_count_mismatch(path, delimiter, expected):
+    with io.TextIOWrapper(_open_binary(path), newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        start = 1
+        for row in reader:
+            if row and len(row) != expected:
+                return start
+            start = reader.line_num + 1
+    return None
+
+
+def _first_invalid_utf8_line(path):
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with _open_binary(path) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                return line + chunk.count(b"\n", 0, e.start)
+            line += chunk.count(b"\n")
+    return None

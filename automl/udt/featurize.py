@@ -1,0 +1,414 @@
+"""TableFeaturizer: declared columns -> hashed sparse input rows (CSR) + label ids.
+
+All features land in one space of `input_dim` ids, salted per column, with a fixed seed:
+the same row gives the same ids in every process and after save/load. The C++ kernels
+(featurizers/src) read Arrow buffers directly, release the GIL and use all cores.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from . import _core
+from .arrow_columns import column_view, null_view
+from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text
+from .data import DEFAULT_BATCH_ROWS, iter_sources, to_table
+from .errors import ConfigError, DataError
+from .labels import LabelEncoder
+
+_KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, Neighbors: 6}
+_TOKENIZER = {"words": 0, "words-punct": 1}
+STATE_VERSION = 1
+
+
+class FeatureBatch:
+    """CSR input features of `n_rows` rows, and their labels (None without a target).
+
+    indices uint32, values float32, offsets int64 (n_rows + 1); label_indices uint32,
+    label_offsets int64; label_values float32 for regression targets, else None.
+    `n_unseen_labels` counts label values not in the training vocabulary (skipped)."""
+
+    __slots__ = ("indices", "values", "offsets", "label_indices", "label_offsets", "label_values",
+                 "n_rows", "n_unseen_labels")
+
+    def __init__(self, indices, values, offsets, label_indices=None, label_offsets=None, label_values=None,
+                 n_unseen_labels=0):
+        self.indices, self.values, self.offsets = indices, values, offsets
+        self.label_indices, self.label_offsets, self.label_values = label_indices, label_offsets, label_values
+        self.n_rows = len(offsets) - 1
+        self.n_unseen_labels = n_unseen_labels
+
+    @staticmethod
+    def concatenate(batches):
+        def cat_csr(idx, off):
+            shifts = np.cumsum([0] + [len(i) for i in idx[:-1]])
+            return np.concatenate(idx), np.concatenate([off[0][:1]] + [o[1:] + s for o, s in zip(off, shifts)])
+
+        indices, offsets = cat_csr([b.indices for b in batches], [b.offsets for b in batches])
+        values = np.concatenate([b.values for b in batches])
+        if batches[0].label_offsets is None:
+            return FeatureBatch(indices, values, offsets)
+        li, lo = cat_csr([b.label_indices for b in batches], [b.label_offsets for b in batches])
+        lv = None if batches[0].label_values is None else np.concatenate([b.label_values for b in batches])
+        return FeatureBatch(indices, values, offsets, li, lo, lv, sum(b.n_unseen_labels for b in batches))
+
+
+class TableFeaturizer:
+    """Featurizes tables of declared `columns` (name -> column type) for a model predicting `target`.
+
+    temporal: {key column: [tracked columns]}: each row gets the last `history_length` values
+        of the tracked columns for its key, strictly from earlier timestamps (column
+        `timestamp`, by default the one Date column). Rows are ordered by timestamp within each
+        batch; across batches history is kept sorted, so any row order is handled.
+    crosses: True (all pairs of single-valued Categorical/Numeric input columns; a Numeric column
+        crosses with its coarsest bin), False/None (off), a list of (column, column) pairs, or
+        "auto" (currently off: on Adult crosses measured slightly worse, see _resolve_crosses).
+    """
+
+    def __init__(self, columns, target=None, input_dim=100_000, temporal=None, crosses="auto", seed=0,
+                 n_threads=None, history_length=10, timestamp=None, delimiter=None):
+        self.columns = columns
+        self.target = target
+        self.input_dim = input_dim
+        self.temporal = temporal
+        self.crosses = crosses
+        self.seed = seed
+        self.n_threads = n_threads
+        self.history_length = history_length
+        self.timestamp = timestamp
+        self.delimiter = delimiter
+        self._core = None
+
+    # ----------------------------------------------------------------- configuration
+    def _validate(self):
+        if not isinstance(self.columns, dict) or not self.columns:
+            raise ConfigError("columns must be a non-empty dict of column name -> column type (e.g. udt.Text())")
+        for name, spec in self.columns.items():
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"column names must be non-empty strings, got {name!r}")
+            if not isinstance(spec, ColumnSpec):
+                raise ConfigError(f"column '{name}': expected a column type such as udt.Text() or udt.Numeric(), "
+                                  f"got {spec!r}")
+        if self.target is not None and self.target not in self.columns:
+            raise ConfigError(f"target '{self.target}' is not a declared column; declared: {self._declared()}")
+        if self.target is not None and not isinstance(self.columns[self.target], (Categorical, Numeric)):
+            raise ConfigError(f"target '{self.target}' must be udt.Categorical() (classification) or "
+                              f"udt.Numeric() (regression), got {self.columns[self.target]!r}")
+        if not isinstance(self.input_dim, (int, np.integer)) or not 1 <= self.input_dim < 2**32:
+            raise ConfigError(f"input_dim={self.input_dim!r}: expected an integer from 1 to 2**32-1")
+        if not isinstance(self.history_length, int) or self.history_length < 1:
+            raise ConfigError(f"history_length={self.history_length!r}: expected a positive integer")
+        if sum(isinstance(s, NodeId) for s in self.columns.values()) > 1:
+            raise ConfigError("at most one udt.NodeId() column may be declared")
+        if any(isinstance(s, Neighbors) for s in self.columns.values()) and not any(
+                isinstance(s, NodeId) for s in self.columns.values()):
+            raise ConfigError("a udt.Neighbors() column needs a udt.NodeId() column naming each row's node")
+
+    def _declared(self):
+        return ", ".join(repr(c) for c in self.columns)
+
+    def _resolve_temporal(self):
+        if not self.temporal:
+            return None
+        if not isinstance(self.temporal, dict):
+            raise ConfigError(f"temporal must be a dict {{key column: [tracked columns]}}, got {self.temporal!r}")
+        if len(self.temporal) != 1:
+            raise ConfigError(f"temporal takes exactly one key column, got {list(self.temporal)}")
+        (key, tracked), = self.temporal.items()
+        tracked = [tracked] if isinstance(tracked, str) else list(tracked)
+        for name, role in [(key, "temporal key")] + [(t, "tracked column") for t in tracked]:
+            if name not in self.columns:
+                raise ConfigError(f"{role} '{name}' is not a declared column; declared: {self._declared()}")
+        if not tracked:
+            raise ConfigError(f"temporal key '{key}' tracks no columns")
+        ts = self.timestamp
+        if ts is None:
+            dates = [n for n, s in self.columns.items() if isinstance(s, Date)]
+            if len(dates) != 1:
+                raise ConfigError("temporal tracking orders rows by time: declare exactly one udt.Date() column "
+                                  f"or pass timestamp=<column>; Date columns declared: {dates}")
+            ts = dates[0]
+        elif ts not in self.columns or not isinstance(self.columns[ts], (Date, Numeric)):
+            raise ConfigError(f"timestamp '{ts}' must be a declared udt.Date() or udt.Numeric() (Unix seconds) column")
+        return key, tracked, ts
+
+    def _resolve_crosses(self, input_names):
+        crossable = [n for n in input_names if (isinstance(self.columns[n], Categorical) and
+                     self.columns[n].delimiter is None) or isinstance(self.columns[n], Numeric)]
+        if self.crosses in (None, False, "none", "auto"):
+            # "auto" is off: measured on UCI Adult (3 epochs, hidden 256), no crosses 0.865 accuracy, all 91
+            # pairs 0.857, the 28 categorical pairs 0.861 -- the hidden layer already learns the interactions.
+            return []
+        if self.crosses is True:
+            return [(a, b) for i, a in enumerate(crossable) for b in crossable[i + 1:]]
+        if isinstance(self.crosses, str) or not hasattr(self.crosses, "__iter__"):
+            raise ConfigError(f"crosses={self.crosses!r}: expected 'auto', True, False or a list of column pairs")
+        pairs = []
+        for pair in self.crosses:
+            if len(pair) != 2 or any(c not in crossable for c in pair):
+                raise ConfigError(f"cross {pair!r}: expected a pair of single-valued Categorical/Numeric input "
+                                  f"columns among {crossable}")
+            pairs.append(tuple(pair))
+        return pairs
+
+    def _build(self, numeric_ranges):
+        """Creates the C++ featurizer; `numeric_ranges` maps Numeric columns to (lo, hi)."""
+        temporal = self._resolve_temporal()
+        tracked = set(temporal[1]) if temporal else set()
+        # C++ columns: every declared column except a target that nothing else reads.
+        self._cpp_names = [n for n in self.columns if n != self.target or n in tracked]
+        self._input_names = [n for n in self._cpp_names if n != self.target]
+        configs = []
+        for name in self._cpp_names:
+            spec = self.columns[name]
+            cfg = _core.featurizers.ColumnConfig()
+            cfg.name, cfg.kind, cfg.is_input = name, _KIND[type(spec)], name != self.target
+            if isinstance(spec, Text):
+                cfg.tokenizer = _TOKENIZER.get(spec.tokenizer, 2)
+                if cfg.tokenizer == 2:
+                    cfg.char_k = int(spec.tokenizer.split("-")[1])
+                cfg.ngrams, cfg.lowercase = spec.ngrams, spec.lowercase
+            elif isinstance(spec, (Categorical, Sequence, Neighbors)):
+                cfg.delimiter = spec.delimiter or ""
+                if isinstance(spec, Sequence):
+                    cfg.max_length = spec.max_length or 0
+            elif isinstance(spec, Numeric):
+                cfg.bins = spec.resolutions
+                cfg.lo, cfg.hi = numeric_ranges.get(name, (0.0, 1.0))
+            configs.append(cfg)
+        extra = [self.target] if self.target and self.target not in self._cpp_names else []
+        self._core = _core.featurizers.TableFeaturizer(configs, int(self.input_dim), int(self.seed) & (2**64 - 1), extra)
+        index = {n: i for i, n in enumerate(self._cpp_names)}
+        self.crosses_ = self._resolve_crosses(self._input_names)
+        self._core.set_crosses([(index[a], index[b]) for a, b in self.crosses_])
+        if temporal:
+            key, tracked_cols, ts = temporal
+            self._core.set_temporal(index[key], [index[t] for t in tracked_cols], index[ts], self.history_length)
+        self._temporal_resolved = temporal
+        self.numeric_ranges_ = dict(numeric_ranges)
+
+    def _make_label_encoder(self):
+        spec = self.columns.get(self.target)
+        if spec is None or isinstance(spec, Numeric):
+            return None
+        return LabelEncoder(delimiter=spec.delimiter, n_classes=spec.n_classes)
+
+    # ----------------------------------------------------------------- learning
+    def fit(self, source):
+        """One streaming pass over `source`: label vocabulary and numeric ranges (a second
+        pass indexes training graph nodes when a NodeId column is declared)."""
+        self._validate()
+        self._resolve_temporal()
+        learn_ranges = [n for n, s in self.columns.items() if isinstance(s, Numeric) and s.range is None
+                        and n != self.target]
+        ranges = {n: tuple(map(float, s.range)) for n, s in self.columns.items()
+                  if isinstance(s, Numeric) and s.range is not None}
+        seen = {n: None for n in learn_ranges}
+        labels = self._make_label_encoder()
+        n_threads = self._threads()
+        required = list(self.columns)
+        for part in iter_sources(source, required, batch_rows=65536, delimiter=self.delimiter):
+            with _located(part):
+                for name in learn_ranges:
+                    view, _keep = column_view(part.batch.column(name), name, part.origin)
+                    count, lo, hi = _core.featurizers.numeric_min_max(view, part.batch.num_rows, name)
+                    if count:
+                        old = seen[name]
+                        seen[name] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+                if labels is not None:
+                    view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
+                    labels.collect(view, part.batch.num_rows, self.target)
+                elif self.target is not None:  # regression: validate the targets now
+                    view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
+                    _core.featurizers.regression_targets(view, part.batch.num_rows, self.target)
+        for name, r in seen.items():
+            lo, hi = r if r is not None else (0.0, 1.0)
+            ranges[name] = (lo, hi if hi > lo else lo + 1.0)
+        if labels is not None:
+            labels.finish()
+        self.labels_ = labels
+        self._build(ranges)
+        if any(isinstance(s, NodeId) for s in self.columns.values()):
+            for part in iter_sources(source, required, batch_rows=65536, delimiter=self.delimiter):
+                self._index_graph(part, n_threads)
+        return self
+
+    def _index_graph(self, part, n_threads):
+        with _located(part):
+            views, keep = self._views(part, with_labels=False)
+            empty = np.zeros(0, np.uint32)
+            if self.labels_ is not None:
+                lv, _k = column_view(part.batch.column(self.target), self.target, part.origin)
+                offsets, ids, _unseen = self.labels_.lookup(lv, part.batch.num_rows, self.target)
+            else:
+                offsets, ids = np.zeros(0, np.int64), empty
+            self._core.index_graph_nodes(views, part.batch.num_rows, offsets, ids, n_threads)
+
+    def reset_history(self):
+        """Forgets all temporal history (transform_batches(update_history=True) does this itself)."""
+        self._check_fitted()
+        self._core.clear_history()
+
+    # ----------------------------------------------------------------- transforming
+    def transform_batches(self, source, batch_rows=DEFAULT_BATCH_ROWS, with_labels=True, update_history=True):
+        """Yields a FeatureBatch per record batch of `source`.
+
+        update_history (temporal only): True = a training pass: the history is cleared when the
+        pass starts, then each row's tracked values are recorded after its features are read, so a
+        second pass never sees events of later rows from the first; "append" = record on top of
+        the existing history (streaming on); False = read only (prediction)."""
+        self._check_fitted()
+        if update_history not in (True, False, "append"):
+            raise ConfigError(f"update_history={update_history!r}: expected True, False or 'append'")
+        if update_history is True and self._temporal_resolved:
+            self._core.clear_history()
+        with_labels = with_labels and self.target is not None
+        required = list(self._input_names) + ([self.target] if with_labels else [])
+        optional = [n for n in self._cpp_names if n not in required]
+        n_threads = self._threads()
+        for part in iter_sources(source, required, optional, batch_rows=batch_rows, delimiter=self.delimiter):
+            yield self._transform_part(part, with_labels, update_history, n_threads)
+
+    def transform(self, source, with_labels=True, update_history=True, batch_rows=DEFAULT_BATCH_ROWS):
+        """All of `source` as one FeatureBatch."""
+        return FeatureBatch.concatenate(list(self.transform_batches(source, batch_rows, with_labels, update_history)))
+
+    def _views(self, part, with_labels):
+        batch, names = part.batch, part.batch.schema.names
+        views, keep = [], []
+        for name in self._cpp_names:
+            if name in names:
+                view, alive = column_view(batch.column(name), name, part.origin)
+            else:
+                view, alive = null_view(batch.num_rows)
+            views.append(view)
+            keep.append(alive)
+        return views, keep
+
+    def _transform_part(self, part, with_labels, update_history, n_threads):
+        n = part.batch.num_rows
+        with _located(part):
+            views, _keep = self._views(part, with_labels)
+            indices, values, offsets = self._core.featurize(views, n, n_threads, bool(update_history))
+            if not with_labels:
+                return FeatureBatch(indices, values, offsets)
+            view, _k = column_view(part.batch.column(self.target), self.target, part.origin)
+            if self.labels_ is None:
+                lo, li, lv = _core.featurizers.regression_targets(view, n, self.target)
+                return FeatureBatch(indices, values, offsets, li, lo, lv)
+            lo, li, unseen = self.labels_.lookup(view, n, self.target)
+        if unseen:
+            if self.labels_.n_classes is not None:
+                raise DataError(f"{unseen} label(s) outside the declared classes 0..{self.labels_.n_classes - 1}",
+                                file=part.origin, column=self.target)
+            warnings.warn(f"{unseen} label value(s) in column '{self.target}' were not seen in training; "
+                          "they are counted as misses", stacklevel=3)
+        return FeatureBatch(indices, values, offsets, li, lo, None, unseen)
+
+    def transform_row(self, row, update_history=False):
+        """Features of one row given as a dict {column: value} (missing keys are missing
+        values): (indices uint32, values float32). Direct to C++, no Arrow or pandas."""
+        try:
+            return self._core.featurize_dict(row, update_history)
+        except _core.featurizers.FeatureError as e:
+            message, _row, column = e.args
+            raise DataError(message, column=column) from None
+        except AttributeError:
+            self._check_fitted()
+            raise
+
+    # ----------------------------------------------------------------- labels
+    @property
+    def task(self):
+        spec = self.columns.get(self.target)
+        if spec is None:
+            return None
+        if isinstance(spec, Numeric):
+            return "regression"
+        return "multi" if spec.delimiter else "single"
+
+    @property
+    def classes_(self):
+        self._check_fitted()
+        return None if self.labels_ is None else self.labels_.classes_
+
+    @property
+    def n_classes(self):
+        self._check_fitted()
+        if self.task == "regression":
+            return 1
+        return None if self.labels_ is None else len(self.labels_.classes_)
+
+    def decode(self, label_ids):
+        """Original label values of label ids (any array shape)."""
+        self._check_fitted()
+        return self.labels_.decode(label_ids)
+
+    # ----------------------------------------------------------------- save / load
+    def state(self):
+        """(JSON-able metadata, dict of numpy arrays): everything needed to rebuild this featurizer."""
+        self._check_fitted()
+        meta = {
+            "version": STATE_VERSION,
+            "columns": {n: s.to_dict() for n, s in self.columns.items()},
+            "target": self.target, "input_dim": int(self.input_dim), "temporal": self.temporal,
+            "crosses": self.crosses if self.crosses in (None, False, True, "auto", "none") else [list(p) for p in self.crosses],
+            "seed": int(self.seed), "n_threads": self.n_threads, "history_length": self.history_length,
+            "timestamp": self.timestamp, "delimiter": self.delimiter,
+            "numeric_ranges": {n: list(r) for n, r in self.numeric_ranges_.items()},
+            "labels": None if self.labels_ is None else self.labels_.state(),
+        }
+        arrays = {}
+        if self._temporal_resolved:
+            arrays.update({f"history/{k}": v for k, v in self._core.history_state().items()})
+        if self._core.n_graph_nodes:
+            arrays.update({f"graph/{k}": v for k, v in self._core.graph_state().items()})
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta, arrays):
+        if meta.get("version") != STATE_VERSION:
+            raise ConfigError(f"featurizer state version {meta.get('version')!r} is not supported "
+                              f"(expected {STATE_VERSION})")
+        columns = {n: ColumnSpec.from_dict(d) for n, d in meta["columns"].items()}
+        temporal = meta["temporal"]
+        crosses = meta["crosses"] if not isinstance(meta["crosses"], list) else [tuple(p) for p in meta["crosses"]]
+        fz = cls(columns, target=meta["target"], input_dim=meta["input_dim"], temporal=temporal, crosses=crosses,
+                 seed=meta["seed"], n_threads=meta["n_threads"], history_length=meta["history_length"],
+                 timestamp=meta["timestamp"], delimiter=meta["delimiter"])
+        fz._validate()
+        fz.labels_ = None
+        if meta["labels"] is not None:
+            spec = columns[meta["target"]]
+            fz.labels_ = LabelEncoder.from_state(meta["labels"], spec.delimiter, spec.n_classes)
+        fz._build({n: tuple(r) for n, r in meta["numeric_ranges"].items()})
+        if "history/keys" in arrays:
+            fz._core.load_history_state(*(arrays[f"history/{k}"] for k in ("keys", "offsets", "ts", "values")))
+        if "graph/nodes" in arrays:
+            fz._core.load_graph_state(*(arrays[f"graph/{k}"] for k in
+                                        ("nodes", "feature_offsets", "features", "label_offsets", "labels")))
+        return fz
+
+    # ----------------------------------------------------------------- helpers
+    def _threads(self):
+        return int(self.n_threads) if self.n_threads else (os.cpu_count() or 1)
+
+    def _check_fitted(self):
+        if self._core is None:
+            raise RuntimeError("this TableFeaturizer is not fitted yet: call fit(data) first")
+
+
+class _located:
+    """Re-raises C++ FeatureErrors as DataErrors naming the file and the absolute row."""
+
+    def __init__(self, part):
+        self.part = part
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, _core.featurizers.FeatureError):
+            message, row, column = exc.args
+            raise DataError(message, file=self.part.origin, row=self.part.first_row + row, column=column) from None
+        return False

@@ -1,0 +1,66 @@
+"""Label vocabularies: original label values <-> dense ids, built on training data.
+
+Classes are sorted like scikit-learn's (numerically when every label is an integer,
+else as strings). A declared `n_classes` means the labels are the integers 0..n-1.
+Labels unseen at fit time are skipped and counted (the caller warns), never a crash.
+"""
+import numpy as np
+
+from . import _core
+
+
+class LabelEncoder:
+    def __init__(self, delimiter=None, n_classes=None):
+        self.delimiter = delimiter or ""
+        self.n_classes = n_classes
+        self._collector = _core.featurizers.LabelVocab()
+        self.vocab = None
+        self.classes_ = None
+        if n_classes is not None:
+            self._set_classes([str(i) for i in range(n_classes)], integer=True)
+
+    @property
+    def fitted(self):
+        return self.vocab is not None
+
+    def collect(self, view, n_rows, column):
+        if self.n_classes is None:
+            self._collector.collect(view, n_rows, self.delimiter, column)
+
+    def finish(self):
+        if self.n_classes is not None:
+            return
+        names = self._collector.names()
+        integer = bool(names) and all(_is_int_text(n) for n in names)
+        names = sorted(names, key=int) if integer else sorted(names)
+        self._set_classes(names, integer)
+        self._collector = None
+
+    def _set_classes(self, names, integer):
+        self.vocab = _core.featurizers.LabelVocab(names)
+        self.classes_ = np.array([int(n) for n in names], dtype=np.int64) if integer else np.array(names, dtype=object)
+
+    def lookup(self, view, n_rows, column):
+        """(label_offsets int64, label_ids uint32, number of unseen labels)."""
+        return self.vocab.lookup(view, n_rows, self.delimiter, column)
+
+    def decode(self, label_ids):
+        return self.classes_[np.asarray(label_ids, dtype=np.int64)]
+
+    def state(self):
+        integer = self.classes_.dtype.kind == "i"
+        return {"integer": integer, "classes": [int(c) if integer else str(c) for c in self.classes_]}
+
+    @classmethod
+    def from_state(cls, state, delimiter=None, n_classes=None):
+        enc = cls(delimiter=delimiter, n_classes=n_classes)
+        enc._set_classes([str(c) for c in state["classes"]], state["integer"])
+        enc._collector = None
+        return enc
+
+
+def _is_int_text(s):
+    s = s.strip()
+    if s.startswith("-"):
+        s = s[1:]
+    return s.isdigit() and s.isascii() and (len(s) == 1 or not s.startswith("0"))

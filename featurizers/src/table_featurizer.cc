@@ -1,0 +1,241 @@
+#include "table_featurizer.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "feature_error.h"
+#include "hash.h"
+#include "parallel.h"
+#include "parse.h"
+
+namespace udt {
+namespace {
+
+constexpr uint64_t kHistorySalt = 0x484953544f5259ULL;
+constexpr uint64_t kNeighborFeature = 0x4e42464541544ULL;
+constexpr uint64_t kNeighborLabel = 0x4e424c4142454cULL;
+
+}  // namespace
+
+TableFeaturizer::TableFeaturizer(std::vector<ColumnConfig> columns, uint32_t dim, uint64_t seed)
+    : columns_(std::move(columns)), dim_(dim), seed_(seed) {
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    auto& col = columns_[c];
+    col.salt = hash_bytes(col.name.data(), col.name.size(), seed_ ^ 0x5eed5a175a17ULL);
+    if (col.kind == ColumnKind::NodeId) node_column_ = int(c);
+  }
+}
+
+void TableFeaturizer::set_temporal(const TemporalConfig& config) {
+  temporal_ = config;
+  history_salts_.clear();
+  for (int t : config.tracked)
+    history_salts_.push_back(hash_combine(columns_[size_t(t)].salt, kHistorySalt + uint64_t(config.key_column)));
+  history_ = TemporalHistory(int(config.tracked.size()), config.length);
+}
+
+void TableFeaturizer::set_numeric_range(int column, double lo, double hi) {
+  columns_[size_t(column)].lo = lo;
+  columns_[size_t(column)].hi = hi;
+}
+
+void TableFeaturizer::graph_features(const ColumnConfig& col, const Cell& cell, int64_t own_node, int64_t row_index,
+                                     RowBuilder& row, std::vector<int64_t>& neighbors) const {
+  parse_neighbors(cell, col.delimiter, row_index, col.name, neighbors);
+  neighbors.erase(std::remove(neighbors.begin(), neighbors.end(), own_node), neighbors.end());
+  if (neighbors.empty()) {
+    row.emit(hash_combine(col.salt, tag::kMissing), 1.0f);
+    return;
+  }
+  // Mean aggregation: every neighbor contributes 1/degree, so hubs do not swamp the row.
+  const float w = 1.0f / float(neighbors.size());
+  const uint64_t feature_salt = hash_combine(col.salt, kNeighborFeature);
+  const uint64_t label_salt = hash_combine(col.salt, kNeighborLabel);
+  for (int64_t nb : neighbors) {
+    row.emit(hash_combine(col.salt, uint64_t(nb)), w);
+    const uint32_t *f, *l;
+    size_t nf, nl;
+    if (!graph_.find(nb, &f, &nf, &l, &nl)) continue;
+    for (size_t i = 0; i < nf; ++i) row.emit(hash_combine(feature_salt, f[i]), w);
+    for (size_t i = 0; i < nl; ++i) row.emit(hash_combine(label_salt, l[i]), w);
+  }
+}
+
+void TableFeaturizer::row_features(const Cell* cells, int64_t r, const std::vector<uint64_t>* history,
+                                   bool use_graph, RowBuilder& row, std::vector<int64_t>& neighbors,
+                                   std::vector<uint64_t>& cross_tokens) const {
+  int64_t own_node = -1;
+  if (node_column_ >= 0) own_node = parse_node_id(cells[node_column_], r, columns_[size_t(node_column_)].name);
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const ColumnConfig& col = columns_[c];
+    cross_tokens[c] = tag::kMissing;
+    if (!col.is_input) continue;
+    const Cell& cell = cells[c];
+    switch (col.kind) {
+      case ColumnKind::Text: text_features(col, cell, row); break;
+      case ColumnKind::Categorical: categorical_features(col, cell, row, &cross_tokens[c]); break;
+      case ColumnKind::Numeric: numeric_features(col, cell, r, row, &cross_tokens[c]); break;
+      case ColumnKind::Date: date_features(col, cell, r, row); break;
+      case ColumnKind::Sequence: sequence_features(col, cell, row); break;
+      case ColumnKind::NodeId:
+        if (own_node >= 0) row.emit(hash_combine(col.salt, uint64_t(own_node)), 1.0f);
+        break;
+      case ColumnKind::Neighbors:
+        if (use_graph) graph_features(col, cell, own_node, r, row, neighbors);
+        break;
+    }
+  }
+  for (const auto& pair : crosses_) {
+    const auto& a = columns_[size_t(pair.first)];
+    const auto& b = columns_[size_t(pair.second)];
+    const uint64_t h = hash_combine(hash_combine(hash_combine(tag::kCross, a.salt), cross_tokens[size_t(pair.first)]),
+                                    hash_combine(b.salt, cross_tokens[size_t(pair.second)]));
+    row.emit(h, 1.0f);
+  }
+  if (history) row.packed.insert(row.packed.end(), history->begin(), history->end());
+}
+
+int64_t TableFeaturizer::row_timestamp(const Cell& c, int64_t r, bool required) const {
+  const auto& col = columns_[size_t(temporal_.timestamp_column)];
+  if (col.kind == ColumnKind::Date) {
+    CivilTime t;
+    const ParseStatus st = parse_date(c, &t);
+    if (st == ParseStatus::Ok) return t.epoch_seconds;
+    if (st == ParseStatus::Invalid) {
+      std::string scratch;
+      throw FeatureError(r, col.name,
+                         "expected an ISO date or datetime (YYYY-MM-DD[THH:MM[:SS]]) or Unix seconds, got '" +
+                             std::string(canonical_text(c, scratch)) + "'");
+    }
+  } else {
+    double x = 0;
+    const ParseStatus st = parse_number(c, &x);
+    if (st == ParseStatus::Ok) return int64_t(x);
+    if (st == ParseStatus::Invalid) {
+      std::string scratch;
+      throw FeatureError(r, col.name,
+                         "expected a timestamp (Unix seconds), got '" + std::string(canonical_text(c, scratch)) + "'");
+    }
+  }
+  if (required)
+    throw FeatureError(r, col.name, "expected a timestamp (temporal tracking orders rows by it), got a missing value");
+  return std::numeric_limits<int64_t>::max();  // unknown time at predict: all recorded history
+}
+
+std::vector<std::vector<uint64_t>> TableFeaturizer::history_pass(const std::vector<ColumnView>& cols, int64_t n,
+                                                                 bool update_history) {
+  std::vector<int64_t> ts(static_cast<size_t>(n));
+  const ColumnView& ts_col = cols[size_t(temporal_.timestamp_column)];
+  for (int64_t r = 0; r < n; ++r) ts[size_t(r)] = row_timestamp(ts_col.cell(r), r, update_history);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ts[size_t(a)] < ts[size_t(b)]; });
+
+  std::vector<std::vector<uint64_t>> features(static_cast<size_t>(n));
+  RowBuilder row;
+  row.dim = dim_;
+  std::string scratch;
+  const ColumnView& key_col = cols[size_t(temporal_.key_column)];
+  for (int64_t r : order) {
+    const Cell key_cell = key_col.cell(r);
+    const uint64_t key = value_hash(key_cell, scratch);
+    row.packed.clear();
+    history_.read(key, ts[size_t(r)], history_salts_, row);
+    features[size_t(r)] = row.packed;
+    if (!update_history || key_cell.is_null()) continue;
+    for (size_t t = 0; t < temporal_.tracked.size(); ++t) {
+      const Cell v = cols[size_t(temporal_.tracked[t])].cell(r);
+      if (!v.is_null()) history_.record(key, ts[size_t(r)], int(t), value_hash(v, scratch));
+    }
+  }
+  return features;
+}
+
+SparseRows TableFeaturizer::run_rows(const std::vector<ColumnView>& cols, int64_t n, int n_threads,
+                                     const std::vector<std::vector<uint64_t>>* history, bool use_graph) const {
+  const int n_chunks = int(std::min<int64_t>(resolve_threads(n_threads), std::max<int64_t>(1, n / 64)));
+  std::vector<SparseRows> parts(static_cast<size_t>(std::max(1, n_chunks)));
+  parallel_chunks(n, n_chunks, [&](int64_t begin, int64_t end, int chunk) {
+    SparseRows& out = parts[size_t(chunk)];
+    out.offsets.reserve(size_t(end - begin) + 1);
+    RowBuilder row;
+    row.dim = dim_;
+    std::vector<Cell> cells(cols.size());
+    std::vector<int64_t> neighbors;
+    std::vector<uint64_t> cross_tokens(columns_.size());
+    for (int64_t r = begin; r < end; ++r) {
+      for (size_t c = 0; c < cols.size(); ++c) cells[c] = cols[c].cell(r);
+      row_features(cells.data(), r, history ? &(*history)[size_t(r)] : nullptr, use_graph, row, neighbors,
+                   cross_tokens);
+      row.flush(out);
+      if (r - begin == 31 && end - begin > 64) {
+        // Size the output from the first rows: growing by doubling would copy and page-fault repeatedly.
+        const size_t expected = out.indices.size() * size_t(end - begin) / 32 * 5 / 4;
+        out.indices.reserve(expected);
+        out.values.reserve(expected);
+      }
+    }
+  });
+  if (parts.size() == 1) return std::move(parts[0]);
+  SparseRows all;
+  size_t nnz = 0;
+  for (const auto& p : parts) nnz += p.indices.size();
+  all.indices.reserve(nnz);
+  all.values.reserve(nnz);
+  all.offsets.reserve(size_t(n) + 1);
+  for (const auto& p : parts) {
+    const int64_t base = int64_t(all.indices.size());
+    all.indices.insert(all.indices.end(), p.indices.begin(), p.indices.end());
+    all.values.insert(all.values.end(), p.values.begin(), p.values.end());
+    for (size_t i = 1; i < p.offsets.size(); ++i) all.offsets.push_back(base + p.offsets[i]);
+  }
+  return all;
+}
+
+SparseRows TableFeaturizer::featurize(const std::vector<ColumnView>& cols, int64_t n, int n_threads,
+                                      bool update_history) {
+  if (!has_temporal()) return run_rows(cols, n, n_threads, nullptr, true);
+  const auto history = history_pass(cols, n, update_history);
+  return run_rows(cols, n, n_threads, &history, true);
+}
+
+void TableFeaturizer::featurize_cells(const Cell* cells, bool update_history, RowBuilder& row, SparseRows& out) {
+  row.dim = dim_;
+  row.packed.clear();
+  std::vector<uint64_t> history;
+  if (has_temporal()) {
+    std::string scratch;
+    const Cell& key_cell = cells[temporal_.key_column];
+    const uint64_t key = value_hash(key_cell, scratch);
+    const int64_t ts = row_timestamp(cells[temporal_.timestamp_column], 0, update_history);
+    history_.read(key, ts, history_salts_, row);
+    history.swap(row.packed);
+    if (update_history && !key_cell.is_null())
+      for (size_t t = 0; t < temporal_.tracked.size(); ++t) {
+        const Cell& v = cells[temporal_.tracked[t]];
+        if (!v.is_null()) history_.record(key, ts, int(t), value_hash(v, scratch));
+      }
+  }
+  thread_local std::vector<int64_t> neighbors;
+  thread_local std::vector<uint64_t> cross_tokens;
+  cross_tokens.resize(columns_.size());
+  row_features(cells, 0, has_temporal() ? &history : nullptr, true, row, neighbors, cross_tokens);
+  row.flush(out);
+}
+
+void TableFeaturizer::index_graph_nodes(const std::vector<ColumnView>& cols, int64_t n, const int64_t* label_offsets,
+                                        const uint32_t* label_ids, int n_threads) {
+  if (node_column_ < 0) return;
+  const SparseRows own = run_rows(cols, n, n_threads, nullptr, false);
+  const ColumnConfig& node_col = columns_[size_t(node_column_)];
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t node = parse_node_id(cols[size_t(node_column_)].cell(r), r, node_col.name);
+    if (node < 0) continue;
+    const int64_t lb = label_offsets ? label_offsets[r] : 0, le = label_offsets ? label_offsets[r + 1] : 0;
+    graph_.add_node(node, own.indices.data() + own.offsets[size_t(r)],
+                    size_t(own.offsets[size_t(r) + 1] - own.offsets[size_t(r)]), label_ids + lb, size_t(le - lb));
+  }
+}
+
+}  // namespace udt

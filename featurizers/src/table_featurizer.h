@@ -1,0 +1,74 @@
+// Turns rows of declared columns into hashed sparse feature rows (CSR): each column's
+// kernel, pairwise crosses, temporal history and graph-neighbor aggregation, all in one
+// hashed space of `dim` ids. Batches run in parallel over rows; temporal history, whose
+// state depends on row order, is computed first in one timestamp-ordered pass.
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "cell.h"
+#include "column_features.h"
+#include "graph_index.h"
+#include "sparse_rows.h"
+#include "temporal_history.h"
+
+namespace udt {
+
+struct TemporalConfig {
+  int key_column = -1;        // index into the columns
+  std::vector<int> tracked;   // indices of tracked columns
+  int timestamp_column = -1;  // a Date (or Numeric Unix seconds) column
+  int length = 10;            // events kept per key and tracked column
+};
+
+class TableFeaturizer {
+ public:
+  TableFeaturizer(std::vector<ColumnConfig> columns, uint32_t dim, uint64_t seed);
+
+  void set_crosses(std::vector<std::pair<int, int>> pairs) { crosses_ = std::move(pairs); }
+  void set_temporal(const TemporalConfig& config);
+  void set_numeric_range(int column, double lo, double hi);
+
+  // `cols` holds one view per column, in column order. With `update_history`, each row's
+  // tracked values are recorded after its own features are read.
+  SparseRows featurize(const std::vector<ColumnView>& cols, int64_t n_rows, int n_threads, bool update_history);
+  // One row given as cells (the real-time predict path; no threads, no Arrow).
+  void featurize_cells(const Cell* cells, bool update_history, RowBuilder& row, SparseRows& out);
+
+  // Records training nodes for neighbor aggregation: their own features (without graph
+  // features) and their label ids (CSR, may be empty per row).
+  void index_graph_nodes(const std::vector<ColumnView>& cols, int64_t n_rows, const int64_t* label_offsets,
+                         const uint32_t* label_ids, int n_threads);
+
+  const std::vector<ColumnConfig>& columns() const { return columns_; }
+  uint32_t dim() const { return dim_; }
+  TemporalHistory& history() { return history_; }
+  GraphIndex& graph() { return graph_; }
+  bool has_temporal() const { return temporal_.key_column >= 0; }
+
+ private:
+  // Features of one row; `history` (may be null) holds the row's precomputed history features.
+  void row_features(const Cell* cells, int64_t row_index, const std::vector<uint64_t>* history, bool use_graph,
+                    RowBuilder& row, std::vector<int64_t>& neighbor_scratch, std::vector<uint64_t>& cross_tokens) const;
+  void graph_features(const ColumnConfig& col, const Cell& cell, int64_t own_node, int64_t row_index,
+                      RowBuilder& row, std::vector<int64_t>& neighbors) const;
+  // Timestamp-ordered pass computing history features per row (and updating the state).
+  std::vector<std::vector<uint64_t>> history_pass(const std::vector<ColumnView>& cols, int64_t n_rows,
+                                                  bool update_history);
+  int64_t row_timestamp(const Cell& c, int64_t row_index, bool required) const;
+  SparseRows run_rows(const std::vector<ColumnView>& cols, int64_t n_rows, int n_threads,
+                      const std::vector<std::vector<uint64_t>>* history, bool use_graph) const;
+
+  std::vector<ColumnConfig> columns_;
+  uint32_t dim_;
+  uint64_t seed_;
+  std::vector<std::pair<int, int>> crosses_;
+  TemporalConfig temporal_;
+  std::vector<uint64_t> history_salts_;
+  TemporalHistory history_;
+  GraphIndex graph_;
+  int node_column_ = -1;
+};
+
+}  // namespace udt

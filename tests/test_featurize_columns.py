@@ -1,0 +1,228 @@
+"""Each column type's features on hand-made rows: exact ids, salts, determinism."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import featurize_reference as ref
+from udt.columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text
+from udt.errors import ConfigError, DataError
+from udt.featurize import TableFeaturizer
+
+DIM = 100_000
+
+
+def fitted(columns, data, **kw):
+    return TableFeaturizer(columns, input_dim=kw.pop("input_dim", DIM), crosses=kw.pop("crosses", False), **kw).fit(data)
+
+
+def ids(fz, row):
+    return set(fz.transform_row(row)[0].tolist())
+
+
+def test_categorical_ids_match_reference_hash():
+    fz = fitted({"color": Categorical()}, {"color": ["red", "blue"]})
+    assert ids(fz, {"color": "red"}) == {ref.categorical_id("color", "red", DIM)}
+    assert ids(fz, {"color": " red "}) == ids(fz, {"color": "red"})  # surrounding spaces do not matter
+
+
+def test_integer_and_string_categories_hash_alike():
+    fz = fitted({"zip": Categorical()}, {"zip": ["1", "2"]})
+    assert ids(fz, {"zip": 94110}) == ids(fz, {"zip": "94110"}) == ids(fz, {"zip": 94110.0})
+
+
+def test_text_unigrams_and_bigrams_exact():
+    fz = fitted({"t": Text()}, {"t": ["x"]})
+    idx, val = fz.transform_row({"t": "Hello, World"})
+    expected = {ref.text_unigram_id("t", "hello", DIM), ref.text_unigram_id("t", "world", DIM),
+                ref.text_bigram_id("t", "hello", "world", DIM)}
+    assert set(idx.tolist()) == expected
+    assert np.all(val == 1.0)
+
+
+def test_text_counts_repeated_tokens_and_ids_are_unique():
+    fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    idx, val = fz.transform_row({"t": "spam spam spam eggs"})
+    assert len(set(idx.tolist())) == len(idx)  # each id once
+    spam = ref.text_unigram_id("t", "spam", DIM)
+    assert dict(zip(idx.tolist(), val.tolist()))[spam] == 3.0
+
+
+def test_lowercase_option():
+    lower = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    cased = fitted({"t": Text(ngrams=1, lowercase=False)}, {"t": ["x"]})
+    assert ids(lower, {"t": "Apple"}) == ids(lower, {"t": "apple"})
+    assert ids(cased, {"t": "Apple"}) != ids(cased, {"t": "apple"})
+
+
+def test_words_punct_keeps_punctuation_tokens():
+    words = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    punct = fitted({"t": Text(tokenizer="words-punct", ngrams=1)}, {"t": ["x"]})
+    assert len(ids(words, {"t": "wait!"})) == 1
+    assert ids(punct, {"t": "wait!"}) == {ref.text_unigram_id("t", "wait", DIM), ref.text_unigram_id("t", "!", DIM)}
+
+
+def test_char_k_grams_are_code_points():
+    fz = fitted({"t": Text(tokenizer="char-3", ngrams=1)}, {"t": ["x"]})
+    assert ids(fz, {"t": "abcd"}) == {ref.text_unigram_id("t", "abc", DIM), ref.text_unigram_id("t", "bcd", DIM)}
+    # "é" is two UTF-8 bytes but one code point: "héllo" has 3 trigrams, and spaces runs fold.
+    assert len(ids(fz, {"t": "héll"})) == 2
+    assert ids(fz, {"t": "a  b"}) == ids(fz, {"t": "a b"})
+
+
+def test_salts_keep_columns_apart():
+    fz = fitted({"a": Categorical(), "b": Categorical()}, {"a": ["x"], "b": ["x"]})
+    assert not ids(fz, {"a": "x"}) & ids(fz, {"b": "x"})
+
+
+def test_seed_changes_ids():
+    a = fitted({"c": Categorical()}, {"c": ["x"]}, seed=0)
+    b = fitted({"c": Categorical()}, {"c": ["x"]}, seed=1)
+    assert ids(a, {"c": "x"}) != ids(b, {"c": "x"})
+
+
+def test_multi_valued_categorical():
+    fz = fitted({"tags": Categorical(delimiter=";")}, {"tags": ["a;b"]})
+    assert ids(fz, {"tags": "a; b;;"}) == {ref.categorical_id("tags", "a", DIM), ref.categorical_id("tags", "b", DIM)}
+
+
+def test_numeric_bins_scaled_value_and_missing():
+    fz = fitted({"x": Numeric(bins=(2, 4))}, {"x": [0.0, 10.0]})
+    idx, val = fz.transform_row({"x": 7.5})
+    assert len(idx) == 3  # one bin per resolution + the scaled value
+    assert sorted(val.tolist()) == [0.75, 1.0, 1.0]
+    assert len(ids(fz, {"x": 6.0}) & ids(fz, {"x": 9.9})) == 2  # same coarse bin [5, 10) + the scaled-value id
+    assert ids(fz, {"x": 6.0}) != ids(fz, {"x": 9.9})  # different fine bins [5, 7.5) and [7.5, 10]
+    missing = ids(fz, {"x": None})
+    assert len(missing) == 1 and ids(fz, {"x": "NaN"}) == missing == ids(fz, {"x": float("nan")}) == ids(fz, {})
+    assert fz.numeric_ranges_["x"] == (0.0, 10.0)
+
+
+def test_numeric_declared_range_and_clipping():
+    fz = fitted({"x": Numeric(bins=4, range=(0, 100))}, {"x": [5.0, 6.0]})
+    assert fz.numeric_ranges_["x"] == (0.0, 100.0)
+    assert ids(fz, {"x": 1000}) == ids(fz, {"x": 100})
+
+
+def test_non_numeric_value_in_numeric_column_names_row_column_value():
+    with pytest.raises(DataError) as e:
+        fitted({"x": Numeric()}, {"x": ["1", "2", "abc"]})
+    assert e.value.row == 3 and e.value.column == "x" and "'abc'" in str(e.value)
+    fz = fitted({"x": Numeric()}, {"x": ["1", "2"]})
+    with pytest.raises(DataError, match="expected a number, got 'oops'"):
+        fz.transform_row({"x": "oops"})
+
+
+def test_date_fields():
+    fz = fitted({"d": Date()}, {"d": ["2024-01-01"]})
+    date_only = fz.transform_row({"d": "2024-03-07"})[0]
+    with_time = fz.transform_row({"d": "2024-03-07T13:45:00"})[0]
+    assert len(date_only) == 5 and len(with_time) == 6  # year month weekday day week (+ hour)
+    assert set(date_only) < set(with_time)
+    assert ids(fz, {"d": "2024/03/07"}) == set(date_only.tolist())
+    # Unix seconds (int or digit text) mean the same instant.
+    assert ids(fz, {"d": 1709819100}) == ids(fz, {"d": "2024-03-07T13:45:00Z"}) == ids(fz, {"d": "1709819100"})
+
+
+@pytest.mark.parametrize("bad", ["2024-13-01", "2023-02-29", "yesterday", "2024-03-07T25:00", "07/03/2024"])
+def test_unparseable_date_is_an_error(bad):
+    fz = fitted({"d": Date()}, {"d": ["2024-01-01"]})
+    with pytest.raises(DataError, match="expected an ISO date"):
+        fz.transform_row({"d": bad})
+
+
+def test_sequence_token_times_position_most_recent_first():
+    fz = fitted({"s": Sequence()}, {"s": ["a b"]})
+    ab, ba = ids(fz, {"s": "a b"}), ids(fz, {"s": "b a"})
+    assert len(ab) == 4 and len(ab & ba) == 2  # the bag part is shared, positions differ
+    # Appending an element shifts older positions: "b" stays at position 0 in "a b" and "x a b".
+    assert len(ab & ids(fz, {"s": "x a b"})) == 4
+    short = fitted({"s": Sequence(max_length=1)}, {"s": ["a b"]})
+    assert len(ids(short, {"s": "a b c"})) == 2
+
+
+def test_feature_crosses_and_off_switch():
+    data = {"a": ["x", "y"], "b": ["u", "v"], "n": [1, 2]}
+    cols = {"a": Categorical(), "b": Categorical(), "n": Numeric(bins=2)}
+    off = fitted(cols, data, crosses=False)
+    auto = fitted(cols, data, crosses=True)
+    one = fitted(cols, data, crosses=[("a", "b")])
+    row = {"a": "x", "b": "u", "n": 1}
+    assert len(ids(auto, row)) == len(ids(off, row)) + 3
+    assert len(ids(one, row)) == len(ids(off, row)) + 1 and ids(off, row) < ids(one, row)
+    assert auto.crosses_ == [("a", "b"), ("a", "n"), ("b", "n")]
+    assert fitted(cols, data, crosses="auto").crosses_ == []  # measured: crosses do not help by default
+    # A cross distinguishes combinations that the separate features cannot.
+    assert ids(one, {"a": "x", "b": "v"}) - ids(off, {"a": "x", "b": "v"}) != ids(one, row) - ids(off, row)
+
+
+def test_all_ids_below_input_dim():
+    fz = fitted({"t": Text(tokenizer="char-2")}, {"t": ["x"]}, input_dim=7)
+    idx, _ = fz.transform_row({"t": "the quick brown fox"})
+    assert idx.max() < 7
+
+
+def test_same_ids_in_another_process():
+    code = ("from udt.featurize import TableFeaturizer; from udt.columns import Text, Categorical;"
+            "fz = TableFeaturizer({'t': Text(), 'c': Categorical()}, crosses=False).fit({'t': ['a'], 'c': ['b']});"
+            "print(fz.transform_row({'t': 'Deterministic hashing, please', 'c': 'k9'})[0].tolist())")
+    here = fitted({"t": Text(), "c": Categorical()}, {"t": ["a"], "c": ["b"]})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout
+    assert out.strip() == str(here.transform_row({"t": "Deterministic hashing, please", "c": "k9"})[0].tolist())
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Text(tokeniser="words"), "valid options: tokenizer, ngrams, lowercase"),
+    (lambda: Text(tokenizer="chars"), "'char-k'"),
+    (lambda: Text(ngrams=0), "from 1 to 4"),
+    (lambda: Categorical(delim=","), "valid options: delimiter, n_classes"),
+    (lambda: Numeric(bins=1), "from 2 to"),
+    (lambda: Numeric(range=(5, 1)), "low < high"),
+    (lambda: Date(format="%Y"), "valid options: (none)"),
+    (lambda: Sequence(delimiter=""), "non-empty string"),
+    (lambda: Neighbors(delimiter=None), "non-empty string"),
+])
+def test_invalid_column_options(make, message):
+    with pytest.raises(ConfigError) as e:
+        make()
+    assert message in str(e.value)
+
+
+def test_column_spec_round_trip():
+    for spec in (Text(tokenizer="char-4", ngrams=1), Categorical(delimiter="|"), Numeric(bins=(4, 16), range=(0, 1)),
+                 Date(), Sequence(max_length=5), NodeId(), Neighbors(delimiter=",")):
+        assert ColumnSpec.from_dict(spec.to_dict()) == spec
+    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True)"
+
+
+def test_node_id_must_be_non_negative_integer():
+    cols = {"id": NodeId(), "nb": Neighbors(), "c": Categorical()}
+    fz = fitted(cols, {"id": [0, 1], "nb": ["1", "0"], "c": ["a", "b"]})
+    for bad in (-1, "x", "1.5", 2.5):
+        with pytest.raises(DataError, match="non-negative integer node id"):
+            fz.transform_row({"id": bad, "nb": "", "c": "a"})
+    with pytest.raises(DataError, match="non-negative integer node ids"):
+        fz.transform_row({"id": 3, "nb": "1 -2", "c": "a"})
+
+
+def test_unknown_key_in_row_lists_declared_columns():
+    fz = fitted({"a": Categorical(), "y": Categorical()}, {"a": ["x"], "y": ["1"]}, target="y")
+    fz.transform_row({"a": "x", "y": "1"})  # the target is accepted and ignored
+    with pytest.raises(DataError, match="unknown column 'b'; declared columns: 'a'"):
+        fz.transform_row({"a": "x", "b": 1})
+
+
+def test_large_input_dim_merges_duplicates_like_small():
+    # Above 2**21 ids duplicates are merged by sorting instead of a per-id table: same result.
+    text = {"t": "to be or not to be, that is the question to be"}
+    for dim in (1000, 3_000_000):
+        fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim)
+        idx, val = fz.transform_row(text)
+        assert len(set(idx.tolist())) == len(idx) and idx.max() < dim
+        assert sorted(val.tolist()) == [1.0] * 6 + [3.0, 3.0]
+    big = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
+    idx, val = big.transform_row(text)
+    assert np.all(np.diff(idx.astype(np.int64)) > 0)
+    assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0
