@@ -19,7 +19,7 @@ from . import metrics as udt_metrics
 from .model_selection import Architecture, auto_input_dim, choose_architecture, summary_text
 from .options import DEFAULTS, OPTION_NAMES, unknown_option_error, validate_options
 from .serialization import ModelFileError, load_model_file, save_model_file
-from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, load_training_data, scale_features
+from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, load_training_data, scale_row
 
 FILE_KIND = "udt-estimator"
 _PREDICT_BATCH_ROWS = 8192
@@ -282,8 +282,17 @@ class _Estimator(BaseEstimator):
     def _row(self, row: dict):
         """One row's (indices, values, offsets), through the featurizer's single-row fast path."""
         idx, val = self.featurizer_.transform_row(row)
-        offsets = np.array([0, len(idx)], np.int64)
-        return idx, scale_features(val, offsets, self.scaling_), offsets
+        return idx, scale_row(val, self.scaling_), np.array([0, len(idx)], np.int64)
+
+    def _predict_one(self, row: dict, sparse: bool) -> int:
+        """Best label id of one row. The featurizer's output is valid engine input by construction,
+        so this calls the compiled predict directly, skipping the wrapper's per-call checks."""
+        idx, val, offsets = self._row(row)
+        core = getattr(self.network_, "_net", None)
+        if core is None or not hasattr(core, "predict_topk"):
+            return self.network_.predict(idx, val, offsets, top_k=1, sparse=sparse)[0][0, 0]
+        ids, _ = core.predict_topk(idx, val, offsets, 1, sparse, float(self.network_.output_sparsity))
+        return ids[0, 0]
 
     def _top_k(self, fb, k, sparse):
         return self.network_.predict(fb.indices, fb.values, fb.offsets, top_k=k, sparse=sparse)
@@ -408,8 +417,8 @@ class Classifier(ClassifierMixin, _Estimator):
             return self._predict_unseen(data, k or 1, sparse, top_k is None)
         fetch = k if k else min(n_classes, 64) if multi else 1
         if isinstance(data, dict):
-            if k is None and not multi:  # the latency-critical path: no extra work
-                return self.classes_[self.network_.predict(*self._row(data), top_k=1, sparse=sparse)[0][0, 0]]
+            if k is None and not multi:  # the latency-critical path (p50 target 0.02 ms): no extra work
+                return self.classes_[self._predict_one(data, sparse)]
             ids, scores = self.network_.predict(*self._row(data), top_k=fetch, sparse=sparse)
             return list(self._labels(ids[0])) if k else self._multi_label_sets(ids, scores)[0]
         parts = []
