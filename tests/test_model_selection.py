@@ -45,7 +45,7 @@ def test_text_gets_a_bigger_input_and_normalised_rows_a_bigger_step():
     assert choose_architecture(10_000, 2, "single", has_text=True).hidden_dim == 64
     assert text.epochs == 5  # ceil(250_000 * 0.2 / 10_000)
     extreme = choose_architecture(200_000, 50_000, "single", has_text=True, normalized_rows=True)
-    assert extreme.hidden_dim == 256
+    assert extreme.hidden_dim == 128
 
 
 def test_explicit_values_are_kept_and_not_marked_auto():
@@ -72,3 +72,11 @@ def test_summary_text_reports_choices():
                         lsh_params={"K": 4, "L": 8}, history=[{"epoch": 1, "loss": 0.5}])
     assert "hidden_dim        64" in text and "(set)" in text and "(auto)" in text
     assert f"{a.n_parameters:,}" in text and "K=4" in text and "loss=0.5" in text
+
+
+def test_many_classes_with_few_rows_get_more_steps_and_bigger_steps():
+    movielens = choose_architecture(99_000, 1_680, "single")
+    assert movielens.batch_size == 512 and movielens.hidden_dim == 128  # 8 * 99_000 / 1_680 = 471
+    extreme = choose_architecture(207_000, 63_000, "single", has_text=True, normalized_rows=True)
+    assert extreme.batch_size == 256 and extreme.learning_rate == 2e-2 and extreme.epochs == 5
+    assert extreme.hidden_dim == 128 and extreme.sparse_inference

@@ -9,22 +9,29 @@ c = number of classes, 1 for regression).  The constants were measured on the de
                   0.869 at 200_000 ids, 0.876 at 2**20).  Fixed before the data is read (the featurizer
                   hashes into it).
   hidden_dim      for text with fewer than 8192 classes: 64 for a binary target, 128 for more classes;
-                  otherwise 256 (512 when n > 500_000).  The hidden layer is an embedding-bag over
-                  hashed ids costing hidden_dim per active feature; with a million text ids, width buys
-                  less than ids do (20 Newsgroups: 0.839 at 2**20 x 64, 0.844 at 2**20 x 128, 0.846 at
-                  200_000 x 256 for twice the time), while more classes need a little more width.
-                  Extreme label spaces need the wider layer to separate their many classes.
+                  128 when the output layer is large (over 1,000 classes: its cost, hidden_dim x
+                  classes per row, dominates, and MovieLens loses nothing at 128); otherwise 256 (512
+                  when n > 500_000).  The hidden layer is an embedding-bag over hashed ids costing
+                  hidden_dim per active feature; with a million text ids, width buys less than ids do
+                  (20 Newsgroups: 0.839 at 2**20 x 64, 0.844 at 2**20 x 128, 0.846 at 200_000 x 256
+                  for twice the time).
   sparsity        output sparsity (fraction of output neurons evaluated per sample): 1.0 (dense) below
                   8192 classes, else min(1, 0.02 * sqrt(65536 / c)) -- the BOLT rule: about 1,300
                   active neurons for 50k classes, shrinking slowly as the label space grows.
   sparse_inference  predictions retrieve candidates with LSH only when training was sparse (c >= 8192).
-  batch_size      the power of two nearest n / 32, within [256, 2048]: large batches average out the
-                  noise of hashed features (Adult: +0.8 points at 1024 over 128) and keep every core busy.
+  batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048]: large batches
+                  average out the noise of hashed features (Adult: +0.8 points at 1024 over 128) and
+                  keep every core busy, but an epoch must still take at least c / 8 steps so that
+                  classes with few rows are updated often (MovieLens: 512, debsearch: 256).
   learning_rate   Adam, 5e-3 when rows are L2-normalised (text), else 1e-3: the step is set relative to
-                  the size of a row's input, which normalisation fixes at 1.
+                  the size of a row's input, which normalisation fixes at 1.  Four times that when the
+                  classes have fewer than 10 rows each on average: their output rows are updated so
+                  rarely that small steps leave them near their random start (a 3,000-package slice of
+                  debsearch: P@1 0.28 after 5 epochs at 2e-2, 0.06 at 5e-3).
   epochs          rows seen in total ~ 250_000 * (1e-3 / learning_rate), i.e. ceil of that / n, within
-                  [3, 10] (Adult: 8 epochs, 20 Newsgroups: 5, IMDB/RT: 3); with a validation set the
-                  trainer's early stopping trims it.
+                  [3, 10], and at least 5 when classes have fewer than 10 rows each (Adult: 8 epochs,
+                  20 Newsgroups: 5, IMDB/RT: 3); with a validation set the trainer's early stopping
+                  trims it.
 
 `choose_architecture` applies the rules; `summary_text` renders them for `model.summary()`.
 """
@@ -75,9 +82,18 @@ def auto_input_dim(has_text: bool = False) -> int:
     return 1 << 20 if has_text else 100_000
 
 
+FEW_ROWS_PER_CLASS = 10
+
+
+def _few_rows_per_class(n_rows: int, n_classes: int) -> bool:
+    return n_classes > 1 and n_rows < FEW_ROWS_PER_CLASS * n_classes
+
+
 def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> int:
     if has_text and n_classes < DENSE_OUTPUT_BELOW:
         return 64 if n_classes <= 2 else 128
+    if n_classes > 1000:
+        return 128
     return 512 if n_rows > 500_000 else 256
 
 
@@ -87,17 +103,19 @@ def auto_output_sparsity(n_classes: int) -> float:
     return min(1.0, 0.02 * math.sqrt(65536.0 / n_classes))
 
 
-def auto_batch_size(n_rows: int) -> int:
-    return min(2048, max(256, _nearest_power_of_two(n_rows / 32.0)))
+def auto_batch_size(n_rows: int, n_classes: int = 1) -> int:
+    return min(2048, max(256, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
 
 
-def auto_learning_rate(normalized_rows: bool) -> float:
-    return 5e-3 if normalized_rows else 1e-3
+def auto_learning_rate(normalized_rows: bool, n_rows: int = 1, n_classes: int = 1) -> float:
+    base = 5e-3 if normalized_rows else 1e-3
+    return 4 * base if _few_rows_per_class(n_rows, n_classes) else base
 
 
-def auto_epochs(n_rows: int, learning_rate: float) -> int:
+def auto_epochs(n_rows: int, learning_rate: float, n_classes: int = 1) -> int:
     rows_to_see = 250_000 * 1e-3 / learning_rate
-    return int(min(10, max(3, math.ceil(rows_to_see / max(n_rows, 1)))))
+    least = 5 if _few_rows_per_class(n_rows, n_classes) else 3
+    return int(min(10, max(least, math.ceil(rows_to_see / max(n_rows, 1)))))
 
 
 def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: bool = False,
@@ -125,9 +143,10 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     hidden_dim = pick("hidden_dim", hidden_dim, lambda: auto_hidden_dim(n_rows, n_classes, has_text))
     output_sparsity = pick("sparsity", sparsity, lambda: 1.0 if regression else auto_output_sparsity(output_dim))
     sparse_inference = pick("sparse_inference", sparse_inference, lambda: output_sparsity < 1.0)
-    batch_size = pick("batch_size", batch_size, lambda: auto_batch_size(n_rows))
-    learning_rate = pick("learning_rate", learning_rate, lambda: auto_learning_rate(normalized_rows))
-    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate))
+    batch_size = pick("batch_size", batch_size, lambda: auto_batch_size(n_rows, output_dim))
+    learning_rate = pick("learning_rate", learning_rate,
+                         lambda: auto_learning_rate(normalized_rows, n_rows, output_dim))
+    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim))
     loss = {"single": "softmax", "multi": "sigmoid", "regression": "mse"}[task]
     return Architecture(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
                         bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto))
