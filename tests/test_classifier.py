@@ -4,7 +4,6 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.exceptions import NotFittedError
 
 import udt.columns as col
 from udt.classifier import Classifier

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import metrics as udt_metrics
 from .model_selection import Architecture, auto_input_dim, choose_architecture, summary_text
-from .options import DEFAULTS, OPTION_NAMES, unknown_option_error, validate_options
+from .options import OPTION_NAMES, unknown_option_error, validate_options
 from .serialization import ModelFileError, load_model_file, save_model_file
 from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, load_training_data, scale_row
 
@@ -61,7 +60,8 @@ class _Estimator(BaseEstimator):
     _kind = "Estimator"
 
     def __init__(self, columns=None, target=None, *, temporal=None, crosses=False, feature_scaling="auto",
-                 input_dim="auto", hidden_dim="auto", sparsity="auto", sparse_inference="auto", learning_rate="auto", batch_size="auto", epochs="auto",
+                 input_dim="auto", hidden_dim="auto", sparsity="auto", sparse_inference="auto",
+                 learning_rate="auto", batch_size="auto", epochs="auto",
                  early_stopping_patience=2, threshold=0.5, hash_family="dwta", seed=0, n_threads=None,
                  warm_start=False, memory_budget_mb=2048, **unknown_options):
         if unknown_options:  # Python would raise too; this message lists the valid options
