@@ -180,3 +180,18 @@ def test_single_row_predict_is_fast(model):
         times.append(time.perf_counter() - t0)
     # The target is 0.02 ms on a quiet machine; the bound here leaves room for a loaded CI box.
     assert sorted(times)[500] < 0.0005
+
+
+def test_fit_on_arrow_table_and_list_of_files(table, tmp_path):
+    import pyarrow as pa
+    train = table.iloc[:600]
+    train.iloc[:300].to_csv(tmp_path / "a.csv", index=False)
+    train.iloc[300:].to_csv(tmp_path / "b.csv", index=False)
+    probes = table.iloc[600:650]
+    reference = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(train, progress=False)
+    from_arrow = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(
+        pa.Table.from_pandas(train, preserve_index=False), progress=False)
+    from_files = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(
+        [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], progress=False)
+    assert np.array_equal(from_arrow.predict_proba(probes), reference.predict_proba(probes))
+    assert np.array_equal(from_files.predict_proba(probes), reference.predict_proba(probes))
