@@ -38,15 +38,18 @@ def test_text_unigrams_and_bigrams_exact():
     expected = {ref.text_unigram_id("t", "hello", DIM), ref.text_unigram_id("t", "world", DIM),
                 ref.text_bigram_id("t", "hello", "world", DIM)}
     assert set(idx.tolist()) == expected
-    assert np.all(val == 1.0)
+    np.testing.assert_allclose(val, 1 / np.sqrt(3), rtol=1e-6)  # unit L2 norm by default
 
 
 def test_text_counts_repeated_tokens_and_ids_are_unique():
-    fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
-    idx, val = fz.transform_row({"t": "spam spam spam eggs"})
-    assert len(set(idx.tolist())) == len(idx)  # each id once
     spam = ref.text_unigram_id("t", "spam", DIM)
+    raw = fitted({"t": Text(ngrams=1, normalize=False)}, {"t": ["x"]})
+    idx, val = raw.transform_row({"t": "spam spam spam eggs"})
+    assert len(set(idx.tolist())) == len(idx)  # each id once
     assert dict(zip(idx.tolist(), val.tolist()))[spam] == 3.0
+    normalized = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    idx, val = normalized.transform_row({"t": "spam spam spam eggs"})
+    assert dict(zip(idx.tolist(), val.tolist()))[spam] == pytest.approx(3 / np.sqrt(10))
 
 
 def test_lowercase_option():
@@ -174,7 +177,7 @@ def test_same_ids_in_another_process():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: Text(tokeniser="words"), "valid options: tokenizer, ngrams, lowercase"),
+    (lambda: Text(tokeniser="words"), "valid options: tokenizer, ngrams, lowercase, normalize"),
     (lambda: Text(tokenizer="chars"), "'char-k'"),
     (lambda: Text(ngrams=0), "from 1 to 4"),
     (lambda: Categorical(delim=","), "valid options: delimiter, n_classes"),
@@ -194,7 +197,7 @@ def test_column_spec_round_trip():
     for spec in (Text(tokenizer="char-4", ngrams=1), Categorical(delimiter="|"), Numeric(bins=(4, 16), range=(0, 1)),
                  Date(), Sequence(max_length=5), NodeId(), Neighbors(delimiter=",")):
         assert ColumnSpec.from_dict(spec.to_dict()) == spec
-    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True)"
+    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True, normalize=True)"
 
 
 def test_node_id_must_be_non_negative_integer():
@@ -218,11 +221,13 @@ def test_large_input_dim_merges_duplicates_like_small():
     # Above 2**21 ids duplicates are merged by sorting instead of a per-id table: same result.
     text = {"t": "to be or not to be, that is the question to be"}
     for dim in (1000, 3_000_000):
-        fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim)
+        fz = fitted({"t": Text(ngrams=1, normalize=False)}, {"t": ["x"]}, input_dim=dim)
         idx, val = fz.transform_row(text)
         assert len(set(idx.tolist())) == len(idx) and idx.max() < dim
         assert sorted(val.tolist()) == [1.0] * 6 + [3.0, 3.0]
-    big = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
+        normalized = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim).transform_row(text)[1]
+        np.testing.assert_allclose(sorted(normalized), np.array(sorted(val)) / np.sqrt(24), rtol=1e-6)
+    big = fitted({"t": Text(ngrams=1, normalize=False)}, {"t": ["x"]}, input_dim=3_000_000)
     idx, val = big.transform_row(text)
     assert np.all(np.diff(idx.astype(np.int64)) > 0)
     assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0

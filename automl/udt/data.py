@@ -265,3 +265,29 @@ def _first_invalid_utf8_line(path):
                 return line + chunk.count(b"\n", 0, e.start)
             line += chunk.count(b"\n")
     return None
+
+
+def neighbor_lists(edges, src="src", dst="dst", undirected=True, delimiter=" "):
+    """{node id: "id id ..."} from an edge list (any source read_batches takes), for a udt.Neighbors()
+    column: `df["neighbors"] = df["node_id"].map(neighbor_lists("edges.csv")).fillna("")`.
+    Duplicate edges are kept once; with `undirected`, each edge also links dst -> src."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    sources, targets = [], []
+    for part in iter_sources(edges, [src, dst]):
+        for name, out in ((src, sources), (dst, targets)):
+            column = part.batch.column(name)
+            try:
+                out.append(np.asarray(pc.cast(column, pa.int64())))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise DataError("expected integer node ids", file=part.origin, column=name) from None
+    a, b = np.concatenate(sources), np.concatenate(targets)
+    if undirected:
+        a, b = np.concatenate([a, b]), np.concatenate([b, a])
+    if len(a) and min(a.min(), b.min()) < 0:
+        raise DataError("expected non-negative integer node ids, found a negative one", column=src)
+    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
+    ends = np.r_[starts[1:], len(pairs)]
+    return {int(pairs[s, 0]): delimiter.join(map(str, pairs[s:e, 1].tolist())) for s, e in zip(starts, ends)}

@@ -167,7 +167,7 @@ class TableFeaturizer:
                 cfg.tokenizer = _TOKENIZER.get(spec.tokenizer, 2)
                 if cfg.tokenizer == 2:
                     cfg.char_k = int(spec.tokenizer.split("-")[1])
-                cfg.ngrams, cfg.lowercase = spec.ngrams, spec.lowercase
+                cfg.ngrams, cfg.lowercase, cfg.normalize = spec.ngrams, spec.lowercase, spec.normalize
             elif isinstance(spec, (Categorical, Sequence, Neighbors)):
                 cfg.delimiter = spec.delimiter or ""
                 if isinstance(spec, Sequence):

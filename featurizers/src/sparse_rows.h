@@ -2,6 +2,8 @@
 // merges duplicate ids (summing their values) so every row holds each id once.
 #pragma once
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -31,6 +33,40 @@ struct RowBuilder {
     packed.push_back((uint64_t(reduce_to_dim(hash, dim)) << 32) | bits);
   }
 
+  // Merges repeated ids among the features emitted since `start` (one column's) and scales
+  // their values to unit L2 norm, so a long text weighs as much as a short one.
+  void normalize_since(size_t start) {
+    size_t w = start;
+    if (dim <= kDirectDedupeMaxDim) {
+      next_stamp();
+      for (size_t i = start; i < packed.size(); ++i) {
+        const uint32_t id = uint32_t(packed[i] >> 32);
+        if (stamp_[id] != current_) {
+          stamp_[id] = current_;
+          slot_[id] = uint32_t(w);
+          packed[w++] = packed[i];
+        } else {
+          packed[slot_[id]] = pack(id, value_of(packed[slot_[id]]) + value_of(packed[i]));
+        }
+      }
+    } else {
+      std::stable_sort(packed.begin() + std::ptrdiff_t(start), packed.end(),
+                       [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); });
+      for (size_t i = start; i < packed.size(); ++i) {
+        if (w > start && (packed[w - 1] >> 32) == (packed[i] >> 32))
+          packed[w - 1] = pack(uint32_t(packed[i] >> 32), value_of(packed[w - 1]) + value_of(packed[i]));
+        else
+          packed[w++] = packed[i];
+      }
+    }
+    packed.resize(w);
+    double sum_sq = 0;
+    for (size_t i = start; i < w; ++i) sum_sq += double(value_of(packed[i])) * value_of(packed[i]);
+    if (sum_sq <= 0) return;
+    const float scale = float(1.0 / std::sqrt(sum_sq));
+    for (size_t i = start; i < w; ++i) packed[i] = pack(uint32_t(packed[i] >> 32), value_of(packed[i]) * scale);
+  }
+
   // Appends the collected row to `out` (each id once, values of repeated ids summed, ids in
   // order of first emission) and clears it.
   void flush(SparseRows& out) {
@@ -50,14 +86,7 @@ struct RowBuilder {
   std::vector<uint32_t> slot_;   // per id: its position in the output row
   uint32_t current_ = 0;
 
-  static float value_of(uint64_t p) {
-    float v;
-    const uint32_t bits = uint32_t(p);
-    std::memcpy(&v, &bits, 4);
-    return v;
-  }
-
-  void flush_direct(SparseRows& out) {
+  void next_stamp() {
     if (stamp_.size() != dim) {
       stamp_.assign(dim, 0);
       slot_.resize(dim);
@@ -67,6 +96,23 @@ struct RowBuilder {
       std::fill(stamp_.begin(), stamp_.end(), 0);
       current_ = 1;
     }
+  }
+
+  static uint64_t pack(uint32_t id, float value) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, 4);
+    return (uint64_t(id) << 32) | bits;
+  }
+
+  static float value_of(uint64_t p) {
+    float v;
+    const uint32_t bits = uint32_t(p);
+    std::memcpy(&v, &bits, 4);
+    return v;
+  }
+
+  void flush_direct(SparseRows& out) {
+    next_stamp();
     for (uint64_t p : packed) {
       const uint32_t id = uint32_t(p >> 32);
       if (stamp_[id] != current_) {
