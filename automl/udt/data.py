@@ -287,7 +287,9 @@ def neighbor_lists(edges, src="src", dst="dst", undirected=True, delimiter=" "):
         a, b = np.concatenate([a, b]), np.concatenate([b, a])
     if len(a) and min(a.min(), b.min()) < 0:
         raise DataError("expected non-negative integer node ids, found a negative one", column=src)
-    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
-    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
-    ends = np.r_[starts[1:], len(pairs)]
-    return {int(pairs[s, 0]): delimiter.join(map(str, pairs[s:e, 1].tolist())) for s, e in zip(starts, ends)}
+    if len(a) and max(a.max(), b.max()) >= 1 << 31:
+        raise DataError("node ids must be below 2**31", column=src)
+    keys = np.unique((a << 32) | b)  # sorted by source, then target; duplicates gone
+    heads, tails = (keys >> 32).tolist(), (keys & 0xFFFFFFFF).astype(str).tolist()
+    starts = np.flatnonzero(np.r_[True, np.diff(keys >> 32) != 0]).tolist() + [len(keys)]
+    return {heads[s]: delimiter.join(tails[s:e]) for s, e in zip(starts[:-1], starts[1:])}
