@@ -231,3 +231,22 @@ def test_large_input_dim_merges_duplicates_like_small():
     idx, val = big.transform_row(text)
     assert np.all(np.diff(idx.astype(np.int64)) > 0)
     assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0
+
+
+def test_random_values_never_crash():
+    # Every column type on random text, numbers and odd objects: features or a DataError, nothing else.
+    rng = np.random.default_rng(0)
+    cols = {"t": Text(tokenizer="char-3"), "w": Text(tokenizer="words-punct"), "c": Categorical(delimiter=","),
+            "n": Numeric(), "d": Date(), "s": Sequence(), "id": NodeId(), "nb": Neighbors()}
+    fz = fitted(cols, {k: ["1"] for k in cols})
+    alphabet = list("ab 09-:T.,;\"'\n\t+eE?") + ["é", "\u2603", "\x00", "\U0001f600"]
+    values = ["".join(rng.choice(alphabet, size=rng.integers(0, 30))) for _ in range(300)]
+    values += [None, 0, -1, 2**70, 1e308, float("inf"), float("-inf"), True, b"\xff", (1, 2), 3.5]
+    for i, v in enumerate(values):
+        row = {k: values[(i * 7 + j) % len(values)] for j, k in enumerate(cols)}
+        row["id"] = i  # a valid own id, so the other columns get exercised
+        try:
+            idx, val = fz.transform_row(row)
+            assert idx.dtype == np.uint32 and val.dtype == np.float32 and np.all(idx < DIM)
+        except DataError as e:
+            assert e.column in cols
