@@ -54,6 +54,11 @@ py::array vector_view(std::vector<T>& v, py::handle owner) {
   return py::array(py::dtype::of<T>(), {v.size()}, {sizeof(T)}, v.data(), owner);
 }
 
+template <typename T>
+py::array array_view(AlignedArray<T>& a, py::handle owner) {
+  return py::array(py::dtype::of<T>(), {a.size()}, {sizeof(T)}, a.data(), owner);
+}
+
 py::array row_view(AlignedMatrix& m, py::handle owner) {
   return py::array(py::dtype::of<float>(), {m.cols()}, {sizeof(float)}, m.row(0), owner);
 }
@@ -78,7 +83,7 @@ py::dict state_views(Network& net, py::handle self) {
   d["output.bias_adam_m"] = vector_view(o.adam_state.m_bias, self);
   d["output.bias_adam_v"] = vector_view(o.adam_state.v_bias, self);
   if (o.sampler) {
-    d["lsh.buckets"] = vector_view(o.sampler->index().words(), self);
+    d["lsh.buckets"] = array_view(o.sampler->index().words(), self);
   }
   return d;
 }

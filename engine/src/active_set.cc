@@ -18,6 +18,8 @@ uint32_t ActiveSetSelector::select(const LshIndex& index, const uint32_t* codes,
   active.clear();
   retrieved_.clear();
   const uint32_t n_tables = index.num_tables();
+  // Buckets live in a large index: start every table's miss now, read them after.
+  for (uint32_t t = 0; t < n_tables; ++t) index.prefetch(t, codes[t]);
   for (uint32_t t = 0; t < n_tables; ++t) {
     const uint32_t* ids = index.bucket(t, codes[t]);
     const uint32_t n = index.bucket_size(t, codes[t]);
@@ -66,8 +68,23 @@ uint32_t ActiveSetSelector::select(const LshIndex& index, const uint32_t* codes,
   top_up(k, rng, active);
   for (uint32_t id : retrieved_) votes_[id] = 0;
   for (uint32_t id : active) votes_[id] = 0;
-  std::sort(active.begin(), active.end());
+  sort_ids(active);
   return n_retrieved;
+}
+
+void ActiveSetSelector::sort_ids(std::vector<uint32_t>& ids) {
+  if (ids.size() < 64) { std::sort(ids.begin(), ids.end()); return; }
+  constexpr uint32_t kBits = 11, kBuckets = 1u << kBits;
+  sort_buffer_.resize(ids.size());
+  uint32_t counts[kBuckets];
+  for (uint32_t shift = 0; (uint64_t(1) << shift) < dim_; shift += kBits) {
+    std::fill(counts, counts + kBuckets, 0u);
+    for (uint32_t id : ids) ++counts[(id >> shift) & (kBuckets - 1)];
+    uint32_t sum = 0;
+    for (uint32_t b = 0; b < kBuckets; ++b) { uint32_t c = counts[b]; counts[b] = sum; sum += c; }
+    for (uint32_t id : ids) sort_buffer_[counts[(id >> shift) & (kBuckets - 1)]++] = id;
+    ids.swap(sort_buffer_);
+  }
 }
 
 void ActiveSetSelector::top_up(uint32_t k, Rng& rng, std::vector<uint32_t>& active) {

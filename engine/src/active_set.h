@@ -28,11 +28,13 @@ class ActiveSetSelector {
 
  private:
   void top_up(uint32_t k, Rng& rng, std::vector<uint32_t>& active);
+  void sort_ids(std::vector<uint32_t>& ids);  // LSD radix sort: ~10x faster than std::sort here
 
   uint32_t dim_ = 0;
   std::vector<uint16_t> votes_;     // per neuron: tables that retrieved it (kChosen once taken)
   std::vector<uint32_t> retrieved_; // neurons with votes > 0, in retrieval order
   std::vector<uint32_t> tier_count_;
+  std::vector<uint32_t> sort_buffer_;
 };
 
 // Selectors hold an output_dim-sized vote array; concurrent predict calls each borrow

@@ -1,12 +1,17 @@
 #pragma once
 // Row-major float matrix whose rows start on 64-byte boundaries (one cache line,
 // one AVX-512 register), so row kernels load aligned and rows never share lines.
+// Large arrays ask for transparent huge pages: rows are read in data-dependent order
+// across hundreds of MB, where 4 KB pages would make nearly every row a TLB miss.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace udt {
 
@@ -22,10 +27,16 @@ class AlignedArray {
   void resize(size_t n) {
     size_ = n;
     if (n == 0) { data_.reset(); return; }
-    size_t bytes = ((n * sizeof(T) + 63) / 64) * 64;
-    void* p = std::aligned_alloc(64, bytes);
+    constexpr size_t kHugePage = size_t(2) << 20;
+    const bool huge = n * sizeof(T) >= 2 * kHugePage;
+    const size_t align = huge ? kHugePage : 64;
+    size_t bytes = ((n * sizeof(T) + align - 1) / align) * align;
+    void* p = std::aligned_alloc(align, bytes);
     if (!p) throw std::bad_alloc();
-    std::memset(p, 0, bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advisory: ignored where THP is off
+#endif
+    std::memset(p, 0, bytes);  // first touch, after the advice
     data_.reset(static_cast<T*>(p));
   }
   T* data() { return data_.get(); }
@@ -56,5 +67,12 @@ class AlignedMatrix {
   size_t rows_ = 0, cols_ = 0, stride_ = 0;
   AlignedArray<float> data_;
 };
+
+// Asks for every cache line of a row ahead of use: a weight row is several lines and
+// rows are visited in data-dependent order, which the hardware prefetcher cannot guess.
+inline void prefetch_row(const float* row, size_t n_floats) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (size_t off = 0; off < n_floats * sizeof(float); off += 64) __builtin_prefetch(p + off);
+}
 
 }  // namespace udt

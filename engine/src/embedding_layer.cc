@@ -27,7 +27,6 @@ struct InputLists {
   size_t size() const { return x.n_rows; }
   size_t count(size_t s) const { return x.row_size(s); }
   const uint32_t* ids(size_t s) const { return x.indices + x.row_begin(s); }
-  const float* coefs(size_t s) const { return x.values ? x.values + x.row_begin(s) : nullptr; }
 };
 }  // namespace
 
@@ -39,8 +38,10 @@ void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, Thr
     float* g = scratch[worker].data();
     for (size_t i = begin; i < end; ++i) {
       std::memset(g, 0, d * sizeof(float));
-      for (uint64_t e = groups_.begin[i]; e < groups_.begin[i + 1]; ++e)
-        simd::axpy(groups_.coefs[e], grad_out.row(groups_.samples[e]), g, d);
+      for (uint64_t e = groups_.begin[i]; e < groups_.begin[i + 1]; ++e) {
+        const uint32_t s = groups_.samples[e];
+        simd::axpy(x.value(x.row_begin(s) + groups_.positions[e]), grad_out.row(s), g, d);
+      }
       uint32_t r = groups_.rows[i];
       adam_state.update_row(r, weights.row(r), nullptr, g, 0.0f, adam);
     }

@@ -19,6 +19,7 @@ class EmbeddingLayer {
 
   void forward(const CsrView& x, size_t row, float* out) const;
   // Adam step from dL/dh of every sample (rows of grad_out, already masked by ReLU').
+  // Touched rows are regrouped (RowGroups) so each is summed by one thread.
   void update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool, const AdamConfig& adam,
               std::vector<std::vector<float>>& scratch);
 

@@ -18,7 +18,7 @@ const char* bucket_policy_name(BucketPolicy policy) {
 LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy)
     : num_tables_(num_tables), buckets_(1u << bits), capacity_(capacity), policy_(policy) {
   if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
-  words_.assign(size_t(num_tables) * buckets_ * (capacity + 1), 0);
+  words_.resize(size_t(num_tables) * buckets_ * (capacity + 1));
 }
 
 void LshIndex::clear() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "aligned_matrix.h"
 #include "random.h"
 
 namespace udt {
@@ -42,14 +43,14 @@ class LshIndex {
   size_t memory_bytes() const { return words_.size() * 4; }
 
   // Raw state, for saving and restoring an index exactly.
-  std::vector<uint32_t>& words() { return words_; }
+  AlignedArray<uint32_t>& words() { return words_; }
 
  private:
   size_t slot(uint32_t table, uint32_t code) const { return (size_t(table) * buckets_ + code) * (capacity_ + 1); }
 
   uint32_t num_tables_ = 0, buckets_ = 0, capacity_ = 0;
   BucketPolicy policy_ = BucketPolicy::Reservoir;
-  std::vector<uint32_t> words_;  // [table][bucket][1 + capacity]: arrivals since clear, then ids
+  AlignedArray<uint32_t> words_;  // [table][bucket][1 + capacity]: arrivals since clear, then ids
 };
 
 }  // namespace udt

@@ -91,6 +91,8 @@ void Network::resize_scratch(size_t n) {
   if (hidden_out_.rows() < n) {
     hidden_out_ = AlignedMatrix(n, config_.hidden_dim);
     hidden_grad_ = AlignedMatrix(n, config_.hidden_dim);
+    dh_partials_.clear();
+    for (size_t c = 0; c < kBackwardChunks; ++c) dh_partials_.emplace_back(n, config_.hidden_dim);
   }
   if (active_.size() < n) { active_.resize(n); dz_.resize(n); missed_.resize(n); }
   sample_loss_.assign(n, 0.0f);
@@ -112,46 +114,56 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   const float scale = 1.0f / float(n);
   const uint64_t batch = batches_;
 
-  // Phase 1: forward and backward to the hidden layer, one sample at a time.
+  // Phase 1, per sample: hidden activation and the active output neurons.
   pool_.parallel_for(n, 8, [&](size_t begin, size_t end, size_t worker) {
     for (size_t s = begin; s < end; ++s) {
       float* h = hidden_out_.row(s);
       hidden_.forward(x, s, h);
       std::vector<uint32_t>& active = active_[s];
       missed_[s].clear();
-      const uint32_t* label_ids = labels.indices + labels.row_begin(s);
-      const float* label_values = labels.values ? labels.values + labels.row_begin(s) : nullptr;
-      const uint32_t n_labels = static_cast<uint32_t>(labels.row_size(s));
       if (uses_lsh()) {
         uint32_t* codes = &codes_[s * n_tables];
         output_.sampler->hash(h, codes);
         Rng rng(derive_seed(config_.seed, kSampleStream + batch, s));
-        selectors_[worker].select(output_.sampler->index(), codes, active_k_, label_ids, n_labels, rng, active,
+        selectors_[worker].select(output_.sampler->index(), codes, active_k_, labels.indices + labels.row_begin(s),
+                                  static_cast<uint32_t>(labels.row_size(s)), rng, active,
                                   augment ? &missed_[s] : nullptr);
-      } else {
+      } else if (active.size() != config_.output_dim) {
         active.resize(config_.output_dim);
         std::iota(active.begin(), active.end(), 0u);
       }
-      std::vector<float>& dz = dz_[s];
-      dz.resize(active.size());
-      for (size_t j = 0; j < active.size(); ++j) {
-        if (j + 4 < active.size()) __builtin_prefetch(output_.weights.row(active[j + 4]));
-        dz[j] = output_.logit(active[j], h);
-      }
-      sample_loss_[s] = loss_and_gradient(config_.loss, active.data(), dz.data(), active.size(), label_ids,
-                                          label_values, n_labels, scale);
-      float* dh = hidden_grad_.row(s);
-      std::memset(dh, 0, h_dim * sizeof(float));
-      output_.backprop(active.data(), dz.data(), active.size(), dh);
-      for (size_t c = 0; c < h_dim; ++c) dh[c] = h[c] > 0.0f ? dh[c] : 0.0f;  // ReLU'
+      dz_[s].resize(active.size());
     }
   });
 
-  // Phase 2: parameter updates, each row by exactly one thread.
-  output_.update(ActiveLists{active_, dz_, n}, hidden_out_, pool_, config_.adam, row_scratch_);
+  // Phase 2, per output row: logits. Then per sample: loss and dL/dz.
+  out_groups_.build(ActiveLists{active_, n}, config_.output_dim);
+  output_.forward(out_groups_, hidden_out_, dz_, pool_);
+  pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
+    for (size_t s = begin; s < end; ++s) {
+      const float* label_values = labels.values ? labels.values + labels.row_begin(s) : nullptr;
+      sample_loss_[s] = loss_and_gradient(config_.loss, active_[s].data(), dz_[s].data(), active_[s].size(),
+                                          labels.indices + labels.row_begin(s), label_values, labels.row_size(s),
+                                          scale);
+    }
+  });
+
+  // Phase 3, per output row: dL/dh partials and the Adam step; then per sample: dL/dh
+  // summed in chunk order and masked by ReLU'; then the embedding layer's step.
+  for (AlignedMatrix& p : dh_partials_) std::memset(p.data(), 0, n * p.stride() * sizeof(float));
+  output_.backward(out_groups_, hidden_out_, dz_, dh_partials_, pool_, config_.adam, row_scratch_);
+  pool_.parallel_for(n, 32, [&](size_t begin, size_t end, size_t) {
+    for (size_t s = begin; s < end; ++s) {
+      float* dh = hidden_grad_.row(s);
+      std::memcpy(dh, dh_partials_[0].row(s), h_dim * sizeof(float));
+      for (size_t c = 1; c < dh_partials_.size(); ++c) simd::axpy(1.0f, dh_partials_[c].row(s), dh, h_dim);
+      const float* h = hidden_out_.row(s);
+      for (size_t j = 0; j < h_dim; ++j) dh[j] = h[j] > 0.0f ? dh[j] : 0.0f;
+    }
+  });
   hidden_.update(x, hidden_grad_, pool_, config_.adam, row_scratch_);
 
-  // Phase 3: label-neuron augmentation (paper 4.3), then the table rebuild schedule.
+  // Phase 4: label-neuron augmentation (paper 4.3), then the table rebuild schedule.
   if (augment) {
     std::vector<uint32_t> samples, missed_labels;
     for (size_t s = 0; s < n; ++s)

@@ -18,31 +18,49 @@ float OutputLayer::logit(uint32_t neuron, const float* h) const {
   return simd::dot(weights.row(neuron), h, weights.cols()) + bias[neuron];
 }
 
-void OutputLayer::backprop(const uint32_t* active, const float* dz, size_t n, float* dh) const {
+void OutputLayer::forward(const RowGroups& groups, const AlignedMatrix& hidden, std::vector<std::vector<float>>& z,
+                          ThreadPool& pool) const {
   const size_t d = weights.cols();
-  for (size_t j = 0; j < n; ++j) {
-    if (j + 4 < n) __builtin_prefetch(weights.row(active[j + 4]));
-    simd::axpy(dz[j], weights.row(active[j]), dh, d);
-  }
+  pool.parallel_for(groups.rows.size(), 64, [&](size_t begin, size_t end, size_t) {
+    for (size_t i = begin; i < end; ++i) {
+      if (i + 2 < end) prefetch_row(weights.row(groups.rows[i + 2]), d);
+      const uint32_t r = groups.rows[i];
+      const float* w = weights.row(r);
+      for (uint64_t e = groups.begin[i]; e < groups.begin[i + 1]; ++e)
+        z[groups.samples[e]][groups.positions[e]] = simd::dot(w, hidden.row(groups.samples[e]), d) + bias[r];
+    }
+  });
 }
 
-void OutputLayer::update(const ActiveLists& lists, const AlignedMatrix& hidden, ThreadPool& pool,
-                         const AdamConfig& adam, std::vector<std::vector<float>>& scratch) {
+void OutputLayer::backward(const RowGroups& groups, const AlignedMatrix& hidden,
+                           const std::vector<std::vector<float>>& dz, std::vector<AlignedMatrix>& partials,
+                           ThreadPool& pool, const AdamConfig& adam, std::vector<std::vector<float>>& scratch) {
   const size_t d = weights.cols();
-  groups_.build(lists, weights.rows());
-  pool.parallel_for(groups_.rows.size(), 256, [&](size_t begin, size_t end, size_t worker) {
+  const std::vector<size_t> bounds = groups.chunk_bounds(partials.size());
+  pool.parallel_for(partials.size(), 1, [&](size_t c0, size_t c1, size_t worker) {
     float* g = scratch[worker].data();
-    for (size_t i = begin; i < end; ++i) {
-      std::memset(g, 0, d * sizeof(float));
-      float g_bias = 0.0f;
-      for (uint64_t e = groups_.begin[i]; e < groups_.begin[i + 1]; ++e) {
-        float c = groups_.coefs[e];
-        simd::axpy(c, hidden.row(groups_.samples[e]), g, d);
-        g_bias += c;
+    for (size_t c = c0; c < c1; ++c) {
+      AlignedMatrix& dh = partials[c];
+      for (size_t i = bounds[c]; i < bounds[c + 1]; ++i) {
+        const uint32_t r = groups.rows[i];
+        if (i + 1 < bounds[c + 1]) {  // the next row's weights and moments, while this one updates
+          const uint32_t next = groups.rows[i + 1];
+          prefetch_row(weights.row(next), d);
+          prefetch_row(adam_state.m.row(next), d);
+          prefetch_row(adam_state.v.row(next), d);
+        }
+        float* w = weights.row(r);
+        std::memset(g, 0, d * sizeof(float));
+        float g_bias = 0.0f;
+        for (uint64_t e = groups.begin[i]; e < groups.begin[i + 1]; ++e) {
+          const uint32_t s = groups.samples[e];
+          const float grad = dz[s][groups.positions[e]];
+          simd::axpy(grad, w, dh.row(s), d);      // dL/dh_s, with the weights before this step
+          simd::axpy(grad, hidden.row(s), g, d);  // dL/dW_r
+          g_bias += grad;
+        }
+        adam_state.update_row(r, w, &bias[r], g, g_bias, adam);
       }
-      uint32_t r = groups_.rows[i];
-      if (i + 1 < end) __builtin_prefetch(weights.row(groups_.rows[i + 1]));
-      adam_state.update_row(r, weights.row(r), &bias[r], g, g_bias, adam);
     }
   });
 }
@@ -52,7 +70,7 @@ void OutputLayer::dense_logits(const AlignedMatrix& hidden, size_t first, size_t
   const size_t d = weights.cols();
   for (uint32_t n = n0; n < n1; ++n) {
     const float* w = weights.row(n);
-    if (n + 2 < n1) __builtin_prefetch(weights.row(n + 2));
+    if (n + 2 < n1) prefetch_row(weights.row(n + 2), d);
     for (size_t i = 0; i < count; ++i)
       out[i * out_stride + (n - n0)] = simd::dot(w, hidden.row(first + i), d) + bias[n];
   }

@@ -15,27 +15,35 @@
 
 namespace udt {
 
-// Per-sample active sets and their dL/dz, as left by the forward/backward pass.
+// The per-sample active sets chosen by a training batch's forward pass.
 struct ActiveLists {
   const std::vector<std::vector<uint32_t>>& active;
-  const std::vector<std::vector<float>>& grads;
   size_t n;
   size_t size() const { return n; }
   size_t count(size_t s) const { return active[s].size(); }
   const uint32_t* ids(size_t s) const { return active[s].data(); }
-  const float* coefs(size_t s) const { return grads[s].data(); }
 };
+
+// dL/dh accumulates in this many fixed row chunks, summed afterwards in chunk order:
+// parallel without shared writes, and independent of the thread count.
+constexpr size_t kBackwardChunks = 8;
 
 class OutputLayer {
  public:
   OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool);
 
   float logit(uint32_t neuron, const float* h) const;
-  // dh += sum_j dz[j] * W[active[j]]
-  void backprop(const uint32_t* active, const float* dz, size_t n, float* dh) const;
-  // Adam step on every row some sample evaluated; hidden.row(s) is sample s's input.
-  void update(const ActiveLists& lists, const AlignedMatrix& hidden, ThreadPool& pool, const AdamConfig& adam,
-              std::vector<std::vector<float>>& scratch);
+
+  // Training, one batch, row by row over `groups` (built from the active sets), so each
+  // used weight row is read once per batch rather than once per sample using it.
+  // forward: z[s][p] = W[active_s[p]] . hidden.row(s) + b.
+  void forward(const RowGroups& groups, const AlignedMatrix& hidden, std::vector<std::vector<float>>& z,
+               ThreadPool& pool) const;
+  // backward: with dz[s][p] = dL/dz, adds dz * W[row] (pre-update weights) into
+  // partials[chunk].row(s), then takes the Adam step on the row.
+  void backward(const RowGroups& groups, const AlignedMatrix& hidden, const std::vector<std::vector<float>>& dz,
+                std::vector<AlignedMatrix>& partials, ThreadPool& pool, const AdamConfig& adam,
+                std::vector<std::vector<float>>& scratch);
   // Logits of neurons [n0, n1) for `count` inputs (rows of `hidden` from `first`):
   // out[i * out_stride + (n - n0)]. Each weight row is read once for all inputs.
   void dense_logits(const AlignedMatrix& hidden, size_t first, size_t count, uint32_t n0, uint32_t n1, float* out,
@@ -49,8 +57,6 @@ class OutputLayer {
   SparseAdam adam_state;
   std::unique_ptr<LshSampler> sampler;  // null for a dense layer
 
- private:
-  RowGroups groups_;
 };
 
 }  // namespace udt

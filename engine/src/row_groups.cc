@@ -1,5 +1,7 @@
 #include "row_groups.h"
 
+#include <algorithm>
+
 namespace udt {
 
 uint64_t RowGroups::start_rows() {
@@ -16,6 +18,18 @@ uint64_t RowGroups::start_rows() {
   }
   begin.push_back(total);
   return total;
+}
+
+std::vector<size_t> RowGroups::chunk_bounds(size_t n_chunks) const {
+  std::vector<size_t> bounds(n_chunks + 1, rows.size());
+  bounds[0] = 0;
+  const uint64_t total = begin.back();
+  for (size_t c = 1; c < n_chunks; ++c) {
+    uint64_t target = total * c / n_chunks;
+    bounds[c] = static_cast<size_t>(std::lower_bound(begin.begin(), begin.end() - 1, target) - begin.begin());
+    bounds[c] = std::max(bounds[c], bounds[c - 1]);
+  }
+  return bounds;
 }
 
 }  // namespace udt
