@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from udt.columns import Categorical, Date, Neighbors, NodeId, Numeric, Text
+from udt.columns import Categorical, Date, Neighbors, NodeId, Numeric
 from udt.errors import ConfigError, DataError
 from udt.featurize import TableFeaturizer
 

@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from .arrow_columns import column_view, null_view
 from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text
-from .data import DEFAULT_BATCH_ROWS, iter_sources, to_table
+from .data import DEFAULT_BATCH_ROWS, iter_sources
 from .errors import ConfigError, DataError
 from .labels import LabelEncoder
 
