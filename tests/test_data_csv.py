@@ -89,6 +89,14 @@ def test_non_numeric_value_reports_file_row_column(tmp_path):
         TableFeaturizer({"x": Numeric(), "y": Categorical()}, target="y").fit(path)
     err = e.value
     assert (err.row, err.column, os.path.basename(err.file)) == (3, "x", "a.csv") and "'lots'" in str(err)
+    assert err.line == 4 and "line 4, row 3, column 'x'" in str(err)
+
+
+def test_error_line_counts_newlines_inside_quoted_fields(tmp_path):
+    path = write(tmp_path, "a.csv", 'x,t\n1,"two\nlines"\n2,ok\nbad,"x"\n')
+    with pytest.raises(DataError) as e:
+        TableFeaturizer({"x": Numeric(), "t": Text()}).fit(path)
+    assert (e.value.row, e.value.line) == (3, 5)
 
 
 def test_error_rows_count_across_batches(tmp_path):

@@ -27,13 +27,30 @@ _SNIFF_DELIMITERS = (",", "\t", ";", "|")
 
 
 class BatchSource:
-    """One record batch with where it came from: `origin` (a file path or None) and
-    `first_row`, the 1-based data row number of its first row within that origin."""
+    """One record batch with where it came from: `origin` (a file path or None),
+    `first_row`, the 1-based data row number of its first row within that origin, and the
+    CSV `delimiter` (None for other sources)."""
 
-    __slots__ = ("batch", "origin", "first_row")
+    __slots__ = ("batch", "origin", "first_row", "delimiter")
 
-    def __init__(self, batch, origin, first_row):
-        self.batch, self.origin, self.first_row = batch, origin, first_row
+    def __init__(self, batch, origin, first_row, delimiter=None):
+        self.batch, self.origin, self.first_row, self.delimiter = batch, origin, first_row, delimiter
+
+    def line_of_row(self, row):
+        """Physical line (from 1) where data row `row` starts in a CSV origin, else None.
+        Re-reads the file: for error messages only."""
+        if self.origin is None or self.delimiter is None:
+            return None
+        with io.TextIOWrapper(_open_binary(self.origin), newline="", encoding="utf-8-sig", errors="replace") as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            start, seen = 1, -1  # the header is row 0
+            for record in reader:
+                if record:
+                    seen += 1
+                    if seen == row:
+                        return start
+                start = reader.line_num + 1
+        return None
 
 
 def read_batches(source, columns=None, batch_rows=DEFAULT_BATCH_ROWS, delimiter=None):
@@ -212,7 +229,7 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
         for batch in reader:
             for start in range(0, batch.num_rows, batch_rows):
                 piece = batch.slice(start, batch_rows)
-                yield BatchSource(piece, path, first)
+                yield BatchSource(piece, path, first, delimiter)
                 first += piece.num_rows
     except pa.ArrowInvalid as e:
         raise _csv_error(path, delimiter, str(e), bad_rows) from None

@@ -410,5 +410,7 @@ class _located:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and issubclass(exc_type, _core.featurizers.FeatureError):
             message, row, column = exc.args
-            raise DataError(message, file=self.part.origin, row=self.part.first_row + row, column=column) from None
+            row += self.part.first_row
+            raise DataError(message, file=self.part.origin, row=row, line=self.part.line_of_row(row),
+                            column=column) from None
         return False
