@@ -11,8 +11,9 @@ def test_small_dense_classification():
     assert a.loss == "softmax" and a.output_dim == 2
     assert a.output_sparsity == 1.0 and not a.sparse_inference
     assert a.input_dim == 100_000 and a.hidden_dim == 256
-    assert a.batch_size == 128  # nearest power of two to 30000 / 200 = 150
-    assert 3 <= a.epochs <= 20
+    assert a.batch_size == 1024  # nearest power of two to 30000 / 32 = 937.5
+    assert a.epochs == 9  # ceil(250_000 / 30_000)
+    assert a.learning_rate == 1e-3
     assert set(a.auto) == {"input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
                            "learning_rate", "epochs"}
 
@@ -34,8 +35,16 @@ def test_regression_has_one_dense_output():
 def test_more_rows_give_fewer_epochs_and_bigger_batches():
     small, big = choose_architecture(5_000, 10, "single"), choose_architecture(2_000_000, 10, "single")
     assert small.epochs > big.epochs and small.batch_size < big.batch_size
-    assert big.batch_size <= 2048 and small.batch_size >= 64
-    assert big.learning_rate > small.learning_rate
+    assert big.batch_size == 2048 and small.batch_size == 256
+    assert small.epochs == 10 and big.epochs == 3
+
+
+def test_text_gets_a_bigger_input_and_normalised_rows_a_bigger_step():
+    text = choose_architecture(10_000, 20, "single", has_text=True, normalized_rows=True)
+    assert text.input_dim == 1 << 20 and text.learning_rate == 5e-3 and text.hidden_dim == 64
+    assert text.epochs == 5  # ceil(250_000 * 0.2 / 10_000)
+    extreme = choose_architecture(200_000, 50_000, "single", has_text=True, normalized_rows=True)
+    assert extreme.hidden_dim == 256
 
 
 def test_explicit_values_are_kept_and_not_marked_auto():

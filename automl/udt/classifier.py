@@ -19,7 +19,7 @@ from . import metrics as udt_metrics
 from .model_selection import Architecture, auto_input_dim, choose_architecture, summary_text
 from .options import DEFAULTS, OPTION_NAMES, unknown_option_error, validate_options
 from .serialization import ModelFileError, load_model_file, save_model_file
-from .trainer import CsrBatch, EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
+from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, load_training_data, scale_features
 
 FILE_KIND = "udt-estimator"
 _PREDICT_BATCH_ROWS = 8192
@@ -60,15 +60,17 @@ class _Estimator(BaseEstimator):
 
     _kind = "Estimator"
 
-    def __init__(self, columns=None, target=None, *, temporal=None, input_dim="auto", hidden_dim="auto",
-                 sparsity="auto", sparse_inference="auto", learning_rate="auto", batch_size="auto", epochs="auto",
+    def __init__(self, columns=None, target=None, *, temporal=None, crosses=False, feature_scaling="auto",
+                 input_dim="auto", hidden_dim="auto", sparsity="auto", sparse_inference="auto", learning_rate="auto", batch_size="auto", epochs="auto",
                  early_stopping_patience=2, threshold=0.5, hash_family="dwta", seed=0, n_threads=None,
-                 deterministic=False, warm_start=False, memory_budget_mb=2048, **unknown_options):
+                 warm_start=False, memory_budget_mb=2048, **unknown_options):
         if unknown_options:  # Python would raise too; this message lists the valid options
             raise unknown_option_error(self._kind, unknown_options)
         self.columns = columns
         self.target = target
         self.temporal = temporal
+        self.crosses = crosses
+        self.feature_scaling = feature_scaling
         self.input_dim = input_dim
         self.hidden_dim = hidden_dim
         self.sparsity = sparsity
@@ -81,9 +83,17 @@ class _Estimator(BaseEstimator):
         self.hash_family = hash_family
         self.seed = seed
         self.n_threads = n_threads
-        self.deterministic = deterministic
         self.warm_start = warm_start
         self.memory_budget_mb = memory_budget_mb
+
+    def __sklearn_clone__(self):
+        # Column specs are value objects with their own get_params(); sklearn's generic clone would
+        # treat them as estimators, so copy them as plain values instead.
+        import copy
+        params = self.get_params(deep=False)
+        params["columns"] = copy.deepcopy(params["columns"])
+        params["temporal"] = copy.deepcopy(params["temporal"])
+        return type(self)(**params)
 
     # ---------------------------------------------------------------- validation
     def _validated_options(self) -> dict:
@@ -143,21 +153,32 @@ class _Estimator(BaseEstimator):
 
     def _fit_featurizer(self, source, options):
         featurize = _featurize()
-        input_dim = options["input_dim"] if options["input_dim"] != "auto" else auto_input_dim()
+        input_dim = options["input_dim"] if options["input_dim"] != "auto" else auto_input_dim(self._has_text())
         featurizer = featurize.TableFeaturizer(columns=self.columns, target=self.target, input_dim=input_dim,
-                                               temporal=options["temporal"], seed=options["seed"],
+                                               temporal=options["temporal"], crosses=options["crosses"],
+                                               seed=options["seed"],
                                                n_threads=options["n_threads"])
         featurizer.fit(source)
         self._check_task(featurizer.task)
         self.featurizer_ = featurizer
+        self.scaling_ = self._scaling()
         self.history_ = []
         for name in ("network_", "architecture_", "target_mean_", "target_std_"):
             self.__dict__.pop(name, None)
 
+    def _has_text(self) -> bool:
+        text_like = (_column_types().Text, _column_types().Sequence)
+        return any(isinstance(s, text_like) for s in self.columns.values())
+
+    def _scaling(self) -> str:
+        if self.feature_scaling != "auto":
+            return self.feature_scaling
+        return "log-l2" if self._has_text() else "none"
+
     def _training_chunks(self, source):
         for fb in self.featurizer_.transform_batches(source, batch_rows=_PREDICT_BATCH_ROWS, with_labels=True,
                                                      update_history=True):
-            chunk = CsrBatch.from_feature_batch(fb)
+            chunk = CsrBatch.from_feature_batch(fb, self.scaling_)
             if hasattr(self, "target_mean_"):
                 chunk.label_values = ((chunk.label_values - self.target_mean_) / self.target_std_).astype(np.float32)
             yield chunk
@@ -178,21 +199,20 @@ class _Estimator(BaseEstimator):
                                   options["memory_budget_mb"] << 20)
         if first_fit:
             self.architecture_ = choose_architecture(
-                data.n_rows, self.featurizer_.n_classes, task,
+                data.n_rows, self.featurizer_.n_classes, task, has_text=self._has_text(),
+                normalized_rows=self.scaling_ != "none",
                 **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
                                            "learning_rate", "epochs")})
             arch = self.architecture_
             self.network_ = _engine()(
                 input_dim=arch.input_dim, hidden_dim=arch.hidden_dim, output_dim=arch.output_dim,
                 output_sparsity=arch.output_sparsity, loss=arch.loss, learning_rate=arch.learning_rate,
-                seed=options["seed"], n_threads=options["n_threads"], deterministic=options["deterministic"],
-                hash_family=options["hash_family"])
+                seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"])
             self.n_train_rows_ = data.n_rows
         validate = None
         if validation is not None:
             val_source = self._training_source(*validation) if isinstance(validation, tuple) else validation
-            val_rows = CsrBatch.concat([CsrBatch.from_feature_batch(fb) for fb in self.featurizer_.transform_batches(
-                val_source, batch_rows=_PREDICT_BATCH_ROWS, with_labels=True, update_history=False)])
+            val_rows = CsrBatch.concat(list(self._rows(val_source, with_labels=True)))
             validate = lambda: self._score_rows(val_rows, specs)  # noqa: E731
         patience = options["early_stopping_patience"]
         if progress == "auto":
@@ -217,12 +237,18 @@ class _Estimator(BaseEstimator):
         return bool(sparse_inference)
 
     def _rows(self, data, with_labels=False):
-        """Featurized CSR chunks of `data` (prediction never updates temporal history)."""
+        """Featurized, scaled CSR chunks of `data` (prediction never updates temporal history)."""
         if isinstance(data, dict):
             raise TypeError("this method takes a table or file; use predict(dict) for one row")
         for fb in self.featurizer_.transform_batches(data, batch_rows=_PREDICT_BATCH_ROWS, with_labels=with_labels,
                                                      update_history=False):
-            yield fb
+            yield CsrBatch.from_feature_batch(fb, self.scaling_)
+
+    def _row(self, row: dict):
+        """One row's (indices, values, offsets), through the featurizer's single-row fast path."""
+        idx, val = self.featurizer_.transform_row(row)
+        offsets = np.array([0, len(idx)], np.int64)
+        return idx, scale_features(val, offsets, self.scaling_), offsets
 
     def _top_k(self, fb, k, sparse):
         return self.network_.predict(fb.indices, fb.values, fb.offsets, top_k=k, sparse=sparse)
@@ -235,8 +261,12 @@ class _Estimator(BaseEstimator):
             _, raw = self.network_.predict(rows.indices, rows.values, rows.offsets, top_k=1, sparse=False)
             truth, pred = rows.label_values, self._unscale(raw[:, 0])  # validation rows are never scaled
             return {s.name: udt_metrics.regression_metric(s, truth, pred) for s in specs}
-        k = min(max([s.k for s in specs]), self.featurizer_.n_classes)
-        ids, _ = self.network_.predict(rows.indices, rows.values, rows.offsets, top_k=k, sparse=sparse)
+        n_classes = self.featurizer_.n_classes
+        k = max(s.k for s in specs)
+        ids, _ = self.network_.predict(rows.indices, rows.values, rows.offsets, top_k=min(k, n_classes),
+                                       sparse=sparse)
+        if k > n_classes:  # @k beyond the label count: pad with an id no true label has
+            ids = np.hstack([ids, np.full((len(ids), k - n_classes), n_classes, ids.dtype)])
         proba = None
         if any(s.needs_probabilities for s in specs):
             proba = self.network_.predict_scores(rows.indices, rows.values, rows.offsets)
@@ -254,7 +284,7 @@ class _Estimator(BaseEstimator):
         """Metrics (names as in udt.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
         self._check_fitted()
         specs = udt_metrics.parse_metrics(metrics, self.featurizer_.task)
-        rows = CsrBatch.concat([CsrBatch.from_feature_batch(fb) for fb in self._rows(data, with_labels=True)])
+        rows = CsrBatch.concat(list(self._rows(data, with_labels=True)))
         return self._score_rows(rows, specs, sparse_inference)
 
     def summary(self) -> None:
@@ -273,7 +303,8 @@ class _Estimator(BaseEstimator):
             "file_kind": FILE_KIND, "estimator": self._kind,
             "columns": {name: _column_to_dict(spec) for name, spec in self.columns.items()},
             "params": params, "architecture": self.architecture_.to_dict(), "network": self.network_.config,
-            "featurizer": fz_meta, "history": self.history_, "n_train_rows": self.n_train_rows_,
+            "featurizer": fz_meta, "feature_scaling": self.scaling_, "history": self.history_,
+            "n_train_rows": self.n_train_rows_,
             "target_scale": [self.target_mean_, self.target_std_] if hasattr(self, "target_mean_") else None,
         }
         arrays = {f"featurizer/{k}": np.asarray(v) for k, v in fz_arrays.items()}
@@ -288,10 +319,11 @@ class Classifier(ClassifierMixin, _Estimator):
       columns: dict column name -> column type (udt.Text(), udt.Categorical(), udt.Numeric(), ...)
       target: name of the column to predict
       temporal: {"user_column": ["item_column"]} builds each key's recent history as features
+      crosses: False, "auto" (all pairs of tabular columns) or [(column, column), ...]
       input_dim, hidden_dim, sparsity, sparse_inference, learning_rate, batch_size, epochs: network and schedule
       early_stopping_patience: epochs without validation improvement before stopping (None: never)
       threshold: multi-label score threshold of predict()
-      hash_family, seed, n_threads, deterministic, warm_start, memory_budget_mb: see udt.options
+      hash_family, seed, n_threads, warm_start, memory_budget_mb: see udt.options
     """
 
     _kind = "Classifier"
@@ -331,9 +363,7 @@ class Classifier(ClassifierMixin, _Estimator):
         k = _check_top_k(top_k, self.featurizer_.n_classes)
         fetch = k if k else min(self.featurizer_.n_classes, 64) if multi else 1
         if isinstance(data, dict):
-            idx, val = self.featurizer_.transform_row(data)
-            ids, scores = self.network_.predict(idx, val, np.array([0, len(idx)], np.int64), top_k=fetch,
-                                                sparse=sparse)
+            ids, scores = self.network_.predict(*self._row(data), top_k=fetch, sparse=sparse)
             if k:
                 return list(self._labels(ids[0]))
             return self._multi_label_sets(ids, scores)[0] if multi else self._labels(ids[:1, 0])[0]
@@ -384,8 +414,7 @@ class Regressor(RegressorMixin, _Estimator):
         """Predicted values: an array for a table/file, one float for a dict."""
         self._check_fitted()
         if isinstance(data, dict):
-            idx, val = self.featurizer_.transform_row(data)
-            _, raw = self.network_.predict(idx, val, np.array([0, len(idx)], np.int64), top_k=1)
+            _, raw = self.network_.predict(*self._row(data), top_k=1)
             return float(self._unscale(raw[0, :1])[0])
         parts = [self._unscale(self._top_k(fb, 1, False)[1][:, 0]) for fb in self._rows(data)]
         return np.concatenate(parts) if parts else np.empty(0)
@@ -419,6 +448,7 @@ def load(path: str | os.PathLike):
                                           if k.startswith("engine/")})
         model.architecture_ = Architecture.from_dict(metadata["architecture"])
         model.history_ = list(metadata["history"])
+        model.scaling_ = str(metadata["feature_scaling"])
         model.n_train_rows_ = int(metadata["n_train_rows"])
         if metadata["target_scale"] is not None:
             model.target_mean_, model.target_std_ = map(float, metadata["target_scale"])
@@ -429,22 +459,13 @@ def load(path: str | os.PathLike):
     return model
 
 def _column_to_dict(spec) -> dict:
-    """A column spec as plain data: its class name and constructor arguments."""
-    if hasattr(spec, "to_dict"):
-        return {"type": type(spec).__name__, **spec.to_dict()}
-    import dataclasses
-    if dataclasses.is_dataclass(spec):
-        return {"type": type(spec).__name__, **dataclasses.asdict(spec)}
-    return {"type": type(spec).__name__, **{k: v for k, v in vars(spec).items() if not k.startswith("_")}}
+    """A column spec as plain data: {"type": class name, option: value, ...}."""
+    return spec.to_dict()
 
 
 def _column_from_dict(d: dict):
-    """Rebuild a column spec; only the column classes of udt.columns can be named (no code from the file)."""
-    column_types = _column_types()
-    d = dict(d)
-    name = d.pop("type", None)
-    cls = getattr(column_types, name, None) if isinstance(name, str) else None
-    valid = getattr(column_types, "__all__", None)
-    if cls is None or not isinstance(cls, type) or (valid is not None and name not in valid):
-        raise ModelFileError(f"unknown column type {name!r} in model file")
-    return cls(**d)
+    """Rebuild a column spec; only the registered column types can be named (no code from the file)."""
+    try:
+        return _column_types().ColumnSpec.from_dict(d)
+    except ValueError as exc:
+        raise ModelFileError(f"bad column in model file: {exc}") from None

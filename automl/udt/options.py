@@ -49,6 +49,15 @@ def _temporal(v):
 OPTIONS = (
     Option("temporal", None, _temporal, 'None or {"key_column": ["item_column", ...]}',
            "per-key history features: each row sees the key's most recent items (in timestamp order)"),
+    Option("crosses", False, lambda v: v is False or v == "auto" or (isinstance(v, (list, tuple)) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, str) for c in p) for p in v)),
+        'False, "auto" or a list of (column, column) pairs',
+        "extra features for pairs of tabular columns; off by default because the hidden layer learns "
+        "interactions itself (UCI Adult: 0.863 accuracy without, 0.850 with all pairs)"),
+    Option("feature_scaling", "auto", lambda v: v in ("auto", "none", "l2", "log-l2"),
+           '"auto", "none", "l2" or "log-l2"',
+           "how feature values reach the network (see udt.trainer.scale_features); auto: log-l2 when a column "
+           "holds text, else none"),
     Option("input_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1',
            "number of hashed input feature ids"),
     Option("hidden_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1', "width of the hidden layer"),
@@ -69,7 +78,6 @@ OPTIONS = (
     Option("seed", 0, _int(0), "an integer >= 0", "seed of every random choice (hashing, init, shuffling)"),
     Option("n_threads", None, lambda v: v is None or _int()(v), "None (all cores) or an integer >= 1",
            "threads for featurizing and training"),
-    Option("deterministic", False, _bool, "True or False", "bit-identical results run to run (slower)"),
     Option("warm_start", False, _bool, "True or False",
            "fit() continues training the fitted model instead of starting over"),
     Option("memory_budget_mb", 2048, _int(), "an integer >= 1",

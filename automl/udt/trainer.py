@@ -33,6 +33,34 @@ def _gather_rows(offsets: np.ndarray, rows: np.ndarray):
     return positions, new_offsets
 
 
+FEATURE_SCALINGS = ("none", "l2", "log-l2")
+
+
+def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str) -> np.ndarray:
+    """Feature values as the network sees them.
+
+    "log-l2": counts become 1 + log(count) (a word seen 100 times is not 100 times the evidence),
+    then every row is scaled to unit L2 norm so long and short documents reach the hidden layer
+    at the same scale; "l2": only the row scaling; "none": values unchanged.
+    """
+    if scaling == "none" or len(values) == 0:
+        return values
+    v = values.astype(np.float32, copy=True)
+    if scaling == "log-l2":
+        big = v > 1.0
+        v[big] = 1.0 + np.log(v[big])
+    lengths = np.diff(offsets)
+    if len(lengths) == 1:
+        norm = np.sqrt(np.dot(v, v))
+        return v / norm if norm > 0 else v
+    squares = np.bincount(np.repeat(np.arange(len(lengths)), lengths), weights=v.astype(np.float64) ** 2,
+                          minlength=len(lengths))
+    norms = np.sqrt(squares).astype(np.float32)
+    norms[norms == 0] = 1.0
+    v /= np.repeat(norms, lengths)
+    return v
+
+
 @dataclass
 class CsrBatch:
     """Rows of hashed input features plus their labels, both in CSR form (the engine's inputs)."""
@@ -54,10 +82,15 @@ class CsrBatch:
         return sum(a.nbytes for a in arrays if a is not None)
 
     @classmethod
-    def from_feature_batch(cls, fb) -> "CsrBatch":
-        return cls(np.asarray(fb.indices, np.uint32), np.asarray(fb.values, np.float32),
-                   np.asarray(fb.offsets, np.int64), np.asarray(fb.label_indices, np.uint32),
-                   np.asarray(fb.label_offsets, np.int64),
+    def from_feature_batch(cls, fb, scaling: str = "none") -> "CsrBatch":
+        """From a featurizer FeatureBatch; rows without labels get empty label CSR arrays."""
+        offsets = np.asarray(fb.offsets, np.int64)
+        values = scale_features(np.asarray(fb.values, np.float32), offsets, scaling)
+        if fb.label_offsets is None:
+            labels, label_offsets = np.zeros(0, np.uint32), np.zeros(len(offsets), np.int64)
+        else:
+            labels, label_offsets = np.asarray(fb.label_indices, np.uint32), np.asarray(fb.label_offsets, np.int64)
+        return cls(np.asarray(fb.indices, np.uint32), values, offsets, labels, label_offsets,
                    None if fb.label_values is None else np.asarray(fb.label_values, np.float32))
 
     def take(self, rows: np.ndarray) -> "CsrBatch":
