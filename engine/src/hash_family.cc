@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "dwta_kernels.h"
 #include "random.h"
 
 namespace udt {
@@ -31,52 +32,51 @@ DwtaHash::DwtaHash(uint32_t dim, uint32_t bits, uint32_t num_tables, uint64_t se
     : HashFamily(bits, num_tables), dim_(dim),
       hashes_per_table_((bits + kBitsPerHash - 1) / kBitsPerHash) {
   if (dim > 65535) throw std::invalid_argument("DWTA hashing supports vectors of at most 65535 dims");
-  positions_.resize(size_t(num_tables) * hashes_per_table_ * kBinSize);
+  n_hashes_ = num_tables * hashes_per_table_;
+  padded_hashes_ = (n_hashes_ + kLanes - 1) / kLanes * kLanes;
+  positions_.assign(size_t(kBinSize) * padded_hashes_, 0);  // padding lanes read coordinate 0, never used
   Rng rng(seed);
-  for (size_t h = 0; h < size_t(num_tables) * hashes_per_table_; ++h)
-    sample_positions(rng, dim, kBinSize, &positions_[h * kBinSize]);
+  uint16_t bin[kBinSize];
+  for (uint32_t h = 0; h < n_hashes_; ++h) {
+    sample_positions(rng, dim, kBinSize, bin);
+    for (uint32_t j = 0; j < kBinSize; ++j) positions_[size_t(j) * padded_hashes_ + h] = bin[j];
+  }
 }
 
 void DwtaHash::hash(const float* x, uint32_t table_begin, uint32_t table_end, uint32_t* codes) const {
   const uint32_t mask = bits_ >= 32 ? 0xffffffffu : ((1u << bits_) - 1);
-  constexpr uint32_t kEmpty = 0xffffffffu;
-  uint32_t winners[64];
+  const uint32_t h_begin = table_begin * hashes_per_table_, h_end = table_end * hashes_per_table_;
+  const uint32_t block_begin = h_begin / kLanes * kLanes;
+  const uint32_t block_end = (h_end + kLanes - 1) / kLanes * kLanes;
+  uint8_t stack_winners[512];
+  std::vector<uint8_t> heap_winners;
+  uint8_t* winners = stack_winners;
+  if (block_end - block_begin > sizeof(stack_winners)) {
+    heap_winners.resize(block_end - block_begin);
+    winners = heap_winners.data();
+  }
+  for (uint32_t b = block_begin; b < block_end; b += kLanes)
+    dwta::winners16(x, &positions_[b], padded_hashes_, winners + (b - block_begin));
+
   for (uint32_t t = table_begin; t < table_end; ++t) {
-    const uint16_t* pos = &positions_[size_t(t) * hashes_per_table_ * kBinSize];
+    uint8_t* w = winners + (t * hashes_per_table_ - block_begin);
     bool any_empty = false;
-    for (uint32_t h = 0; h < hashes_per_table_; ++h) {
-      const uint16_t* bin = pos + h * kBinSize;
-      // Branchless argmax (first maximum wins): the comparisons are data-dependent coin
-      // flips, so branches here would mispredict about half the time.
-      uint32_t best = 0;
-      float best_value = x[bin[0]];
-      float min_value = best_value;
-      for (uint32_t j = 1; j < kBinSize; ++j) {
-        float v = x[bin[j]];
-        bool greater = v > best_value;
-        best = greater ? j : best;
-        best_value = greater ? v : best_value;
-        min_value = v < min_value ? v : min_value;
-      }
-      bool all_zero = best_value == 0.0f && min_value == 0.0f;
-      winners[h] = all_zero ? kEmpty : best;
-      any_empty |= all_zero;
-    }
+    for (uint32_t h = 0; h < hashes_per_table_; ++h) any_empty |= w[h] == dwta::kEmptyBin;
     if (any_empty) {
       // Densification: an empty bin takes the winner of another bin of the same table,
       // probed in a fixed pseudo-random order, so similar vectors still collide.
       for (uint32_t h = 0; h < hashes_per_table_; ++h) {
-        if (winners[h] != kEmpty) continue;
-        uint32_t borrowed = 0;
+        if (w[h] != dwta::kEmptyBin) continue;
+        uint8_t borrowed = 0;
         for (uint32_t attempt = 1; attempt <= 2 * hashes_per_table_ + 8; ++attempt) {
           uint32_t other = static_cast<uint32_t>(derive_seed(t, h, attempt) % hashes_per_table_);
-          if (winners[other] != kEmpty) { borrowed = winners[other]; break; }
+          if (w[other] != dwta::kEmptyBin) { borrowed = w[other]; break; }
         }
-        winners[h] = borrowed;
+        w[h] = borrowed;
       }
     }
     uint32_t code = 0;
-    for (uint32_t h = 0; h < hashes_per_table_; ++h) code |= winners[h] << (h * kBitsPerHash);
+    for (uint32_t h = 0; h < hashes_per_table_; ++h) code |= uint32_t(w[h]) << (h * kBitsPerHash);
     codes[t - table_begin] = code & mask;
   }
 }

@@ -1,0 +1,44 @@
+// Bucket policies of the LSH index: FIFO keeps the newest R arrivals; reservoir keeps a
+// uniform sample of everything offered; insert_unique never duplicates.
+#include <algorithm>
+#include <vector>
+
+#include "check.h"
+#include "lsh_index.h"
+#include "random.h"
+
+using namespace udt;
+
+int main() {
+  Rng rng(7);
+  {
+    LshIndex fifo(1, 2, 4, BucketPolicy::Fifo);
+    for (uint32_t n = 0; n < 10; ++n) fifo.insert(0, 1, n, rng);
+    CHECK(fifo.bucket_size(0, 1) == 4);
+    std::vector<uint32_t> kept(fifo.bucket(0, 1), fifo.bucket(0, 1) + 4);
+    std::sort(kept.begin(), kept.end());
+    CHECK((kept == std::vector<uint32_t>{6, 7, 8, 9}));
+    CHECK(fifo.bucket_size(0, 0) == 0);
+  }
+  {
+    // Offer 0..99 to a bucket of 10, many times: each id should be kept ~10% of the time.
+    std::vector<int> kept(100, 0);
+    const int rounds = 4000;
+    for (int r = 0; r < rounds; ++r) {
+      LshIndex reservoir(1, 1, 10, BucketPolicy::Reservoir);
+      for (uint32_t n = 0; n < 100; ++n) reservoir.insert(0, 0, n, rng);
+      CHECK(reservoir.bucket_size(0, 0) == 10);
+      for (uint32_t j = 0; j < 10; ++j) ++kept[reservoir.bucket(0, 0)[j]];
+    }
+    for (int c : kept) CHECK(c > rounds / 10 * 0.8 && c < rounds / 10 * 1.2);  // uniform within 20%
+  }
+  {
+    LshIndex index(2, 3, 3, BucketPolicy::Reservoir);
+    index.insert_unique(1, 5, 42, rng);
+    index.insert_unique(1, 5, 42, rng);
+    CHECK(index.bucket_size(1, 5) == 1);
+    index.clear_table(1);
+    CHECK(index.bucket_size(1, 5) == 0);
+  }
+  return udt_test::finish("test_lsh_index");
+}

@@ -1,0 +1,38 @@
+// The pool runs every item exactly once, from any number of threads, rethrows the
+// first exception, and can be reused after one.
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include "check.h"
+#include "thread_pool.h"
+
+using namespace udt;
+
+int main() {
+  for (size_t threads : {1, 2, 4}) {
+    ThreadPool pool(threads);
+    CHECK(pool.size() == threads);
+    for (size_t n : {0, 1, 7, 1000, 12345}) {
+      std::vector<std::atomic<int>> hits(n);
+      pool.parallel_for(n, 13, [&](size_t b, size_t e, size_t worker) {
+        CHECK(worker < threads);
+        for (size_t i = b; i < e; ++i) hits[i]++;
+      });
+      for (auto& h : hits) CHECK(h.load() == 1);
+    }
+    bool threw = false;
+    try {
+      pool.parallel_for(100, 1, [&](size_t b, size_t e, size_t) {
+        if (b <= 57 && 57 < e) throw std::runtime_error("item 57");
+      });
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()) == "item 57";
+    }
+    CHECK(threw);
+    std::atomic<size_t> total{0};
+    pool.parallel_for(100, 10, [&](size_t b, size_t e, size_t) { total += e - b; });
+    CHECK(total.load() == 100);
+  }
+  return udt_test::finish("test_thread_pool");
+}
