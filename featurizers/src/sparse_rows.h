@@ -33,8 +33,9 @@ struct RowBuilder {
     packed.push_back((uint64_t(reduce_to_dim(hash, dim)) << 32) | bits);
   }
 
-  // Merges repeated ids among the features emitted since `start` (one column's) and scales
-  // their values to unit L2 norm, so a long text weighs as much as a short one.
+  // Merges repeated ids among the features emitted since `start` (one column's), damps the
+  // counts to 1 + log(count) (a word seen 100 times is not 100 times the evidence) and scales
+  // them to unit L2 norm, so a long text weighs as much as a short one.
   void normalize_since(size_t start) {
     size_t w = start;
     if (dim <= kDirectDedupeMaxDim) {
@@ -61,7 +62,12 @@ struct RowBuilder {
     }
     packed.resize(w);
     double sum_sq = 0;
-    for (size_t i = start; i < w; ++i) sum_sq += double(value_of(packed[i])) * value_of(packed[i]);
+    for (size_t i = start; i < w; ++i) {
+      const float count = value_of(packed[i]);
+      const float damped = count > 1.0f ? 1.0f + std::log(count) : count;
+      packed[i] = pack(uint32_t(packed[i] >> 32), damped);
+      sum_sq += double(damped) * damped;
+    }
     if (sum_sq <= 0) return;
     const float scale = float(1.0 / std::sqrt(sum_sq));
     for (size_t i = start; i < w; ++i) packed[i] = pack(uint32_t(packed[i] >> 32), value_of(packed[i]) * scale);
