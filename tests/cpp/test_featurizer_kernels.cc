@@ -1,6 +1,6 @@
 // Featurizer pieces with no direct Python surface: calendar arithmetic and ISO weeks,
 // number parsing, tokenizers, the CSV quote scanner fed in arbitrary pieces, the
-// parallel row split, and the two duplicate-merging paths of RowBuilder.
+// parallel row split, and RowBuilder's duplicate merging in small and large spaces.
 #include <atomic>
 #include <stdexcept>
 #include <string>
