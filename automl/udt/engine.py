@@ -252,6 +252,13 @@ class Network:
         return self._net.lsh_params
 
     @property
+    def phase_seconds(self) -> dict[str, float]:
+        """Wall-clock seconds training has spent so far in each phase: active-set selection
+        (hidden layer + hashing + retrieval), grouping by row, output forward, loss, output
+        backward + Adam, hidden backward + Adam, label augmentation, table rebuilds."""
+        return self._net.phase_seconds
+
+    @property
     def n_threads(self) -> int:
         return self._net.n_threads
 

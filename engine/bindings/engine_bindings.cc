@@ -188,6 +188,13 @@ void bind_engine(py::module_& root) {
       .def("rebuild_index", &Network::rebuild_index, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("config", &Network::config)
       .def_property_readonly("uses_lsh", &Network::uses_lsh)
+      .def_property_readonly("phase_seconds",
+                             [](const Network& net) {
+                               py::dict d;
+                               for (size_t i = 0; i < net.phase_times().seconds.size(); ++i)
+                                 d[PhaseTimes::kNames[i]] = net.phase_times().seconds[i];
+                               return d;
+                             })
       .def_property_readonly("active_neurons", &Network::active_neurons)
       .def_property_readonly("n_threads", &Network::n_threads)
       .def_property("batches_trained", &Network::batches_trained,

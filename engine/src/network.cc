@@ -1,6 +1,7 @@
 #include "network.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -19,6 +20,21 @@ constexpr uint64_t kSampleStream = 0x53414d50;  // "SAMP"
 constexpr uint64_t kLshStream = 0x4c534820;     // "LSH "
 constexpr size_t kPredictBlock = 32;            // inputs sharing one pass over the weights
 constexpr uint32_t kNeuronChunk = 512;          // output neurons per logits tile
+
+// Adds the time since the last lap to a phase's total.
+class Stopwatch {
+ public:
+  explicit Stopwatch(PhaseTimes& times) : times_(times), last_(std::chrono::steady_clock::now()) {}
+  void lap(size_t phase) {
+    auto now = std::chrono::steady_clock::now();
+    times_.seconds[phase] += std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  PhaseTimes& times_;
+  std::chrono::steady_clock::time_point last_;
+};
 
 LshParams resolve_lsh(const NetworkConfig& c) {
   LshParams p = autotune_lsh(c.output_sparsity, c.output_dim, c.autotune_c1, c.autotune_c2, c.autotune_max_tables);
@@ -114,6 +130,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   const float scale = 1.0f / float(n);
   const uint64_t batch = batches_;
 
+  Stopwatch watch(phase_times_);
   // Phase 1, per sample: hidden activation and the active output neurons.
   pool_.parallel_for(n, 8, [&](size_t begin, size_t end, size_t worker) {
     for (size_t s = begin; s < end; ++s) {
@@ -136,9 +153,12 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
     }
   });
 
+  watch.lap(0);
   // Phase 2, per output row: logits. Then per sample: loss and dL/dz.
-  out_groups_.build(ActiveLists{active_, n}, config_.output_dim);
+  out_groups_.build_sorted(ActiveLists{active_, n}, config_.output_dim, pool_);
+  watch.lap(1);
   output_.forward(out_groups_, hidden_out_, dz_, pool_);
+  watch.lap(2);
   pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
     for (size_t s = begin; s < end; ++s) {
       const float* label_values = labels.values ? labels.values + labels.row_begin(s) : nullptr;
@@ -150,8 +170,10 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
 
   // Phase 3, per output row: dL/dh partials and the Adam step; then per sample: dL/dh
   // summed in chunk order and masked by ReLU'; then the embedding layer's step.
+  watch.lap(3);
   for (AlignedMatrix& p : dh_partials_) std::memset(p.data(), 0, n * p.stride() * sizeof(float));
   output_.backward(out_groups_, hidden_out_, dz_, dh_partials_, pool_, config_.adam, row_scratch_);
+  watch.lap(4);
   pool_.parallel_for(n, 32, [&](size_t begin, size_t end, size_t) {
     for (size_t s = begin; s < end; ++s) {
       float* dh = hidden_grad_.row(s);
@@ -162,6 +184,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
     }
   });
   hidden_.update(x, hidden_grad_, pool_, config_.adam, row_scratch_);
+  watch.lap(5);
 
   // Phase 4: label-neuron augmentation (paper 4.3), then the table rebuild schedule.
   if (augment) {
@@ -170,7 +193,9 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
       for (uint32_t label : missed_[s]) { samples.push_back(static_cast<uint32_t>(s)); missed_labels.push_back(label); }
     output_.sampler->augment(samples, missed_labels, codes_.data(), pool_);
   }
+  watch.lap(6);
   if (uses_lsh()) output_.sampler->after_batch(output_.weights, pool_);
+  watch.lap(7);
   ++batches_;
 
   double total = 0.0;

@@ -13,6 +13,7 @@
 // row a single writer.
 // Every random draw comes from a stream keyed by (seed, batch, sample) or (seed, table),
 // so a given seed gives bit-identical weights whatever the number of threads.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -25,6 +26,13 @@
 #include "thread_pool.h"
 
 namespace udt {
+
+// Wall-clock seconds spent in each part of training so far (a few clock reads per batch).
+struct PhaseTimes {
+  static constexpr const char* kNames[] = {"select", "group", "forward", "loss", "backward_output",
+                                           "backward_hidden", "augment", "rebuild"};
+  std::array<double, 8> seconds{};
+};
 
 class Network {
  public:
@@ -46,6 +54,7 @@ class Network {
   bool uses_lsh() const { return output_.sampler != nullptr; }
   uint32_t active_neurons() const { return active_k_; }
   uint64_t batches_trained() const { return batches_; }
+  const PhaseTimes& phase_times() const { return phase_times_; }
   size_t n_threads() const { return pool_.size(); }
 
   EmbeddingLayer& hidden() { return hidden_; }
@@ -62,6 +71,7 @@ class Network {
   OutputLayer output_;
   uint32_t active_k_ = 0;
   uint64_t batches_ = 0;
+  PhaseTimes phase_times_;
 
   // Training buffers, reused across batches.
   AlignedMatrix hidden_out_, hidden_grad_;

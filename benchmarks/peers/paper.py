@@ -1,0 +1,150 @@
+"""The BOLT paper's own experiments on debsearch, with udt's engine alone (`udt.engine.Network`):
+
+* sparsity sweep: output sparsity 0.005 .. 1.0 -> P@1 (dense and sparse inference), train time, latencies;
+* autotuned K/L/R (paper 4.2) versus a small grid of K, L, R at the same sparsity;
+* sparse inference with and without label-neuron augmentation (paper 4.3, Table 1's shape).
+
+Inputs are the debsearch text hashed exactly as the PyTorch dense peer hashes it (unigrams + bigrams into 100k
+dims, l2-normalised), so the engine is measured alone; the network is udt's architecture (hidden 256) with
+Classifier's schedule rules (batch ~n/200 as a power of two, Adam 2e-3 x sqrt(batch/256)). Latency here is
+engine-only (one pre-hashed row -> top 5); the Classifier rows of the `debsearch` task include featurization.
+Each experiment returns one result row per configuration."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from .base import read_csv
+from .common import hashing_vectorizer, label_vocab
+from .harness import Result, Stopwatch, Unavailable, measure_latency, peak_rss_mb
+
+K = 5
+SPARSITIES = (0.005, 0.01, 0.02, 0.05, 0.1, 1.0)
+EPOCHS = {"full": 2, "quick": 2}
+GRID = {"full": [(k, l, r) for k in (5, 7) for l in (16, 64) for r in (32, 128)],
+        "quick": [(k, l, None) for k in (5, 7) for l in (16, 64)]}
+
+
+def _network_cls():
+    try:
+        from udt.engine import Network
+    except Exception as e:  # noqa: BLE001 - missing or half-built engine: a recorded "unavailable" row
+        raise Unavailable(f"udt.engine.Network not available ({type(e).__name__}: {e})") from e
+    return Network
+
+
+class Data:
+    def __init__(self, ctx):
+        with Stopwatch() as sw:
+            tr = read_csv(ctx["train"])
+            te = read_csv(ctx["test"])
+            self.classes, index = label_vocab(tr["package"].astype(str))
+            vec = hashing_vectorizer(100_000)
+            self.X = vec.transform(tr["text"].fillna("").astype(str).tolist())
+            self.y = np.array([index[p] for p in tr["package"].astype(str)], dtype=np.uint32)
+            self.Xt = vec.transform(te["text"].fillna("").astype(str).tolist())
+            self.yt = np.array([index.get(p, -1) for p in te["package"].astype(str)], dtype=np.int64)
+        self.featurize_s = sw.seconds
+        self.n = self.X.shape[0]
+        self.batch = min(2048, max(64, 1 << max(0, round(np.log2(max(self.n / 200.0, 1.0))))))
+        self.lr = 2e-3 * max(1.0, (self.batch / 256) ** 0.5)
+        self.lat_rows = list(np.random.default_rng(0).permutation(self.Xt.shape[0])[:int(ctx["latency_rows"])])
+
+
+def _csr(X):
+    return X.indices.astype(np.uint32), X.data.astype(np.float32), X.indptr.astype(np.int64)
+
+
+def _train(net, d: Data, epochs: int, seed: int) -> float:
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        order = np.random.default_rng([seed, epoch]).permutation(d.n)
+        for s in range(0, d.n, d.batch):
+            b = order[s:s + d.batch]
+            idx, val, off = _csr(d.X[b])
+            net.train_batch(idx, val, off, d.y[b], np.arange(len(b) + 1, dtype=np.int64))
+        net.end_epoch()
+    return time.perf_counter() - start
+
+
+def _evaluate(net, d: Data, sparse: bool) -> dict[str, float]:
+    hits1 = hits5 = 0
+    with Stopwatch() as sw:
+        for s in range(0, d.Xt.shape[0], 4096):
+            ids, _ = net.predict(*_csr(d.Xt[s:s + 4096]), top_k=K, sparse=sparse)
+            y = d.yt[s:s + 4096, None]
+            hits1 += int((ids[:, :1] == y).sum())
+            hits5 += int((ids == y).any(1).sum())
+    n = d.Xt.shape[0]
+    tag = "sparse" if sparse else "dense"
+    return {f"precision@1_{tag}": hits1 / n, f"precision@5_{tag}": hits5 / n / K,
+            f"rows_per_s_{tag}": n / sw.seconds}
+
+
+def _latency(net, d: Data, sparse: bool):
+    rows = [_csr(d.Xt[i:i + 1]) for i in d.lat_rows]
+    return measure_latency(lambda r: net.predict(*r, top_k=K, sparse=sparse), rows)
+
+
+def _run_config(ctx, d: Data, system: str, notes: str, **options) -> dict[str, Any]:
+    Network = _network_cls()
+    mode = "quick" if ctx["quick"] else "full"
+    net = Network(input_dim=100_000, hidden_dim=256, output_dim=len(d.classes), learning_rate=d.lr,
+                  n_threads=int(ctx["threads"]), seed=int(ctx["seed"]), **options)
+    train_s = _train(net, d, EPOCHS[mode], int(ctx["seed"]))
+    sparse_ok = net.lsh_params is not None
+    m = _evaluate(net, d, sparse=False)
+    if sparse_ok:
+        m.update(_evaluate(net, d, sparse=True))
+    dense_lat = _latency(net, d, sparse=False)
+    m.update(latency_ms_mean_dense=dense_lat.mean_ms, latency_ms_p99_dense=dense_lat.p99_ms)
+    lat = dense_lat
+    if sparse_ok:
+        lat = _latency(net, d, sparse=True)
+        m.update(latency_ms_mean_sparse=lat.mean_ms, latency_ms_p99_sparse=lat.p99_ms)
+    m["train_samples_per_s"] = EPOCHS[mode] * d.n / train_s
+    lsh = net.lsh_params or {}
+    for key in ("K", "L", "R"):
+        if key in lsh:
+            m[f"lsh_{key}"] = float(lsh[key])
+    m["active_neurons"] = float(net.active_neurons)
+    m["output_sparsity"] = float(net.output_sparsity)
+    primary = m.get("precision@1_sparse", m["precision@1_dense"])
+    res = Result(task=ctx["task"], dataset=ctx["dataset"], system=system, metric_name="precision@1",
+                 metric=primary, train_s=train_s + d.featurize_s, latency_ms_mean=lat.mean_ms,
+                 latency_ms_p50=lat.p50_ms, latency_ms_p99=lat.p99_ms, peak_rss_mb=peak_rss_mb(),
+                 throughput_rows_s=m.get("rows_per_s_sparse", m["rows_per_s_dense"]), metrics=m,
+                 n_train=d.n, n_test=d.Xt.shape[0],
+                 notes=(f"{notes}; {EPOCHS[mode]} epochs, batch {d.batch}, lr {d.lr:.1e}; metric/latency = "
+                        f"{'sparse' if sparse_ok else 'dense'} inference; train_s includes {d.featurize_s:.0f} s "
+                        "hashing; peak RSS is the whole experiment's process"))
+    return res.to_dict()
+
+
+def sparsity_sweep(ctx) -> list[dict[str, Any]]:
+    _network_cls()
+    d = Data(ctx)
+    return [_run_config(ctx, d, f"udt engine s={s:g}", f"output sparsity {s:g}", output_sparsity=s)
+            for s in SPARSITIES]
+
+
+def autotune_vs_grid(ctx) -> list[dict[str, Any]]:
+    _network_cls()
+    d = Data(ctx)
+    rows = [_run_config(ctx, d, "udt engine autotuned K/L/R", "output sparsity auto, K/L/R autotuned")]
+    mode = "quick" if ctx["quick"] else "full"
+    for k, l, r in GRID[mode]:
+        label = f"K={k} L={l}" + (f" R={r}" if r else "")
+        rows.append(_run_config(ctx, d, f"udt engine {label}", f"output sparsity auto, {label}",
+                                lsh_k=k, lsh_l=l, lsh_r=r))
+    return rows
+
+
+def label_augmentation(ctx) -> list[dict[str, Any]]:
+    _network_cls()
+    d = Data(ctx)
+    return [_run_config(ctx, d, f"udt engine {'with' if aug else 'without'} label augmentation",
+                        f"output sparsity auto, label_augmentation={aug}", label_augmentation=aug)
+            for aug in (True, False)]
