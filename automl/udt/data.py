@@ -3,8 +3,9 @@ memory), pandas DataFrames, pyarrow Tables, dicts and lists of row dicts.
 
 CSV rules: any one-character delimiter (sniffed from the header line when not given among
 ',', tab, ';', '|'); fields quoted with '"' where '""' is a literal quote (RFC 4180; no
-backslash escapes); newlines inside quoted fields; CRLF or LF line ends (blank lines hold no fields and are not rows); UTF-8 with or
-without a BOM; gzip-compressed when the name ends in ".gz". Every column is read as text; the featurizers parse numbers and dates
+backslash escapes); newlines inside quoted fields; CRLF or LF line ends (blank lines hold
+no fields and are not rows); UTF-8 with or without a BOM; gzip-compressed when the name
+ends in ".gz". Every column is read as text; the featurizers parse numbers and dates
 themselves so a bad value is reported with its row and column. Invalid UTF-8 is an error
 naming the line (never silently replaced).
 """

@@ -177,7 +177,8 @@ class TableFeaturizer:
                 cfg.lo, cfg.hi = numeric_ranges.get(name, (0.0, 1.0))
             configs.append(cfg)
         extra = [self.target] if self.target and self.target not in self._cpp_names else []
-        self._core = _core.featurizers.TableFeaturizer(configs, int(self.input_dim), int(self.seed) & (2**64 - 1), extra)
+        seed = int(self.seed) & (2**64 - 1)
+        self._core = _core.featurizers.TableFeaturizer(configs, int(self.input_dim), seed, extra)
         index = {n: i for i, n in enumerate(self._cpp_names)}
         self.crosses_ = self._resolve_crosses(self._input_names)
         self._core.set_crosses([(index[a], index[b]) for a, b in self.crosses_])
@@ -352,7 +353,8 @@ class TableFeaturizer:
             "version": STATE_VERSION,
             "columns": {n: s.to_dict() for n, s in self.columns.items()},
             "target": self.target, "input_dim": int(self.input_dim), "temporal": self.temporal,
-            "crosses": self.crosses if self.crosses in (None, False, True, "auto", "none") else [list(p) for p in self.crosses],
+            "crosses": (self.crosses if self.crosses in (None, False, True, "auto", "none")
+                        else [list(p) for p in self.crosses]),
             "seed": int(self.seed), "n_threads": self.n_threads, "history_length": self.history_length,
             "timestamp": self.timestamp, "delimiter": self.delimiter,
             "numeric_ranges": {n: list(r) for n, r in self.numeric_ranges_.items()},
