@@ -61,6 +61,7 @@ class TableFeaturizer:
         of the tracked columns for its key, strictly from earlier timestamps (column
         `timestamp`, by default the one Date column). Rows are ordered by timestamp within each
         batch; across batches history is kept sorted, so any row order is handled.
+    Calls may come from any thread, one at a time per featurizer (temporal history is shared state).
     crosses: False (the default: measured on UCI Adult, 3 epochs, hidden 256, no crosses gave 0.865
         accuracy, all 91 pairs 0.857, the 28 categorical pairs 0.861 -- the hidden layer learns the
         interactions itself), True (all pairs of single-valued Categorical/Numeric input columns; a
@@ -347,6 +348,8 @@ class TableFeaturizer:
     def decode(self, label_ids):
         """Original label values of label ids (any array shape)."""
         self._check_fitted()
+        if self.labels_ is None:
+            raise ConfigError(f"decode() needs a Categorical target; this featurizer's task is {self.task!r}")
         return self.labels_.decode(label_ids)
 
     # ----------------------------------------------------------------- save / load
