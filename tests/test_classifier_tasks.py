@@ -1,0 +1,167 @@
+"""Multi-label classification, regression, save/load of fitted models, and the user-facing errors."""
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+import udt.columns as col
+from udt.classifier import Classifier, Regressor, load
+from udt.serialization import ModelFileError
+from classifier_data import (REGRESSION_COLUMNS, SMALL, TEXT_COLUMNS, multi_label_table, regression_table,
+                             text_table)
+
+MULTI_COLUMNS = {"text": col.Text(), "topics": col.Categorical(delimiter=" ")}
+
+
+@pytest.fixture(scope="module")
+def multi_model():
+    table = multi_label_table()
+    return Classifier(columns=MULTI_COLUMNS, target="topics", **dict(SMALL, epochs=8)).fit(
+        table.iloc[:700], progress=False), table.iloc[700:]
+
+
+def test_multi_label_predicts_label_sets(multi_model):
+    model, test = multi_model
+    assert model.featurizer_.task == "multi" and model.architecture_.loss == "sigmoid"
+    predicted = model.predict(test.drop(columns="topics"))
+    truth = [set(t.split()) for t in test["topics"]]
+    exact = np.mean([set(p) == t for p, t in zip(predicted, truth)])
+    assert exact > 0.8
+    scores = model.evaluate(test, metrics=["precision@1", "recall@3"])
+    assert scores["precision@1"] > 0.9 and scores["recall@3"] > 0.99
+    first = test.drop(columns="topics").iloc[0].to_dict()
+    assert model.predict(first) == predicted[0]
+
+
+def test_multi_label_threshold_controls_the_set_size(multi_model):
+    model, test = multi_model
+    strict = model.set_params(threshold=0.999).predict(test.drop(columns="topics"))
+    model.set_params(threshold=0.5)
+    assert all(len(p) >= 1 for p in strict)  # at least the best label
+    assert np.mean([len(p) for p in strict]) <= np.mean([len(p) for p in model.predict(test)])
+
+
+@pytest.fixture(scope="module")
+def regressor():
+    table = regression_table()
+    model = Regressor(columns=REGRESSION_COLUMNS, target="y", input_dim=5000, hidden_dim=32, epochs=20,
+                      batch_size=64).fit(table.iloc[:1200], progress=False)
+    return model, table.iloc[1200:]
+
+
+def test_regression_head_predicts_real_values(regressor):
+    model, test = regressor
+    assert model.architecture_.loss == "mse" and model.architecture_.output_dim == 1
+    scores = model.evaluate(test, metrics=["r2", "mae", "rmse"])
+    assert scores["r2"] > 0.9 and scores["mae"] < 3.0
+    pred = model.predict(test.drop(columns="y"))
+    assert pred.dtype == np.float64 and 80 < pred.mean() < 130  # on the target's scale, not standardised
+    one = model.predict(test.drop(columns="y").iloc[0].to_dict())
+    assert isinstance(one, float) and one == pytest.approx(pred[0], rel=1e-5)
+    assert model.score(test.drop(columns="y"), test["y"]) == pytest.approx(scores["r2"], rel=1e-6)
+
+
+def test_task_mismatch_is_explained():
+    table = regression_table(100)
+    with pytest.raises(ValueError, match="use udt.Regressor"):
+        Classifier(columns=REGRESSION_COLUMNS, target="y", **SMALL).fit(table, progress=False)
+    with pytest.raises(ValueError, match="numeric target"):
+        Regressor(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(text_table(30), progress=False)
+
+
+@pytest.mark.parametrize("kind", ["single", "multi", "regression"])
+def test_save_load_predictions_are_bit_identical(kind, tmp_path, multi_model, regressor):
+    if kind == "single":
+        table = text_table(300)
+        model = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(table, progress=False)
+        probe = table.drop(columns="topic")
+    elif kind == "multi":
+        model, probe = multi_model
+    else:
+        model, probe = regressor
+    path = tmp_path / "model.udt"
+    model.save(path)
+    loaded = load(path)
+    assert type(loaded) is type(model) and loaded.get_params().keys() == model.get_params().keys()
+    assert loaded.columns == model.columns and loaded.history_ == model.history_
+    if kind == "regression":
+        assert np.array_equal(loaded.predict(probe), model.predict(probe))
+    else:
+        assert np.array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
+        assert list(loaded.classes_) == list(model.classes_)
+        row = probe.drop(columns=[c for c in probe.columns if c == model.target]).iloc[0].to_dict()
+        assert loaded.predict(row) == model.predict(row)
+
+
+def test_loaded_model_keeps_training(tmp_path):
+    table = text_table(300)
+    model = Classifier(columns=TEXT_COLUMNS, target="topic", warm_start=True, **dict(SMALL, epochs=1))
+    model.fit(table, progress=False)
+    model.save(tmp_path / "m.udt")
+    loaded = load(tmp_path / "m.udt")
+    model.fit(table, progress=False)
+    loaded.fit(table, progress=False)  # continues exactly like the original: optimizer state was saved
+    assert np.array_equal(loaded.predict_proba(table), model.predict_proba(table))
+
+
+def test_load_refuses_bad_files(tmp_path):
+    table = text_table(120)
+    model = Classifier(columns=TEXT_COLUMNS, target="topic", **dict(SMALL, epochs=1)).fit(table, progress=False)
+    path = tmp_path / "m.udt"
+    model.save(path)
+    blob = path.read_bytes()
+    path.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        load(path)
+    corrupted = bytearray(blob)
+    corrupted[len(blob) // 2] ^= 1
+    path.write_bytes(bytes(corrupted))
+    with pytest.raises(ModelFileError, match="corrupted"):
+        load(path)
+    path.write_text("age,income\n1,2\n")
+    with pytest.raises(ModelFileError, match="not a udt model"):
+        load(path)
+    from udt.serialization import save_model_file
+    save_model_file(path, {"file_kind": "something-else"}, {})
+    with pytest.raises(ModelFileError, match="not a saved estimator"):
+        load(path)
+
+
+def test_unknown_option_lists_valid_ones():
+    with pytest.raises(TypeError, match="valid options: columns, target, .*hidden_dim"):
+        Classifier(columns=TEXT_COLUMNS, target="topic", hiden_dim=3)
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("hidden_dim", 0, "integer >= 1"), ("sparsity", 1.5, r"\(0, 1\]"), ("learning_rate", "fast", "float > 0"),
+    ("epochs", 2.5, "integer >= 1"), ("hash_family", "md5", "dwta"), ("feature_scaling", "zscore", "log-l2"),
+])
+def test_invalid_option_values_name_the_option(option, value, expected):
+    model = Classifier(columns=TEXT_COLUMNS, target="topic", **{option: value})
+    with pytest.raises(ValueError, match=f"invalid {option}=.*expected .*{expected}"):
+        model.fit(text_table(30), progress=False)
+
+
+def test_column_and_target_errors():
+    table = text_table(30)
+    with pytest.raises(ValueError, match="target 'label' is not one of the columns: text, price, shop, topic"):
+        Classifier(columns=TEXT_COLUMNS, target="label").fit(table, progress=False)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        Classifier(columns=[], target="topic").fit(table, progress=False)
+    with pytest.raises(ValueError, match="expected an instance such as udt.Text"):
+        Classifier(columns={"text": col.Text, "topic": col.Categorical()}, target="topic").fit(table, progress=False)
+    model = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(table, progress=False)
+    with pytest.raises(ValueError, match="unknown|not declared|valid"):
+        model.predict({"txt": "typo in the column name"})
+    with pytest.raises(ValueError, match="top_k=9 exceeds the 3 classes"):
+        model.predict(table, top_k=9)
+    with pytest.raises(ValueError, match="already contains the target"):
+        Classifier(columns=TEXT_COLUMNS, target="topic").fit(table, table["topic"])
+
+
+def test_use_before_fit_is_an_error():
+    model = Classifier(columns=TEXT_COLUMNS, target="topic")
+    for call in (lambda: model.predict({"text": "x"}), lambda: model.evaluate(text_table(3)), model.summary,
+                 lambda: model.save("never.udt")):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            call()
+    assert not hasattr(model, "classes_")
