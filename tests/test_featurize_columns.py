@@ -38,16 +38,18 @@ def test_text_unigrams_and_bigrams_exact():
     expected = {ref.text_unigram_id("t", "hello", DIM), ref.text_unigram_id("t", "world", DIM),
                 ref.text_bigram_id("t", "hello", "world", DIM)}
     assert set(idx.tolist()) == expected
-    np.testing.assert_allclose(val, 1 / np.sqrt(3), rtol=1e-6)  # unit L2 norm by default
+    assert np.all(val == 1.0)
+    normalized = fitted({"t": Text(normalize=True)}, {"t": ["x"]}).transform_row({"t": "Hello, World"})[1]
+    np.testing.assert_allclose(normalized, 1 / np.sqrt(3), rtol=1e-6)  # unit L2 norm
 
 
 def test_text_counts_repeated_tokens_and_ids_are_unique():
     spam = ref.text_unigram_id("t", "spam", DIM)
-    raw = fitted({"t": Text(ngrams=1, normalize=False)}, {"t": ["x"]})
+    raw = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
     idx, val = raw.transform_row({"t": "spam spam spam eggs"})
     assert len(set(idx.tolist())) == len(idx)  # each id once
     assert dict(zip(idx.tolist(), val.tolist()))[spam] == 3.0
-    normalized = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    normalized = fitted({"t": Text(ngrams=1, normalize=True)}, {"t": ["x"]})
     idx, val = normalized.transform_row({"t": "spam spam spam eggs"})
     damped = 1 + np.log(3)  # counts are damped, then the column is scaled to unit L2 norm
     assert dict(zip(idx.tolist(), val.tolist()))[spam] == pytest.approx(damped / np.sqrt(damped**2 + 1))
@@ -199,7 +201,7 @@ def test_column_spec_round_trip():
     for spec in (Text(tokenizer="char-4", ngrams=1), Categorical(delimiter="|"), Numeric(bins=(4, 16), range=(0, 1)),
                  Date(), Sequence(max_length=5), NodeId(), Neighbors(delimiter=",")):
         assert ColumnSpec.from_dict(spec.to_dict()) == spec
-    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True, normalize=True)"
+    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True, normalize=False)"
 
 
 def test_node_id_must_be_non_negative_integer():
@@ -222,14 +224,14 @@ def test_unknown_key_in_row_lists_declared_columns():
 def test_duplicates_merge_the_same_in_small_and_large_spaces():
     text = {"t": "to be or not to be, that is the question to be"}
     for dim in (1000, 3_000_000):
-        fz = fitted({"t": Text(ngrams=1, normalize=False)}, {"t": ["x"]}, input_dim=dim)
+        fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim)
         idx, val = fz.transform_row(text)
         assert len(set(idx.tolist())) == len(idx) and idx.max() < dim
         assert sorted(val.tolist()) == [1.0] * 6 + [3.0, 3.0]
-        normalized = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim).transform_row(text)[1]
+        normalized = fitted({"t": Text(ngrams=1, normalize=True)}, {"t": ["x"]}, input_dim=dim).transform_row(text)[1]
         damped = np.where(np.array(sorted(val)) > 1, 1 + np.log(sorted(val)), sorted(val))
         np.testing.assert_allclose(sorted(normalized), damped / np.linalg.norm(damped), rtol=1e-6)
-    big = fitted({"t": Text(ngrams=1, normalize=False)}, {"t": ["x"]}, input_dim=3_000_000)
+    big = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
     idx, val = big.transform_row(text)
     assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0
 
