@@ -60,13 +60,14 @@ class TableFeaturizer:
     temporal: {key column: [tracked columns]}: each row gets the last `history_length` values
         of the tracked columns for its key, strictly from earlier timestamps (column
         `timestamp`, by default the one Date column). Rows are ordered by timestamp within each
-        batch; across batches history is kept sorted, so any row order is handled.
-    Calls may come from any thread, one at a time per featurizer (temporal history is shared state).
+        batch; across batches a row sees the events recorded so far that are earlier than it, so
+        stream files in time order (or grouped per key in time order) for complete histories.
     crosses: False (the default: measured on UCI Adult, 3 epochs, hidden 256, no crosses gave 0.865
         accuracy, all 91 pairs 0.857, the 28 categorical pairs 0.861 -- the hidden layer learns the
         interactions itself), True (all pairs of single-valued Categorical/Numeric input columns; a
         Numeric column crosses with its coarsest bin), "auto" (all pairs when there are 2..16 such
         columns, else none), or a list of (column, column) pairs.
+    Calls may come from any thread, one at a time per featurizer (temporal history is shared state).
     """
 
     def __init__(self, columns, target=None, input_dim=100_000, temporal=None, crosses=False, seed=0,
