@@ -64,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency-rows", type=int, default=None, help="single-row predictions timed per system")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per system before it is stopped")
     ap.add_argument("--list", action="store_true", help="list tasks and systems, then exit")
+    ap.add_argument("--from-json", default=None,
+                    help="comma-separated --json outputs: merge them (a later file's row replaces an earlier one's "
+                         "for the same task and system) and write --report/--json without running anything")
     args = ap.parse_args(argv)
+    if args.from_json:
+        return _merge(args)
 
     mode = "quick" if args.quick else "full"
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
@@ -127,6 +132,32 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.peers.report import write_report
 
         write_report(args.report, results, machine, started, mode)
+        print(f"wrote {args.report}")
+    return 0
+
+
+def _merge(args) -> int:
+    rows: dict[tuple[str, str], dict] = {}
+    for path in [p for p in args.from_json.split(",") if p]:
+        with open(path) as f:
+            for r in json.load(f):
+                rows[(r["task"], r["system"])] = r
+    order = {name: i for i, name in enumerate(TASKS)}
+    results = sorted(rows.values(), key=lambda r: order.get(r["task"], len(order)))  # stable: keeps system order
+    run = results[0]["run"] if results else {}
+    machine = dict(run.get("machine", {}))
+    loads = [r["run"]["machine"].get("loadavg") for r in results if r.get("run", {}).get("machine", {}).get("loadavg")]
+    if loads:
+        machine["loadavg"] = loads[0]
+    started = dt.datetime.fromisoformat(run["started_utc"]) if run.get("started_utc") else dt.datetime.now(dt.timezone.utc)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    if args.report:
+        from benchmarks.peers.report import write_report
+
+        write_report(args.report, [{k: v for k, v in r.items() if k != "run"} for r in results], machine, started,
+                     run.get("mode", "full"))
         print(f"wrote {args.report}")
     return 0
 

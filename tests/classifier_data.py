@@ -74,3 +74,15 @@ def regression_table(n=1500, seed=2) -> pd.DataFrame:
 
 
 REGRESSION_COLUMNS = {"x1": col.Numeric(), "x2": col.Numeric(), "color": col.Categorical(), "y": col.Numeric()}
+
+
+def sequence_table(n_users=60, length=8, n_items=20, seed=3) -> pd.DataFrame:
+    """Each user watches items start, start+1, start+2, ... (mod n_items) in time order."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(n_users):
+        start = int(rng.integers(0, n_items))
+        for step in range(length):
+            rows.append({"user": f"u{user}", "item": f"i{(start + step) % n_items}",
+                         "time": 1_600_000_000 + 3600 * (user * length + step)})
+    return pd.DataFrame(rows)

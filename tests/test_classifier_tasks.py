@@ -165,3 +165,27 @@ def test_use_before_fit_is_an_error():
         with pytest.raises(NotFittedError, match="not fitted"):
             call()
     assert not hasattr(model, "classes_")
+
+
+def test_temporal_history_predicts_the_next_item_and_excludes_seen(tmp_path):
+    from classifier_data import sequence_table
+    table = sequence_table()
+    last = table.groupby("user").tail(1)
+    train = table.drop(last.index)
+    columns = {"user": col.Categorical(), "item": col.Categorical(), "time": col.Date()}
+    model = Classifier(columns=columns, target="item", temporal={"user": ["item"]},
+                       **dict(SMALL, epochs=30, learning_rate=1e-2)).fit(train, progress=False)
+    queries = last.drop(columns="item")
+    top = model.predict(queries, top_k=3)
+    assert np.mean([t in row for t, row in zip(last["item"], top)]) > 0.8
+    unseen = model.predict(queries, top_k=3, exclude_seen=True)
+    for user, row in zip(queries["user"], unseen):
+        assert not set(row) & set(train.loc[train.user == user, "item"])
+    first = queries.iloc[0].to_dict()
+    assert model.predict(first, exclude_seen=True) == unseen[0][0]
+    model.save(tmp_path / "t.udt")
+    loaded = load(tmp_path / "t.udt")
+    assert np.array_equal(loaded.predict(queries, top_k=3, exclude_seen=True), unseen)
+    with pytest.raises(ValueError, match="exclude_seen=True needs"):
+        Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(text_table(60), progress=False).predict(
+            text_table(3), exclude_seen=True)

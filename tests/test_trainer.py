@@ -141,3 +141,22 @@ def test_ctrl_c_stops_cleanly_and_keeps_history():
     assert trainer.interrupted
     assert [h["epoch"] for h in history] == [1, 2] and history[-1]["interrupted"]
     assert len(net.batches) == 5
+
+
+@pytest.mark.parametrize("scaling", ["none", "l2", "log-l2"])
+def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
+    from udt.trainer import scale_features, scale_row
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 40, 50)
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    values = rng.integers(1, 60, offsets[-1]).astype(np.float32) * rng.choice([1.0, 0.37], offsets[-1]).astype(
+        np.float32)
+    batch = scale_features(values, offsets, scaling)
+    for r in range(50):
+        one = scale_row(values[offsets[r]:offsets[r + 1]], scaling)
+        assert one.tobytes() == batch[offsets[r]:offsets[r + 1]].tobytes()
+        if scaling != "none" and lengths[r]:
+            assert np.linalg.norm(one) == pytest.approx(1.0, rel=1e-5)
+    if scaling == "log-l2":
+        assert scale_row(np.array([1.0, 0.5, np.e], np.float32), "log-l2") == pytest.approx(
+            np.array([1.0, 0.5, 2.0]) / np.sqrt(5.25), rel=1e-6)

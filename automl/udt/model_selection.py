@@ -8,11 +8,12 @@ c = number of classes, 1 for regression).  The constants were measured on the de
                   of a corpus run to millions of distinct ids and collisions cost accuracy (IMDB/RT:
                   0.869 at 200_000 ids, 0.876 at 2**20).  Fixed before the data is read (the featurizer
                   hashes into it).
-  hidden_dim      64 for text with fewer than 8192 classes, else 256 (512 when n > 500_000).  The hidden
-                  layer is an embedding-bag over hashed ids costing hidden_dim per active feature; with
-                  a million text ids, width buys less than ids do (20 Newsgroups: 0.839 at 2**20 x 64,
-                  0.846 at 200_000 x 256, at a quarter of the time).  Extreme label spaces need the
-                  wider layer to separate their many classes.
+  hidden_dim      for text with fewer than 8192 classes: 64 for a binary target, 128 for more classes;
+                  otherwise 256 (512 when n > 500_000).  The hidden layer is an embedding-bag over
+                  hashed ids costing hidden_dim per active feature; with a million text ids, width buys
+                  less than ids do (20 Newsgroups: 0.839 at 2**20 x 64, 0.844 at 2**20 x 128, 0.846 at
+                  200_000 x 256 for twice the time), while more classes need a little more width.
+                  Extreme label spaces need the wider layer to separate their many classes.
   sparsity        output sparsity (fraction of output neurons evaluated per sample): 1.0 (dense) below
                   8192 classes, else min(1, 0.02 * sqrt(65536 / c)) -- the BOLT rule: about 1,300
                   active neurons for 50k classes, shrinking slowly as the label space grows.
@@ -76,7 +77,7 @@ def auto_input_dim(has_text: bool = False) -> int:
 
 def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> int:
     if has_text and n_classes < DENSE_OUTPUT_BELOW:
-        return 64
+        return 64 if n_classes <= 2 else 128
     return 512 if n_rows > 500_000 else 256
 
 

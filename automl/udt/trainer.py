@@ -36,6 +36,11 @@ def _gather_rows(offsets: np.ndarray, rows: np.ndarray):
 FEATURE_SCALINGS = ("none", "l2", "log-l2")
 
 
+def _sublinear(v: np.ndarray) -> np.ndarray:
+    # 1 + log(v) above 1, v itself below: min(v, 1) + log(max(v, 1)) computes both without a mask.
+    return np.minimum(v, np.float32(1)) + np.log(np.maximum(v, np.float32(1)))
+
+
 def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str) -> np.ndarray:
     """Feature values as the network sees them.
 
@@ -47,17 +52,30 @@ def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str) -> np.
         return values
     v = values.astype(np.float32, copy=True)
     if scaling == "log-l2":
-        big = v > 1.0
-        v[big] = 1.0 + np.log(v[big])
+        v = _sublinear(v)
     lengths = np.diff(offsets)
-    if len(lengths) == 1:
-        norm = np.sqrt(np.dot(v, v))
-        return v / norm if norm > 0 else v
-    squares = np.bincount(np.repeat(np.arange(len(lengths)), lengths), weights=v.astype(np.float64) ** 2,
-                          minlength=len(lengths))
-    norms = np.sqrt(squares).astype(np.float32)
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2, minlength=len(lengths)))
+    norms = norms.astype(np.float32)
     norms[norms == 0] = 1.0
     v /= np.repeat(norms, lengths)
+    return v
+
+
+_ZEROS = np.zeros(4096, dtype=np.intp)
+
+
+def scale_row(values: np.ndarray, scaling: str) -> np.ndarray:
+    """scale_features for one row, bit for bit, with less overhead (the single-row predict path)."""
+    if scaling == "none" or len(values) == 0:
+        return values
+    v = values.astype(np.float32, copy=True)
+    if scaling == "log-l2":
+        v = _sublinear(v)
+    rows = _ZEROS[:len(v)] if len(v) <= len(_ZEROS) else np.zeros(len(v), np.intp)
+    norm = np.float32(np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2)[0]))
+    if norm != 0:
+        v /= norm
     return v
 
 

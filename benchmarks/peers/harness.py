@@ -101,7 +101,20 @@ def measure_latency(predict_one: Callable[[Any], Any], rows: Sequence[Any], warm
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """Peak resident set size of this process's own address space so far, in MiB.
+
+    On Linux this is VmHWM of /proc/self/status, not getrusage's ru_maxrss: execve carries the forking parent's
+    high-water mark over into ru_maxrss, so a spawned child would report max(parent RSS at fork, own peak) --
+    measured here as a ~300 MB floor under every system once the parent had read a few datasets. VmHWM belongs
+    to the address space, which execve replaces. Elsewhere: ru_maxrss (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

@@ -216,8 +216,8 @@ class UdtRecommender(System):
 
     def predict_one(self, row):
         seen = {str(self.h.items[i]) for i in self.h.seen(row["user_id"])}
-        top = self.model.predict(row, top_k=K + len(seen))
-        return [str(x) for x in top if str(x) not in seen][:K]
+        top = self.model.predict(row, top_k=min(K + len(seen), len(self.model.classes_)))
+        return [str(x) for x in np.ravel(np.asarray(top, dtype=object)) if str(x) not in seen][:K]
 
 
 def _run(ctx, system):

@@ -242,7 +242,7 @@ class UdtXC(System):
     def predict_one(self, row):
         if isinstance(row, str):
             row = {"text": row}
-        return [str(x) for x in self.model.predict(row, top_k=K)]
+        return [str(x) for x in np.ravel(np.asarray(self.model.predict(row, top_k=K), dtype=object))]
 
 
 def napkinxc_plt(ctx):
