@@ -236,3 +236,20 @@ def test_fasttext_input_file_is_shuffled_and_labelled(tmp_path):
     lines = path.read_text().splitlines()
     assert len(lines) == 50 and all(line.startswith("__label__") for line in lines)
     assert [line.split()[-1] for line in lines] != [str(i) for i in range(50)]  # not in file order
+
+
+def test_from_json_merges_runs_later_rows_win(tmp_path):
+    from benchmarks.run import main
+
+    run = {"started_utc": "2026-01-01T00:00:00+00:00", "mode": "full", "machine": {"loadavg": [1.0, 1.0, 1.0]}}
+
+    def row(task, system, metric):
+        return dict(Result(task=task, dataset="d", system=system, metric_name="accuracy", metric=metric,
+                           train_s=1.0).to_dict(), run=run)
+
+    (tmp_path / "a.json").write_text(json.dumps([row("adult", "LightGBM", 0.1), row("news20", "fastText", 0.5)]))
+    (tmp_path / "b.json").write_text(json.dumps([row("adult", "LightGBM", 0.9)]))
+    out = tmp_path / "m.json"
+    assert main(["--from-json", f"{tmp_path / 'a.json'},{tmp_path / 'b.json'}", "--json", str(out)]) == 0
+    merged = json.loads(out.read_text())
+    assert [(r["task"], r["metric"]) for r in merged] == [("news20", 0.5), ("adult", 0.9)]  # task order, b wins

@@ -43,6 +43,9 @@ class NetworkOptions:
     rebuild_interval, rebuild_growth, max_rebuild_interval: the tables are rebuilt from the
         current weights after `rebuild_interval` batches, then at intervals growing by
         `rebuild_growth` up to `max_rebuild_interval`.
+    rebuild_budget: rebuilds are also spaced so their estimated cost (a deterministic operation
+        count: hashing and inserting every neuron vs. a batch's forward/backward work) stays under
+        this share of training; >= 1 turns this floor off.
     rehash_every: redraw the hash functions every n-th rebuild (0 = never).
     label_augmentation: insert a true label the tables missed into the sample's buckets (paper 4.3).
     freeze_tables_after_first_epoch: stop rebuilding after :meth:`Network.end_epoch` was called once.
@@ -67,6 +70,7 @@ class NetworkOptions:
     rebuild_interval: int = 10
     rebuild_growth: float = 1.25
     max_rebuild_interval: int = 500
+    rebuild_budget: float = 0.1
     rehash_every: int = 4
     label_augmentation: bool = True
     freeze_tables_after_first_epoch: bool = False
@@ -179,7 +183,7 @@ class Network:
         sparsity = opts.output_sparsity
         cfg.output_sparsity = auto_output_sparsity(self._dims[2]) if sparsity == "auto" else float(sparsity)
         for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "seed", "hash_family", "autotune_c1",
-                     "autotune_c2", "bucket_policy", "rebuild_interval", "rebuild_growth", "max_rebuild_interval",
+                     "autotune_c2", "bucket_policy", "rebuild_interval", "rebuild_growth", "max_rebuild_interval", "rebuild_budget",
                      "rehash_every", "label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"):
             setattr(cfg, name, getattr(opts, name))
         cfg.n_threads = opts.n_threads or 0
@@ -196,6 +200,21 @@ class Network:
         return self._net.train_batch(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"),
                                      y_idx, _values(label_values, "label_values", y_idx.size),
                                      _offsets(label_offsets, "label_offsets"))
+
+    def rebuild_index(self) -> None:
+        """Rebuilds the LSH tables from the current weights (drops earlier label insertions)."""
+        self._net.rebuild_index()
+
+    def index_labels(self, indices, values, offsets, label_indices, label_offsets) -> None:
+        """Builds the index sparse inference uses, without training: the LSH tables are rebuilt
+        from the current weights, then each row's labels are inserted into the buckets its hidden
+        activation hashes to (label-neuron augmentation as a pass of its own), so sparse inference
+        on similar inputs retrieves them. Bucket capacity R is re-derived as 2 x the expected load
+        of neurons plus inserted labels. Run it over the training data after the last epoch."""
+        x_idx = _ids(indices, "indices", self._dims[0])
+        y_idx = _ids(label_indices, "label_indices", self._dims[2])
+        self._net.index_labels(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"),
+                               y_idx, _offsets(label_offsets, "label_offsets"))
 
     def end_epoch(self) -> None:
         """Marks the end of a pass over the data (used by freeze_tables_after_first_epoch)."""
@@ -276,12 +295,21 @@ class Network:
         arrays = {k: np.ascontiguousarray(v).copy() for k, v in self._net.state_views().items()}
         arrays["train.batches"] = np.array([self._net.batches_trained], dtype=np.uint64)
         arrays["lsh.schedule"] = np.array(self._net.lsh_schedule_state, dtype=np.uint64)
+        lsh = self.lsh_params
+        arrays["lsh.params"] = np.array([lsh["K"], lsh["L"], lsh["R"]] if lsh else [], dtype=np.uint32)
         return arrays
 
     def load_state_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
         """Restores arrays from :meth:`state_arrays` of a network with the same config."""
+        lsh = self.lsh_params
+        saved_lsh = np.asarray(arrays.get("lsh.params", np.empty(0, np.uint32)))
+        if lsh and saved_lsh.size == 3:
+            if (int(saved_lsh[0]), int(saved_lsh[1])) != (lsh["K"], lsh["L"]):
+                raise ValueError(f"saved LSH tables have K={int(saved_lsh[0])}, L={int(saved_lsh[1])}; this network "
+                                 f"has K={lsh['K']}, L={lsh['L']}")
+            self._net.set_lsh_capacity(int(saved_lsh[2]))  # the index pass may have grown R
         views = self._net.state_views()
-        expected = set(views) | {"train.batches", "lsh.schedule"}
+        expected = set(views) | {"train.batches", "lsh.schedule", "lsh.params"}
         missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
         if missing or extra:
             raise ValueError(f"state arrays do not match this network: missing {missing}, unexpected {extra}")

@@ -128,6 +128,8 @@ void bind_engine(py::module_& root) {
                     [](NetworkConfig& c, double v) { c.schedule.rebuild_growth = v; })
       .def_property("max_rebuild_interval", [](const NetworkConfig& c) { return c.schedule.max_rebuild_interval; },
                     [](NetworkConfig& c, uint32_t v) { c.schedule.max_rebuild_interval = v; })
+      .def_property("rebuild_budget", [](const NetworkConfig& c) { return c.schedule.rebuild_budget; },
+                    [](NetworkConfig& c, double v) { c.schedule.rebuild_budget = v; })
       .def_property("rehash_every", [](const NetworkConfig& c) { return c.schedule.rehash_every; },
                     [](NetworkConfig& c, uint32_t v) { c.schedule.rehash_every = v; })
       .def_property("freeze_tables_after_first_epoch",
@@ -184,6 +186,19 @@ void bind_engine(py::module_& root) {
             return out;
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"))
+      .def(
+          "index_labels",
+          [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
+             const CArray<uint32_t>& label_indices, const CArray<int64_t>& label_offsets) {
+            std::vector<py::object> keep;
+            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
+            CsrView y = make_csr(label_offsets, label_indices, py::none(), "labels", keep);
+            py::gil_scoped_release release;
+            net.index_labels(x, y);
+          },
+          py::arg("indices"), py::arg("values"), py::arg("offsets"), py::arg("label_indices"),
+          py::arg("label_offsets"))
+      .def("set_lsh_capacity", &Network::set_lsh_capacity, py::arg("capacity"))
       .def("end_epoch", &Network::end_epoch)
       .def("rebuild_index", &Network::rebuild_index, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("config", &Network::config)

@@ -13,8 +13,14 @@ LshSampler::LshSampler(HashKind kind, const LshParams& params, BucketPolicy poli
     : kind_(kind), params_(params), schedule_(schedule), vector_dim_(vector_dim), seed_(seed),
       index_(params.num_tables, params.bits, params.capacity, policy) {
   interval_ = std::max<uint32_t>(1, schedule.rebuild_interval);
-  next_rebuild_ = static_cast<uint64_t>(interval_);
   redraw_hashes();
+}
+
+void LshSampler::set_capacity(uint32_t capacity) {
+  if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
+  if (capacity == params_.capacity) return;
+  params_.capacity = capacity;
+  index_ = LshIndex(params_.num_tables, params_.bits, capacity, index_.policy());
 }
 
 void LshSampler::redraw_hashes() {
@@ -64,14 +70,27 @@ void LshSampler::rebuild(const AlignedMatrix& weights, ThreadPool& pool) {
   ++rebuilds_;
 }
 
-void LshSampler::after_batch(const AlignedMatrix& weights, ThreadPool& pool) {
+double LshSampler::min_interval(size_t n_neurons, size_t batch_rows, uint32_t active) const {
+  if (schedule_.rebuild_budget >= 1.0 || batch_rows == 0) return 1.0;
+  // Operation counts, calibrated on measured phase times: a rebuild hashes every neuron
+  // for every table (8 gathered coordinates per DWTA hash) and inserts it (a cache miss,
+  // ~128 units); a training sample does ~4 multiply-adds per evaluated weight (logit,
+  // dL/dh, dL/dW, Adam) and hashes its own activation once.
+  const double hashes = std::ceil(params_.bits / 3.0);
+  const double rebuild = double(n_neurons) * params_.num_tables * (8.0 * hashes + 128.0);
+  const double per_sample = 4.0 * active * vector_dim_ + 8.0 * hashes * params_.num_tables;
+  return rebuild / (schedule_.rebuild_budget * per_sample * double(batch_rows));
+}
+
+void LshSampler::after_batch(const AlignedMatrix& weights, ThreadPool& pool, size_t batch_rows, uint32_t active) {
   ++batches_;
-  if (batches_ < next_rebuild_) return;
+  const double due = std::max(interval_, min_interval(weights.rows(), batch_rows, active));
+  if (double(batches_ - last_rebuild_) < std::round(due)) return;
   if (schedule_.freeze_after_first_epoch && epochs_ >= 1) return;
   if (schedule_.rehash_every > 0 && rebuilds_ % schedule_.rehash_every == 0) redraw_hashes();
   rebuild(weights, pool);
+  last_rebuild_ = batches_;
   interval_ = std::min<double>(interval_ * schedule_.rebuild_growth, std::max<uint32_t>(1, schedule_.max_rebuild_interval));
-  next_rebuild_ = batches_ + static_cast<uint64_t>(std::llround(interval_));
 }
 
 void LshSampler::augment(const std::vector<uint32_t>& samples, const std::vector<uint32_t>& labels,
@@ -89,13 +108,13 @@ void LshSampler::augment(const std::vector<uint32_t>& samples, const std::vector
 }
 
 std::vector<uint64_t> LshSampler::schedule_state() const {
-  return {batches_, next_rebuild_, rebuilds_, hash_draws_, epochs_, augments_,
+  return {batches_, last_rebuild_, rebuilds_, hash_draws_, epochs_, augments_,
           static_cast<uint64_t>(std::llround(interval_ * 1e6))};
 }
 
 void LshSampler::set_schedule_state(const std::vector<uint64_t>& s) {
   if (s.size() != 7) throw std::invalid_argument("LSH schedule state must have 7 entries");
-  batches_ = s[0]; next_rebuild_ = s[1]; rebuilds_ = s[2]; epochs_ = s[4]; augments_ = s[5];
+  batches_ = s[0]; last_rebuild_ = s[1]; rebuilds_ = s[2]; epochs_ = s[4]; augments_ = s[5];
   interval_ = double(s[6]) / 1e6;
   // Recreate the hash functions that were current: draw number hash_draws - 1.
   hash_draws_ = s[3] > 0 ? s[3] - 1 : 0;

@@ -22,6 +22,10 @@ struct LshSchedule {
   uint32_t max_rebuild_interval = 500;
   uint32_t rehash_every = 4;          // redraw hash functions every n-th rebuild (0 = never)
   bool freeze_after_first_epoch = false;
+  // Rebuilds are spaced so their estimated cost stays under this share of the training
+  // work (>= 1 disables the floor). The estimate is a deterministic operation count
+  // (see LshSampler::min_interval), never a timer, so a seed still reproduces a run.
+  double rebuild_budget = 0.1;
 };
 
 class LshSampler {
@@ -31,8 +35,11 @@ class LshSampler {
 
   // Rebuilds every table from the rows of `weights` (neuron n = row n).
   void rebuild(const AlignedMatrix& weights, ThreadPool& pool);
-  // Called once per training batch; rebuilds when the schedule says so.
-  void after_batch(const AlignedMatrix& weights, ThreadPool& pool);
+  // Called once per training batch of `batch_rows` samples that evaluated `active`
+  // neurons each; rebuilds when the schedule says so.
+  void after_batch(const AlignedMatrix& weights, ThreadPool& pool, size_t batch_rows, uint32_t active);
+  // The fewest batches between rebuilds that keeps rebuilding within the budget.
+  double min_interval(size_t n_neurons, size_t batch_rows, uint32_t active) const;
   void end_epoch() { ++epochs_; }
 
   void hash(const float* x, uint32_t* codes) const { hasher_->hash_all(x, codes); }
@@ -41,6 +48,9 @@ class LshSampler {
   // codes of its sample (codes + sample[j] * L), in order; tables split across threads.
   void augment(const std::vector<uint32_t>& samples, const std::vector<uint32_t>& labels,
                const uint32_t* codes, ThreadPool& pool);
+
+  // Reallocates the buckets with a new capacity R (emptied; rebuild afterwards).
+  void set_capacity(uint32_t capacity);
 
   const LshParams& params() const { return params_; }
   const LshIndex& index() const { return index_; }
@@ -65,7 +75,7 @@ class LshSampler {
   uint64_t seed_;
   std::unique_ptr<HashFamily> hasher_;
   LshIndex index_;
-  uint64_t batches_ = 0, next_rebuild_ = 0, rebuilds_ = 0, hash_draws_ = 0, epochs_ = 0, augments_ = 0;
+  uint64_t batches_ = 0, last_rebuild_ = 0, rebuilds_ = 0, hash_draws_ = 0, epochs_ = 0, augments_ = 0;
   double interval_ = 0;
 };
 

@@ -194,7 +194,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
     output_.sampler->augment(samples, missed_labels, codes_.data(), pool_);
   }
   watch.lap(6);
-  if (uses_lsh()) output_.sampler->after_batch(output_.weights, pool_);
+  if (uses_lsh()) output_.sampler->after_batch(output_.weights, pool_, n, active_k_);
   watch.lap(7);
   ++batches_;
 
@@ -309,6 +309,41 @@ void Network::end_epoch() {
 
 void Network::rebuild_index() {
   if (uses_lsh()) output_.sampler->rebuild(output_.weights, pool_);
+}
+
+void Network::index_labels(const CsrView& x, const CsrView& labels) {
+  if (!uses_lsh()) throw std::invalid_argument("index_labels needs an LSH index (output_sparsity < 1)");
+  if (labels.n_rows != x.n_rows)
+    throw std::invalid_argument("labels have " + std::to_string(labels.n_rows) + " rows but inputs have " +
+                                std::to_string(x.n_rows));
+  check_inputs(x);
+  validate_csr(labels, labels.nnz(), config_.output_dim, "labels");
+  const size_t n = x.n_rows;
+  LshSampler& sampler = *output_.sampler;
+  const uint32_t n_tables = sampler.params().num_tables;
+  const uint64_t entries = uint64_t(config_.output_dim) + labels.nnz();
+  const uint32_t capacity = std::max(config_.lsh_capacity, default_bucket_capacity(entries, sampler.params().bits));
+  sampler.set_capacity(capacity);
+  sampler.rebuild(output_.weights, pool_);
+  std::vector<uint32_t> codes(n * n_tables);
+  pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
+    AlignedMatrix h(1, config_.hidden_dim);
+    for (size_t s = begin; s < end; ++s) {
+      hidden_.forward(x, s, h.row(0));
+      sampler.hash(h.row(0), &codes[s * n_tables]);
+    }
+  });
+  std::vector<uint32_t> samples, ids;
+  for (size_t s = 0; s < n; ++s)
+    for (size_t e = labels.row_begin(s); e < labels.row_end(s); ++e) {
+      samples.push_back(static_cast<uint32_t>(s));
+      ids.push_back(labels.indices[e]);
+    }
+  sampler.augment(samples, ids, codes.data(), pool_);
+}
+
+void Network::set_lsh_capacity(uint32_t capacity) {
+  if (uses_lsh()) output_.sampler->set_capacity(capacity);
 }
 
 }  // namespace udt

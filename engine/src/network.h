@@ -49,6 +49,14 @@ class Network {
   void end_epoch();
   // Rebuilds the LSH tables from the current weights now (e.g. after loading weights).
   void rebuild_index();
+  // Builds the index sparse inference uses, from the final weights (no training): the
+  // tables are rebuilt, then each row's labels go into the buckets its hidden activation
+  // hashes to (label-neuron augmentation as a pass of its own), so similar inputs
+  // retrieve them. Buckets hold labels as well as neurons now, so R is re-derived by the
+  // paper's rule, 2 x expected load, counting both. Run over the training data.
+  void index_labels(const CsrView& x, const CsrView& labels);
+  // Recreates the LSH buckets with capacity R (restoring a saved index of that shape).
+  void set_lsh_capacity(uint32_t capacity);
 
   const NetworkConfig& config() const { return config_; }
   bool uses_lsh() const { return output_.sampler != nullptr; }

@@ -26,6 +26,7 @@ void NetworkConfig::validate() const {
   require(autotune_max_tables >= 1, "autotune max tables must be >= 1");
   require(schedule.rebuild_interval >= 1, "rebuild_interval must be >= 1 batch");
   require(schedule.rebuild_growth >= 1.0, "rebuild_growth must be >= 1");
+  require(schedule.rebuild_budget > 0.0, "rebuild_budget must be > 0 (>= 1 turns the cost floor off)");
   require(loss != LossKind::Mse || output_sparsity == 1.0, "loss='mse' (regression) needs a dense output (output_sparsity=1)");
 }
 
