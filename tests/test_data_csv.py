@@ -89,6 +89,14 @@ def test_non_numeric_value_reports_file_row_column(tmp_path):
         TableFeaturizer({"x": Numeric(), "y": Categorical()}, target="y").fit(path)
     err = e.value
     assert (err.row, err.column, os.path.basename(err.file)) == (3, "x", "a.csv") and "'lots'" in str(err)
+    assert err.line == 4 and "line 4, row 3, column 'x'" in str(err)
+
+
+def test_error_line_counts_newlines_inside_quoted_fields(tmp_path):
+    path = write(tmp_path, "a.csv", 'x,t\n1,"two\nlines"\n2,ok\nbad,"x"\n')
+    with pytest.raises(DataError) as e:
+        TableFeaturizer({"x": Numeric(), "t": Text()}).fit(path)
+    assert (e.value.row, e.value.line) == (3, 5)
 
 
 def test_error_rows_count_across_batches(tmp_path):
@@ -176,3 +184,22 @@ def test_numbers_with_spaces_signs_exponents_and_missing_markers(tmp_path):
     assert fb.n_rows == 5  # a blank line holds no fields: it is not a row
     row = [fb.indices[fb.offsets[i]:fb.offsets[i + 1]].tolist() for i in range(5)]
     assert row[3] == row[4] and len(row[3]) == 1 and len(row[0]) == 4  # "?" and "NA" are missing values
+
+
+def test_arrow_types_are_read_like_their_text():
+    from udt.columns import Date
+    typed = pd.DataFrame({
+        "cat": pd.Categorical(["a", "b", None]), "flag": [True, False, True],
+        "small": np.array([1, 2, 3], dtype=np.int8), "big": np.array([7, 8, 9], dtype=np.uint32),
+        "when": pd.to_datetime(["2024-01-01 10:00:00", "2024-02-03 00:00:00", "2024-03-04 05:06:07"]),
+        "x": np.array([0.5, np.nan, 2.0], dtype=np.float32),
+    })
+    text = {"cat": ["a", "b", ""], "flag": ["true", "false", "true"], "small": ["1", "2", "3"],
+            "big": ["7", "8", "9"], "when": ["2024-01-01T10:00:00", "2024-02-03T00:00:00", "2024-03-04T05:06:07"],
+            "x": ["0.5", "", "2"]}
+    cols = {"cat": Categorical(), "flag": Categorical(), "small": Categorical(), "big": Numeric(range=(0, 10)),
+            "when": Date(), "x": Numeric(range=(0, 4))}
+    a = TableFeaturizer(cols).fit(typed).transform(typed)
+    b = TableFeaturizer(cols).fit(text).transform(text)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.values, b.values)

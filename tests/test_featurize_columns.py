@@ -1,4 +1,5 @@
 """Each column type's features on hand-made rows: exact ids, salts, determinism."""
+import os
 import subprocess
 import sys
 
@@ -39,14 +40,20 @@ def test_text_unigrams_and_bigrams_exact():
                 ref.text_bigram_id("t", "hello", "world", DIM)}
     assert set(idx.tolist()) == expected
     assert np.all(val == 1.0)
+    normalized = fitted({"t": Text(normalize=True)}, {"t": ["x"]}).transform_row({"t": "Hello, World"})[1]
+    np.testing.assert_allclose(normalized, 1 / np.sqrt(3), rtol=1e-6)  # unit L2 norm
 
 
 def test_text_counts_repeated_tokens_and_ids_are_unique():
-    fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
-    idx, val = fz.transform_row({"t": "spam spam spam eggs"})
-    assert len(set(idx.tolist())) == len(idx)  # each id once
     spam = ref.text_unigram_id("t", "spam", DIM)
+    raw = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    idx, val = raw.transform_row({"t": "spam spam spam eggs"})
+    assert len(set(idx.tolist())) == len(idx)  # each id once
     assert dict(zip(idx.tolist(), val.tolist()))[spam] == 3.0
+    normalized = fitted({"t": Text(ngrams=1, normalize=True)}, {"t": ["x"]})
+    idx, val = normalized.transform_row({"t": "spam spam spam eggs"})
+    damped = 1 + np.log(3)  # counts are damped, then the column is scaled to unit L2 norm
+    assert dict(zip(idx.tolist(), val.tolist()))[spam] == pytest.approx(damped / np.sqrt(damped**2 + 1))
 
 
 def test_lowercase_option():
@@ -152,7 +159,8 @@ def test_feature_crosses_and_off_switch():
     assert len(ids(auto, row)) == len(ids(off, row)) + 3
     assert len(ids(one, row)) == len(ids(off, row)) + 1 and ids(off, row) < ids(one, row)
     assert auto.crosses_ == [("a", "b"), ("a", "n"), ("b", "n")]
-    assert fitted(cols, data, crosses="auto").crosses_ == []  # measured: crosses do not help by default
+    assert fitted(cols, data, crosses="auto").crosses_ == auto.crosses_
+    assert TableFeaturizer(cols).fit(data).crosses_ == []  # off by default: measured not to help on Adult
     # A cross distinguishes combinations that the separate features cannot.
     assert ids(one, {"a": "x", "b": "v"}) - ids(off, {"a": "x", "b": "v"}) != ids(one, row) - ids(off, row)
 
@@ -169,12 +177,12 @@ def test_same_ids_in_another_process():
             "print(fz.transform_row({'t': 'Deterministic hashing, please', 'c': 'k9'})[0].tolist())")
     here = fitted({"t": Text(), "c": Categorical()}, {"t": ["a"], "c": ["b"]})
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout
+                         env=dict(os.environ, PYTHONHASHSEED="123")).stdout  # another str-hash seed too
     assert out.strip() == str(here.transform_row({"t": "Deterministic hashing, please", "c": "k9"})[0].tolist())
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: Text(tokeniser="words"), "valid options: tokenizer, ngrams, lowercase"),
+    (lambda: Text(tokeniser="words"), "valid options: tokenizer, ngrams, lowercase, normalize"),
     (lambda: Text(tokenizer="chars"), "'char-k'"),
     (lambda: Text(ngrams=0), "from 1 to 4"),
     (lambda: Categorical(delim=","), "valid options: delimiter, n_classes"),
@@ -194,7 +202,7 @@ def test_column_spec_round_trip():
     for spec in (Text(tokenizer="char-4", ngrams=1), Categorical(delimiter="|"), Numeric(bins=(4, 16), range=(0, 1)),
                  Date(), Sequence(max_length=5), NodeId(), Neighbors(delimiter=",")):
         assert ColumnSpec.from_dict(spec.to_dict()) == spec
-    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True)"
+    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True, normalize=False)"
 
 
 def test_node_id_must_be_non_negative_integer():
@@ -214,15 +222,35 @@ def test_unknown_key_in_row_lists_declared_columns():
         fz.transform_row({"a": "x", "b": 1})
 
 
-def test_large_input_dim_merges_duplicates_like_small():
-    # Above 2**21 ids duplicates are merged by sorting instead of a per-id table: same result.
+def test_duplicates_merge_the_same_in_small_and_large_spaces():
     text = {"t": "to be or not to be, that is the question to be"}
     for dim in (1000, 3_000_000):
         fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim)
         idx, val = fz.transform_row(text)
         assert len(set(idx.tolist())) == len(idx) and idx.max() < dim
         assert sorted(val.tolist()) == [1.0] * 6 + [3.0, 3.0]
+        normalized = fitted({"t": Text(ngrams=1, normalize=True)}, {"t": ["x"]}, input_dim=dim).transform_row(text)[1]
+        damped = np.where(np.array(sorted(val)) > 1, 1 + np.log(sorted(val)), sorted(val))
+        np.testing.assert_allclose(sorted(normalized), damped / np.linalg.norm(damped), rtol=1e-6)
     big = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
     idx, val = big.transform_row(text)
-    assert np.all(np.diff(idx.astype(np.int64)) > 0)
     assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0
+
+
+def test_random_values_never_crash():
+    # Every column type on random text, numbers and odd objects: features or a DataError, nothing else.
+    rng = np.random.default_rng(0)
+    cols = {"t": Text(tokenizer="char-3"), "w": Text(tokenizer="words-punct"), "c": Categorical(delimiter=","),
+            "n": Numeric(), "d": Date(), "s": Sequence(), "id": NodeId(), "nb": Neighbors()}
+    fz = fitted(cols, {k: ["1"] for k in cols})
+    alphabet = list("ab 09-:T.,;\"'\n\t+eE?") + ["é", "\u2603", "\x00", "\U0001f600"]
+    values = ["".join(rng.choice(alphabet, size=rng.integers(0, 30))) for _ in range(300)]
+    values += [None, 0, -1, 2**70, 1e308, float("inf"), float("-inf"), True, b"\xff", (1, 2), 3.5]
+    for i, v in enumerate(values):
+        row = {k: values[(i * 7 + j) % len(values)] for j, k in enumerate(cols)}
+        row["id"] = i  # a valid own id, so the other columns get exercised
+        try:
+            idx, val = fz.transform_row(row)
+            assert idx.dtype == np.uint32 and val.dtype == np.float32 and np.all(idx < DIM)
+        except DataError as e:
+            assert e.column in cols

@@ -64,6 +64,8 @@ def test_regression_targets():
     fb = fz.transform(data)
     assert fz.task == "regression" and fz.n_classes == 1
     assert labels_of(fb) == [[0], [0]] and fb.label_values.tolist() == [1.5, -2.0]
+    with pytest.raises(ConfigError, match="needs a Categorical target"):
+        fz.decode([0])
     with pytest.raises(DataError, match="expected a numeric target, got 'cheap'"):
         fz.transform({"t": ["a"], "price": ["cheap"]})
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from udt.columns import Categorical, Date, Neighbors, NodeId, Numeric, Text
+from udt.columns import Categorical, Date, Neighbors, NodeId, Numeric
 from udt.errors import ConfigError, DataError
 from udt.featurize import TableFeaturizer
 
@@ -180,3 +180,14 @@ def test_each_training_pass_starts_from_a_fresh_history():
     assert fz.transform_row(probe)[0].tolist() not in (before, appended)
     with pytest.raises(ConfigError, match="update_history"):
         fz.transform(EVENTS, update_history="yes")
+
+
+def test_neighbor_lists_from_an_edge_list(tmp_path):
+    from udt.data import neighbor_lists
+    path = tmp_path / "edges.csv"
+    path.write_text("src,dst\n0,1\n0,1\n2,0\n")
+    assert neighbor_lists(str(path)) == {0: "1 2", 1: "0", 2: "0"}
+    assert neighbor_lists(str(path), undirected=False) == {0: "1", 2: "0"}
+    path.write_text("src,dst\n0,x\n")
+    with pytest.raises(DataError, match="integer node ids"):
+        neighbor_lists(str(path))

@@ -3,8 +3,9 @@ memory), pandas DataFrames, pyarrow Tables, dicts and lists of row dicts.
 
 CSV rules: any one-character delimiter (sniffed from the header line when not given among
 ',', tab, ';', '|'); fields quoted with '"' where '""' is a literal quote (RFC 4180; no
-backslash escapes); newlines inside quoted fields; CRLF or LF line ends (blank lines hold no fields and are not rows); UTF-8 with or
-without a BOM; gzip-compressed when the name ends in ".gz". Every column is read as text; the featurizers parse numbers and dates
+backslash escapes); newlines inside quoted fields; CRLF or LF line ends (blank lines hold
+no fields and are not rows); UTF-8 with or without a BOM; gzip-compressed when the name
+ends in ".gz". Every column is read as text; the featurizers parse numbers and dates
 themselves so a bad value is reported with its row and column. Invalid UTF-8 is an error
 naming the line (never silently replaced).
 """
@@ -27,13 +28,30 @@ _SNIFF_DELIMITERS = (",", "\t", ";", "|")
 
 
 class BatchSource:
-    """One record batch with where it came from: `origin` (a file path or None) and
-    `first_row`, the 1-based data row number of its first row within that origin."""
+    """One record batch with where it came from: `origin` (a file path or None),
+    `first_row`, the 1-based data row number of its first row within that origin, and the
+    CSV `delimiter` (None for other sources)."""
 
-    __slots__ = ("batch", "origin", "first_row")
+    __slots__ = ("batch", "origin", "first_row", "delimiter")
 
-    def __init__(self, batch, origin, first_row):
-        self.batch, self.origin, self.first_row = batch, origin, first_row
+    def __init__(self, batch, origin, first_row, delimiter=None):
+        self.batch, self.origin, self.first_row, self.delimiter = batch, origin, first_row, delimiter
+
+    def line_of_row(self, row):
+        """Physical line (from 1) where data row `row` starts in a CSV origin, else None.
+        Re-reads the file: for error messages only."""
+        if self.origin is None or self.delimiter is None:
+            return None
+        with io.TextIOWrapper(_open_binary(self.origin), newline="", encoding="utf-8-sig", errors="replace") as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            start, seen = 1, -1  # the header is row 0
+            for record in reader:
+                if record:
+                    seen += 1
+                    if seen == row:
+                        return start
+                start = reader.line_num + 1
+        return None
 
 
 def read_batches(source, columns=None, batch_rows=DEFAULT_BATCH_ROWS, delimiter=None):
@@ -212,7 +230,7 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
         for batch in reader:
             for start in range(0, batch.num_rows, batch_rows):
                 piece = batch.slice(start, batch_rows)
-                yield BatchSource(piece, path, first)
+                yield BatchSource(piece, path, first, delimiter)
                 first += piece.num_rows
     except pa.ArrowInvalid as e:
         raise _csv_error(path, delimiter, str(e), bad_rows) from None
@@ -265,3 +283,31 @@ def _first_invalid_utf8_line(path):
                 return line + chunk.count(b"\n", 0, e.start)
             line += chunk.count(b"\n")
     return None
+
+
+def neighbor_lists(edges, src="src", dst="dst", undirected=True, delimiter=" "):
+    """{node id: "id id ..."} from an edge list (any source read_batches takes), for a udt.Neighbors()
+    column: `df["neighbors"] = df["node_id"].map(neighbor_lists("edges.csv")).fillna("")`.
+    Duplicate edges are kept once; with `undirected`, each edge also links dst -> src."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    sources, targets = [], []
+    for part in iter_sources(edges, [src, dst]):
+        for name, out in ((src, sources), (dst, targets)):
+            column = part.batch.column(name)
+            try:
+                out.append(np.asarray(pc.cast(column, pa.int64())))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise DataError("expected integer node ids", file=part.origin, column=name) from None
+    a, b = np.concatenate(sources), np.concatenate(targets)
+    if undirected:
+        a, b = np.concatenate([a, b]), np.concatenate([b, a])
+    if len(a) and min(a.min(), b.min()) < 0:
+        raise DataError("expected non-negative integer node ids, found a negative one", column=src)
+    if len(a) and max(a.max(), b.max()) >= 1 << 31:
+        raise DataError("node ids must be below 2**31", column=src)
+    keys = np.unique((a << 32) | b)  # sorted by source, then target; duplicates gone
+    heads, tails = (keys >> 32).tolist(), (keys & 0xFFFFFFFF).astype(str).tolist()
+    starts = np.flatnonzero(np.r_[True, np.diff(keys >> 32) != 0]).tolist() + [len(keys)]
+    return {heads[s]: delimiter.join(tails[s:e]) for s, e in zip(starts[:-1], starts[1:])}

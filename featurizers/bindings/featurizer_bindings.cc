@@ -175,6 +175,7 @@ void bind_featurizers(pybind11::module_& m) {
           "lowercase", [](const ColumnConfig& c) { return c.text.lowercase; },
           [](ColumnConfig& c, bool v) { c.text.lowercase = v; })
       .def_readwrite("ngrams", &ColumnConfig::ngrams)
+      .def_readwrite("normalize", &ColumnConfig::normalize)
       .def_readwrite("delimiter", &ColumnConfig::delimiter)
       .def_readwrite("bins", &ColumnConfig::bins)
       .def_readwrite("lo", &ColumnConfig::lo)

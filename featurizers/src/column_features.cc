@@ -41,7 +41,9 @@ void text_features(const ColumnConfig& col, const Cell& c, RowBuilder& row) {
   row.grams.clear();
   tokenize_hashes(s, col.text, row.scratch, row.tokens);
   ngram_hashes(row.tokens, col.ngrams, row.grams);
+  const size_t start = row.packed.size();
   for (uint64_t g : row.grams) row.emit(hash_combine(col.salt, g), 1.0f);
+  if (col.normalize) row.normalize_since(start);
 }
 
 void categorical_features(const ColumnConfig& col, const Cell& c, RowBuilder& row, uint64_t* cross_token) {

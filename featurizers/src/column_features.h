@@ -19,6 +19,7 @@ struct ColumnConfig {
   bool is_input = true;    // false: read only as a timestamp / tracked value / node id source
   TextOptions text;
   int ngrams = 2;
+  bool normalize = true;   // Text: unit L2 norm over the column's features
   std::string delimiter;   // multi-valued Categorical, Sequence, Neighbors ("" = single value)
   std::vector<int> bins{10, 100};
   double lo = 0.0, hi = 1.0;  // Numeric range (learned by fit when not declared)

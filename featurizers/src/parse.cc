@@ -21,7 +21,10 @@ ParseStatus parse_number(const Cell& c, double* out) {
   switch (c.kind) {
     case CellKind::Null: return ParseStatus::Missing;
     case CellKind::Int: *out = double(c.i); return ParseStatus::Ok;
-    case CellKind::Float: *out = c.f; return ParseStatus::Ok;
+    case CellKind::Float:
+      if (std::isinf(c.f)) return ParseStatus::Invalid;  // as for the text "inf": not a usable number
+      *out = c.f;
+      return ParseStatus::Ok;
     case CellKind::Str: break;
   }
   std::string_view s = trim(c.str);
@@ -94,6 +97,9 @@ void fill_calendar_fields(CivilTime* t) {
 ParseStatus parse_date(const Cell& c, CivilTime* out) {
   if (c.kind == CellKind::Null) return ParseStatus::Missing;
   if (c.kind == CellKind::Int || c.kind == CellKind::Float) {
+    // Unix seconds; beyond +-1e13 s (year ~318000) a number is not a plausible time.
+    const double x = c.kind == CellKind::Int ? double(c.i) : c.f;
+    if (!std::isfinite(x) || std::fabs(x) > 1e13) return ParseStatus::Invalid;
     const int64_t secs = c.kind == CellKind::Int ? c.i : int64_t(std::floor(c.f));
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     const int64_t rem = secs - days * 86400;

@@ -140,7 +140,7 @@ std::vector<std::vector<uint64_t>> TableFeaturizer::history_pass(const std::vect
   for (int64_t r : order) {
     const Cell key_cell = key_col.cell(r);
     const uint64_t key = value_hash(key_cell, scratch);
-    row.packed.clear();
+    row.clear();
     history_.read(key, ts[size_t(r)], history_salts_, row);
     features[size_t(r)] = row.packed;
     if (!update_history || key_cell.is_null()) continue;
@@ -152,6 +152,26 @@ std::vector<std::vector<uint64_t>> TableFeaturizer::history_pass(const std::vect
   return features;
 }
 
+std::unique_ptr<RowBuilder> TableFeaturizer::acquire_builder() const {
+  {
+    std::lock_guard<std::mutex> lock(builders_mutex_);
+    if (!free_builders_.empty()) {
+      auto b = std::move(free_builders_.back());
+      free_builders_.pop_back();
+      b->clear();
+      return b;
+    }
+  }
+  auto b = std::make_unique<RowBuilder>();
+  b->dim = dim_;
+  return b;
+}
+
+void TableFeaturizer::release_builder(std::unique_ptr<RowBuilder> builder) const {
+  std::lock_guard<std::mutex> lock(builders_mutex_);
+  free_builders_.push_back(std::move(builder));
+}
+
 SparseRows TableFeaturizer::run_rows(const std::vector<ColumnView>& cols, int64_t n, int n_threads,
                                      const std::vector<std::vector<uint64_t>>* history, bool use_graph) const {
   const int n_chunks = int(std::min<int64_t>(resolve_threads(n_threads), std::max<int64_t>(1, n / 64)));
@@ -159,8 +179,8 @@ SparseRows TableFeaturizer::run_rows(const std::vector<ColumnView>& cols, int64_
   parallel_chunks(n, n_chunks, [&](int64_t begin, int64_t end, int chunk) {
     SparseRows& out = parts[size_t(chunk)];
     out.offsets.reserve(size_t(end - begin) + 1);
-    RowBuilder row;
-    row.dim = dim_;
+    std::unique_ptr<RowBuilder> builder = acquire_builder();
+    RowBuilder& row = *builder;
     std::vector<Cell> cells(cols.size());
     std::vector<int64_t> neighbors;
     std::vector<uint64_t> cross_tokens(columns_.size());
@@ -176,6 +196,7 @@ SparseRows TableFeaturizer::run_rows(const std::vector<ColumnView>& cols, int64_
         out.values.reserve(expected);
       }
     }
+    release_builder(std::move(builder));  // not reached after an error: that builder is simply dropped
   });
   if (parts.size() == 1) return std::move(parts[0]);
   SparseRows all;
@@ -202,7 +223,7 @@ SparseRows TableFeaturizer::featurize(const std::vector<ColumnView>& cols, int64
 
 void TableFeaturizer::featurize_cells(const Cell* cells, bool update_history, RowBuilder& row, SparseRows& out) {
   row.dim = dim_;
-  row.packed.clear();
+  row.clear();
   std::vector<uint64_t> history;
   if (has_temporal()) {
     std::string scratch;

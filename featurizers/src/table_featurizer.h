@@ -4,6 +4,8 @@
 // state depends on row order, is computed first in one timestamp-ordered pass.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -60,8 +62,15 @@ class TableFeaturizer {
   SparseRows run_rows(const std::vector<ColumnView>& cols, int64_t n_rows, int n_threads,
                       const std::vector<std::vector<uint64_t>>* history, bool use_graph) const;
 
+  // Row builders are kept between calls: each holds a per-id table of `dim` entries that is
+  // costly to allocate and clear for every batch when the space is large.
+  std::unique_ptr<RowBuilder> acquire_builder() const;
+  void release_builder(std::unique_ptr<RowBuilder> builder) const;
+
   std::vector<ColumnConfig> columns_;
   uint32_t dim_;
+  mutable std::mutex builders_mutex_;
+  mutable std::vector<std::unique_ptr<RowBuilder>> free_builders_;
   uint64_t seed_;
   std::vector<std::pair<int, int>> crosses_;
   TemporalConfig temporal_;
