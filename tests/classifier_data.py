@@ -86,3 +86,15 @@ def sequence_table(n_users=60, length=8, n_items=20, seed=3) -> pd.DataFrame:
             rows.append({"user": f"u{user}", "item": f"i{(start + step) % n_items}",
                          "time": 1_600_000_000 + 3600 * (user * length + step)})
     return pd.DataFrame(rows)
+
+
+def many_class_table(n_classes=300, per_class=6, seed=4) -> pd.DataFrame:
+    """Each class has two code words of its own; documents mix them with shared filler."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_classes):
+        for _ in range(per_class):
+            words = [f"w{c}a", f"w{c}b"] + list(rng.choice(FILLER, 3))
+            rng.shuffle(words)
+            rows.append({"text": " ".join(words), "label": f"class{c}"})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)

@@ -195,3 +195,10 @@ def test_fit_on_arrow_table_and_list_of_files(table, tmp_path):
         [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], progress=False)
     assert np.array_equal(from_arrow.predict_proba(probes), reference.predict_proba(probes))
     assert np.array_equal(from_files.predict_proba(probes), reference.predict_proba(probes))
+
+
+def test_streaming_through_the_shuffle_buffer_when_over_the_memory_budget(table):
+    model = Classifier(columns=TEXT_COLUMNS, target="topic", memory_budget_mb=0, **SMALL)
+    model.fit(table.iloc[:600].sort_values("topic", kind="stable"), progress=False)
+    assert all(h["rows"] == 600 for h in model.history_)
+    assert model.evaluate(table.iloc[600:])["accuracy"] > 0.9

@@ -189,3 +189,18 @@ def test_temporal_history_predicts_the_next_item_and_excludes_seen(tmp_path):
     with pytest.raises(ValueError, match="exclude_seen=True needs"):
         Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(text_table(60), progress=False).predict(
             text_table(3), exclude_seen=True)
+
+
+def test_sparse_output_layer_trains_and_sparse_inference_finds_the_labels(tmp_path):
+    from classifier_data import many_class_table
+    table = many_class_table()
+    columns = {"text": col.Text(), "label": col.Categorical()}
+    model = Classifier(columns=columns, target="label", sparsity=0.1, input_dim=20_000, hidden_dim=64,
+                       epochs=10, batch_size=64, learning_rate=1e-2).fit(table, progress=False)
+    assert model.network_.lsh_params is not None and model.architecture_.sparse_inference
+    dense = model.evaluate(table, metrics=["precision@1"], sparse_inference=False)["precision@1"]
+    sparse = model.evaluate(table, metrics=["precision@1"], sparse_inference=True)["precision@1"]
+    assert dense > 0.9 and sparse > 0.8
+    model.save(tmp_path / "sparse.udt")
+    loaded = load(tmp_path / "sparse.udt")
+    assert np.array_equal(loaded.predict(table, top_k=5), model.predict(table, top_k=5))

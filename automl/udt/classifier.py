@@ -229,6 +229,18 @@ class _Estimator(BaseEstimator):
         trainer.run(data, n_epochs, self.history_, first_epoch=first_epoch)
         self.interrupted_ = trainer.interrupted
         self.stopped_early_ = trainer.stopped_early
+        self._index_labels(data)
+
+    def _index_labels(self, data):
+        """Build the sparse-inference index from the final weights (engine's index_labels): every
+        training row's labels go into the buckets its hidden activation hashes to, so LSH retrieval
+        finds them.  One call over all rows, because each call rebuilds the tables; streamed data
+        (over the memory budget) keeps the index built during training."""
+        index_labels = getattr(self.network_, "index_labels", None)
+        if index_labels is None or self.network_.lsh_params is None or not isinstance(data, InMemoryData):
+            return
+        rows = data.rows
+        index_labels(rows.indices, rows.values, rows.offsets, rows.label_indices, rows.label_offsets)
 
     # ---------------------------------------------------------------- temporal: items already seen
     def _history_key(self) -> str:

@@ -80,9 +80,9 @@ OPTIONS = (
            "threads for featurizing and training"),
     Option("warm_start", False, _bool, "True or False",
            "fit() continues training the fitted model instead of starting over"),
-    Option("memory_budget_mb", 2048, _int(), "an integer >= 1",
+    Option("memory_budget_mb", 2048, _int(0), "an integer >= 0",
            "featurized training data up to this size is kept in memory (full reshuffle each epoch); "
-           "larger data is streamed through a bounded shuffle buffer"),
+           "larger data (any data at 0) is streamed through a bounded shuffle buffer"),
 )
 OPTION_NAMES = tuple(o.name for o in OPTIONS)
 DEFAULTS = {o.name: o.default for o in OPTIONS}
