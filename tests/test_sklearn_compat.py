@@ -75,3 +75,11 @@ def test_regressor_in_cross_val_score():
     scores = cross_val_score(Regressor(columns=REGRESSION_COLUMNS, target="y", input_dim=5000, hidden_dim=32,
                                        epochs=15, batch_size=64), table.drop(columns="y"), table["y"], cv=3)
     assert np.all(scores > 0.8)  # R^2
+
+
+def test_fit_x_y_with_validation_tuple(xy):
+    X, y = xy
+    model = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL)
+    model.fit(X.iloc[:400], y.iloc[:400], validation=(X.iloc[400:], y.iloc[400:]), metrics=["accuracy"],
+              progress=False)
+    assert model.history_[-1]["val_accuracy"] > 0.9
