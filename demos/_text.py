@@ -50,7 +50,7 @@ def save_learning_curve(history, path, name):
     ax2.plot(epochs, [h["val_accuracy"] for h in history], "s-", color="tab:orange", label="test accuracy")
     ax2.set_ylabel("test accuracy")
     ax.set_title(f"{name}: learning curve")
-    fig.legend(loc="center right")
+    fig.legend(loc="center", bbox_to_anchor=(0.55, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     print(f"learning curve saved to {path}")
