@@ -204,3 +204,13 @@ def test_sparse_output_layer_trains_and_sparse_inference_finds_the_labels(tmp_pa
     model.save(tmp_path / "sparse.udt")
     loaded = load(tmp_path / "sparse.udt")
     assert np.array_equal(loaded.predict(table, top_k=5), model.predict(table, top_k=5))
+
+
+def test_regression_streamed_equals_regression_in_memory():
+    table = regression_table(600)
+    kwargs = dict(columns=REGRESSION_COLUMNS, target="y", input_dim=5000, hidden_dim=16, epochs=3, batch_size=64)
+    in_memory = Regressor(**kwargs).fit(table, progress=False)
+    streamed = Regressor(memory_budget_mb=0, **kwargs).fit(table, progress=False)
+    assert streamed.target_mean_ == pytest.approx(in_memory.target_mean_)
+    assert streamed.target_std_ == pytest.approx(in_memory.target_std_)
+    assert streamed.evaluate(table, metrics=["r2"])["r2"] > 0.5

@@ -187,16 +187,17 @@ class _Estimator(BaseEstimator):
         task = self.featurizer_.task
         specs = udt_metrics.parse_metrics(metrics, task)
         first_fit = not hasattr(self, "network_")
+        data = load_training_data(self._training_chunks(source), lambda: self._training_chunks(source),
+                                  options["memory_budget_mb"] << 20)
         if first_fit and task == "regression":
             # Standardise the target so one learning rate suits every scale; predictions undo it.
-            raw = load_training_data(self._training_chunks(source), lambda: self._training_chunks(source),
-                                     options["memory_budget_mb"] << 20)
-            values = raw.rows.label_values if isinstance(raw, InMemoryData) else np.concatenate(
+            in_memory = isinstance(data, InMemoryData)
+            values = data.rows.label_values if in_memory else np.concatenate(
                 [c.label_values for c in self._training_chunks(source)])
             self.target_mean_ = float(np.mean(values))
             self.target_std_ = float(np.std(values)) or 1.0
-        data = load_training_data(self._training_chunks(source), lambda: self._training_chunks(source),
-                                  options["memory_budget_mb"] << 20)
+            if in_memory:  # streamed chunks are scaled by _training_chunks from now on
+                data.rows.label_values = ((values - self.target_mean_) / self.target_std_).astype(np.float32)
         if first_fit:
             self.architecture_ = choose_architecture(
                 data.n_rows, self.featurizer_.n_classes, task, has_text=self._has_text(),
