@@ -177,3 +177,17 @@ def test_index_labels_needs_an_lsh_index():
     net = Network(100, 8, 10)
     with pytest.raises(ValueError, match="LSH"):
         net.index_labels(np.array([1], np.uint32), None, np.array([0, 1]), np.array([0], np.uint32), np.array([0, 1]))
+
+
+def test_weight_views_share_the_engines_memory():
+    net = Network(50, 8, 20, seed=3)
+    w = net.weights()
+    assert w["output.weight"].shape == (20, 8) and w["embedding.weight"].shape == (50, 8)
+    assert not w["output.weight"].flags.owndata
+    x = (np.array([1, 2], np.uint32), None, np.array([0, 2]))
+    before = net.predict_scores(*x)
+    w["output.bias"][:] = 0.0
+    w["output.bias"][7] = 50.0  # through the view: class 7 now dominates
+    assert net.predict(*x)[0][0, 0] == 7
+    assert not np.array_equal(before, net.predict_scores(*x))
+    assert np.shares_memory(net.weights()["output.weight"], w["output.weight"])

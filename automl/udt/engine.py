@@ -289,6 +289,15 @@ class Network:
         return d
 
     # ---- state ----------------------------------------------------------------------------
+    def weights(self) -> dict[str, np.ndarray]:
+        """Zero-copy numpy views of the learned parameters: "embedding.weight" (input_dim, hidden),
+        "embedding.bias" (hidden,), "output.weight" (output_dim, hidden), "output.bias" (output_dim,).
+
+        The views share the engine's memory (valid while this network lives). Writing through them
+        changes the model; call :meth:`rebuild_index` afterwards so the LSH tables follow."""
+        views = self._net.state_views()
+        return {k: views[k] for k in ("embedding.weight", "embedding.bias", "output.weight", "output.bias")}
+
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Copies of every learned array (weights, biases, Adam moments and step counts, LSH
         tables) plus the training counters, enough to restore this network exactly."""
