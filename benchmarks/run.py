@@ -149,6 +149,8 @@ def _merge(args) -> int:
     loads = [r["run"]["machine"].get("loadavg") for r in results if r.get("run", {}).get("machine", {}).get("loadavg")]
     if loads:
         machine["loadavg"] = loads[0]
+    ends = [r["run"]["machine"]["loadavg_end"] for r in results if "loadavg_end" in r.get("run", {}).get("machine", {})]
+    machine["loadavg_end"] = ends[-1] if ends else loads[-1] if loads else None
     started = dt.datetime.fromisoformat(run["started_utc"]) if run.get("started_utc") else dt.datetime.now(dt.timezone.utc)
     if args.json:
         with open(args.json, "w") as f:

@@ -122,8 +122,8 @@ def write_report(path: str, results: list[dict], machine: dict, started, mode: s
              " (a load above the 2 cores means other jobs shared the CPU: times are upper bounds).", "",
              "Columns: train s = wall time from reading train.csv to a trained model (load + featurize + train); "
              "latency = one raw row (text string or dict of column values) -> prediction, after 20 warm-up calls; "
-             "batch rows/s = reading test.csv + featurizing + predicting all of it; peak RSS = the system's own "
-             "process (ru_maxrss), including the Python interpreter and its imports.", ""]
+             "batch rows/s = reading test.csv + featurizing + predicting all of it; peak RSS = the high-water mark of "
+             "the system's own process (VmHWM), including the Python interpreter and its imports.", ""]
     for task, rows in by_task.items():
         t = TASKS.get(task)
         lines += [f"## {task}: {rows[0]['dataset']}", ""]
