@@ -31,12 +31,12 @@ from engine_tasks import batches, prototype_task  # noqa: E402
 
 from udt.engine import Network  # noqa: E402
 
-VARIANTS = {
-    "default (reservoir, dwta, ALN)": {},
-    "fifo buckets": {"bucket_policy": "fifo"},
-    "srp hashing": {"hash_family": "srp"},
-    "no label augmentation": {"label_augmentation": False},
-    "no rebuild budget": {"rebuild_budget": 1.0},
+VARIANTS = {  # name: Network options on top of the defaults (reservoir buckets, DWTA, augmentation, budget 0.1)
+    "default": {},
+    "fifo": {"bucket_policy": "fifo"},
+    "srp": {"hash_family": "srp"},
+    "no-augmentation": {"label_augmentation": False},
+    "no-rebuild-budget": {"rebuild_budget": 1.0},
 }
 
 
@@ -70,7 +70,7 @@ def main():
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--only", help="comma-separated variant names")
+    p.add_argument("--only", help=f"comma-separated variants among {','.join(VARIANTS)}")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     x, off, y = prototype_task(args.classes, args.train, args.input_dim, seed=0, per_class=8, kept=5, noise=3)
@@ -84,7 +84,7 @@ def main():
         if args.json:
             print(json.dumps(r))
         else:
-            print(f"{name:32s} P@1 dense {r['dense_p1']:.3f} sparse {r['sparse_p1']:.3f}  "
+            print(f"{name:18s} P@1 dense {r['dense_p1']:.3f} sparse {r['sparse_p1']:.3f}  "
                   f"train {r['train_wall_s']:.1f} s wall / {r['train_cpu_s']:.1f} s CPU  "
                   f"K={r['K']} L={r['L']} R={r['R']} rebuilds={r['rebuilds']}", flush=True)
 

@@ -99,10 +99,13 @@ void LshSampler::augment(const std::vector<uint32_t>& samples, const std::vector
   const uint32_t n_tables = params_.num_tables;
   const uint64_t call = augments_++;
   for_table_ranges(pool, [&](uint32_t t0, uint32_t t1) {
+    constexpr size_t kAhead = 8;  // buckets are scattered over a large index: fetch ahead
     for (uint32_t t = t0; t < t1; ++t) {
       Rng rng(derive_seed(seed_, 0x4155 + call, t));
-      for (size_t j = 0; j < labels.size(); ++j)
+      for (size_t j = 0; j < labels.size(); ++j) {
+        if (j + kAhead < labels.size()) index_.prefetch(t, codes[size_t(samples[j + kAhead]) * n_tables + t]);
         index_.insert_unique(t, codes[size_t(samples[j]) * n_tables + t], labels[j], rng);
+      }
     }
   });
 }
