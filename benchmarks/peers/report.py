@@ -55,6 +55,9 @@ def plot_task(rows: list[dict], path: str) -> bool:
         ax.scatter(r["train_s"], r["metric"], color=color, s=36)
         ax.annotate(r["system"], (r["train_s"], r["metric"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
     ax.set_xscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor labels overlap on short ranges
     ax.set_xlabel("train wall time, s (load + featurize + train; log scale)")
     ax.set_ylabel(ok[0]["metric_name"])
     ax.set_title(f"{ok[0]['task']}: {ok[0]['dataset']}", fontsize=9)
