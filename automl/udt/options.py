@@ -49,9 +49,9 @@ def _temporal(v):
 OPTIONS = (
     Option("temporal", None, _temporal, 'None or {"key_column": ["item_column", ...]}',
            "per-key history features: each row sees the key's most recent items (in timestamp order)"),
-    Option("crosses", False, lambda v: v is False or v == "auto" or (isinstance(v, (list, tuple)) and all(
+    Option("crosses", False, lambda v: v is False or v is True or v == "auto" or (isinstance(v, (list, tuple)) and all(
         isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, str) for c in p) for p in v)),
-        'False, "auto" or a list of (column, column) pairs',
+        'False, True (all pairs), "auto" or a list of (column, column) pairs',
         "extra features for pairs of tabular columns; off by default because the hidden layer learns "
         "interactions itself (UCI Adult: 0.863 accuracy without, 0.850 with all pairs)"),
     Option("feature_scaling", "auto", lambda v: v in ("auto", "none", "l2", "log-l2"),
