@@ -103,6 +103,14 @@ void Network::check_inputs(const CsrView& x) const {
   validate_csr(x, x.nnz(), config_.input_dim, "inputs");
 }
 
+void Network::check_labeled(const CsrView& x, const CsrView& labels) const {
+  if (labels.n_rows != x.n_rows)
+    throw std::invalid_argument("labels have " + std::to_string(labels.n_rows) + " rows but inputs have " +
+                                std::to_string(x.n_rows));
+  check_inputs(x);
+  validate_csr(labels, labels.nnz(), config_.output_dim, "labels");
+}
+
 void Network::resize_scratch(size_t n) {
   if (hidden_out_.rows() < n) {
     hidden_out_ = AlignedMatrix(n, config_.hidden_dim);
@@ -116,11 +124,7 @@ void Network::resize_scratch(size_t n) {
 }
 
 float Network::train_batch(const CsrView& x, const CsrView& labels) {
-  if (labels.n_rows != x.n_rows)
-    throw std::invalid_argument("labels have " + std::to_string(labels.n_rows) + " rows but inputs have " +
-                                std::to_string(x.n_rows));
-  check_inputs(x);
-  validate_csr(labels, labels.nnz(), config_.output_dim, "labels");
+  check_labeled(x, labels);
   const size_t n = x.n_rows;
   if (n == 0) return 0.0f;
   resize_scratch(n);
@@ -313,11 +317,7 @@ void Network::rebuild_index() {
 
 void Network::index_labels(const CsrView& x, const CsrView& labels) {
   if (!uses_lsh()) throw std::invalid_argument("index_labels needs an LSH index (output_sparsity < 1)");
-  if (labels.n_rows != x.n_rows)
-    throw std::invalid_argument("labels have " + std::to_string(labels.n_rows) + " rows but inputs have " +
-                                std::to_string(x.n_rows));
-  check_inputs(x);
-  validate_csr(labels, labels.nnz(), config_.output_dim, "labels");
+  check_labeled(x, labels);
   const size_t n = x.n_rows;
   LshSampler& sampler = *output_.sampler;
   const uint32_t n_tables = sampler.params().num_tables;

@@ -71,6 +71,7 @@ class Network {
 
  private:
   void check_inputs(const CsrView& x) const;
+  void check_labeled(const CsrView& x, const CsrView& labels) const;  // inputs + one label row per input row
   void resize_scratch(size_t n_samples);
 
   NetworkConfig config_;
