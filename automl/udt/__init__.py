@@ -10,11 +10,21 @@ Declare columns and a target, then fit and predict like scikit-learn::
 The low-level engine (CSR batches in, top-k out) is :mod:`udt.engine`.
 """
 from . import _core, engine
-from .classifier import Classifier, Regressor, load
 from .columns import Categorical, Date, Neighbors, NodeId, Numeric, Sequence, Text
 from .errors import ConfigError, DataError
 
 __version__ = "0.1.0"
+
+_ESTIMATORS = ("Classifier", "Regressor", "load")
+
+
+def __getattr__(name):
+    # The estimators pull in scikit-learn and pandas (~1.5 s): import them on first use, so
+    # that `import udt.engine` alone stays fast.
+    if name in _ESTIMATORS:
+        from . import classifier
+        return getattr(classifier, name)
+    raise AttributeError(f"module 'udt' has no attribute {name!r}")
 
 __all__ = ["Classifier", "Regressor", "load", "Text", "Categorical", "Numeric", "Date", "Sequence", "NodeId",
            "Neighbors", "DataError", "ConfigError", "engine"]
