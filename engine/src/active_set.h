@@ -17,7 +17,6 @@ class ActiveSetSelector {
  public:
   explicit ActiveSetSelector(uint32_t dim = 0) { resize(dim); }
   void resize(uint32_t dim);
-  uint32_t dim() const { return dim_; }
 
   // Fills `active` (ascending ids, size min(k, dim) or more when labels exceed k) from the
   // buckets `codes[t]` of every table. `labels` are forced in; labels no table returned

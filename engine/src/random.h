@@ -37,7 +37,6 @@ class Rng {
     return static_cast<uint32_t>(((next() >> 32) * static_cast<uint64_t>(n)) >> 32);
   }
   float uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
-  float normal();  // standard normal (Box-Muller)
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
