@@ -50,6 +50,9 @@ class NetworkOptions:
     label_augmentation: insert a true label the tables missed into the sample's buckets (paper 4.3).
     freeze_tables_after_first_epoch: stop rebuilding after :meth:`Network.end_epoch` was called once.
     force_lsh: use the LSH path even at output_sparsity 1 (for experiments and tests).
+    adam_catch_up: a row skipped by some batches gets, when next used, the zero-gradient steps
+        dense Adam would have taken meanwhile (in closed form), so sparse updates follow dense
+        Adam; False = plain lazy Adam (idle rows frozen, per-row bias correction).
     """
 
     output_sparsity: float | str = "auto"
@@ -58,6 +61,7 @@ class NetworkOptions:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-7
+    adam_catch_up: bool = True
     seed: int = 0
     n_threads: int | None = None
     hash_family: str = "dwta"
@@ -84,7 +88,7 @@ _CHOICES = {
 }
 _INT_OPTIONS = {"seed", "n_threads", "lsh_k", "lsh_l", "lsh_r", "rebuild_interval", "max_rebuild_interval",
                 "rehash_every"}
-_BOOL_OPTIONS = {"label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"}
+_BOOL_OPTIONS = {"label_augmentation", "freeze_tables_after_first_epoch", "force_lsh", "adam_catch_up"}
 _FIELDS = [f.name for f in dataclasses.fields(NetworkOptions)]
 
 
@@ -182,7 +186,7 @@ class Network:
         cfg.input_dim, cfg.hidden_dim, cfg.output_dim = self._dims
         sparsity = opts.output_sparsity
         cfg.output_sparsity = auto_output_sparsity(self._dims[2]) if sparsity == "auto" else float(sparsity)
-        for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "seed", "hash_family", "autotune_c1",
+        for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "adam_catch_up", "seed", "hash_family", "autotune_c1",
                      "autotune_c2", "bucket_policy", "rebuild_interval", "rebuild_growth", "max_rebuild_interval", "rebuild_budget",
                      "rehash_every", "label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"):
             setattr(cfg, name, getattr(opts, name))

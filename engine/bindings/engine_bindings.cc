@@ -109,6 +109,8 @@ void bind_engine(py::module_& root) {
                     [](NetworkConfig& c, float v) { c.adam.beta2 = v; })
       .def_property("eps", [](const NetworkConfig& c) { return c.adam.eps; },
                     [](NetworkConfig& c, float v) { c.adam.eps = v; })
+      .def_property("adam_catch_up", [](const NetworkConfig& c) { return c.adam.catch_up; },
+                    [](NetworkConfig& c, bool v) { c.adam.catch_up = v; })
       .def_readwrite("seed", &NetworkConfig::seed)
       .def_readwrite("n_threads", &NetworkConfig::n_threads)
       .def_property("hash_family", [](const NetworkConfig& c) { return std::string(hash_kind_name(c.hash_kind)); },

@@ -31,7 +31,7 @@ struct InputLists {
 }  // namespace
 
 void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool,
-                            const AdamConfig& adam, std::vector<std::vector<float>>& scratch) {
+                            const AdamConfig& adam, uint64_t step, std::vector<std::vector<float>>& scratch) {
   const size_t d = dim();
   groups_.build(InputLists{x}, weights.rows());
   pool.parallel_for(groups_.rows.size(), 64, [&](size_t begin, size_t end, size_t worker) {
@@ -43,14 +43,14 @@ void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, Thr
         simd::axpy(x.value(x.row_begin(s) + groups_.positions[e]), grad_out.row(s), g, d);
       }
       uint32_t r = groups_.rows[i];
-      adam_state.update_row(r, weights.row(r), nullptr, g, 0.0f, adam);
+      adam_state.update_row(r, step, weights.row(r), nullptr, g, 0.0f, adam);
     }
   });
   // The bias gradient is the sum over samples: one row, summed in sample order.
   float* g = scratch[0].data();
   std::memset(g, 0, d * sizeof(float));
   for (size_t s = 0; s < x.n_rows; ++s) simd::axpy(1.0f, grad_out.row(s), g, d);
-  bias_adam.update_row(0, bias.row(0), nullptr, g, 0.0f, adam);
+  bias_adam.update_row(0, step, bias.row(0), nullptr, g, 0.0f, adam);
 }
 
 }  // namespace udt

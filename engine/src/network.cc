@@ -176,7 +176,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   // summed in chunk order and masked by ReLU'; then the embedding layer's step.
   watch.lap(3);
   for (AlignedMatrix& p : dh_partials_) std::memset(p.data(), 0, n * p.stride() * sizeof(float));
-  output_.backward(out_groups_, hidden_out_, dz_, dh_partials_, pool_, config_.adam, row_scratch_);
+  output_.backward(out_groups_, hidden_out_, dz_, dh_partials_, pool_, config_.adam, batches_ + 1, row_scratch_);
   watch.lap(4);
   pool_.parallel_for(n, 32, [&](size_t begin, size_t end, size_t) {
     for (size_t s = begin; s < end; ++s) {
@@ -187,7 +187,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
       for (size_t j = 0; j < h_dim; ++j) dh[j] = h[j] > 0.0f ? dh[j] : 0.0f;
     }
   });
-  hidden_.update(x, hidden_grad_, pool_, config_.adam, row_scratch_);
+  hidden_.update(x, hidden_grad_, pool_, config_.adam, batches_ + 1, row_scratch_);
   watch.lap(5);
 
   // Phase 4: label-neuron augmentation (paper 4.3), then the table rebuild schedule.

@@ -34,7 +34,8 @@ void OutputLayer::forward(const RowGroups& groups, const AlignedMatrix& hidden, 
 
 void OutputLayer::backward(const RowGroups& groups, const AlignedMatrix& hidden,
                            const std::vector<std::vector<float>>& dz, std::vector<AlignedMatrix>& partials,
-                           ThreadPool& pool, const AdamConfig& adam, std::vector<std::vector<float>>& scratch) {
+                           ThreadPool& pool, const AdamConfig& adam, uint64_t step,
+                           std::vector<std::vector<float>>& scratch) {
   const size_t d = weights.cols();
   const std::vector<size_t> bounds = groups.chunk_bounds(partials.size());
   pool.parallel_for(partials.size(), 1, [&](size_t c0, size_t c1, size_t worker) {
@@ -59,7 +60,7 @@ void OutputLayer::backward(const RowGroups& groups, const AlignedMatrix& hidden,
           simd::axpy(grad, hidden.row(s), g, d);  // dL/dW_r
           g_bias += grad;
         }
-        adam_state.update_row(r, w, &bias[r], g, g_bias, adam);
+        adam_state.update_row(r, step, w, &bias[r], g, g_bias, adam);
       }
     }
   });

@@ -50,6 +50,16 @@ UDT_CLONES void adam_update(float* w, float* m, float* v, const float* g, size_t
   }
 }
 
+UDT_CLONES void adam_idle_steps(float* w, float* m, float* v, size_t n, float drift, float d1, float d2,
+                                float eps) {
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) {
+    w[i] -= drift * m[i] / (std::sqrt(v[i]) + eps);
+    m[i] *= d1;
+    v[i] *= d2;
+  }
+}
+
 const char* isa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(UDT_NO_CLONES)
   __builtin_cpu_init();

@@ -17,6 +17,9 @@ void relu(float* y, size_t n);
 // (lr_t and eps_t already carry the bias corrections).
 void adam_update(float* w, float* m, float* v, const float* g, size_t n, float lr_t, float beta1,
                  float beta2, float eps_t);
+// The closed form of Adam steps with zero gradient (see sparse_adam.h):
+// w -= drift * m / (sqrt(v) + eps);  m *= d1;  v *= d2
+void adam_idle_steps(float* w, float* m, float* v, size_t n, float drift, float d1, float d2, float eps);
 // Name of the clone the loader selected for this CPU (for diagnostics and benchmarks).
 const char* isa();
 

@@ -5,21 +5,52 @@
 #include "simd_kernels.h"
 
 namespace udt {
+namespace {
+
+// lr * sqrt(1 - b2^t) / (1 - b1^t): Adam's bias corrections folded into the step size.
+double corrected_lr(const AdamConfig& cfg, uint64_t t) {
+  double c1 = 1.0 - std::pow(double(cfg.beta1), double(t));
+  double c2 = std::sqrt(1.0 - std::pow(double(cfg.beta2), double(t)));
+  return cfg.learning_rate * c2 / c1;
+}
+
+}  // namespace
 
 SparseAdam::SparseAdam(size_t rows, size_t cols, bool with_bias)
     : m(rows, cols), v(rows, cols), steps(rows, 0) {
   if (with_bias) { m_bias.assign(rows, 0.0f); v_bias.assign(rows, 0.0f); }
 }
 
-void SparseAdam::update_row(size_t r, float* weights, float* bias, const float* g, float g_bias,
+void SparseAdam::update_row(size_t r, uint64_t step, float* weights, float* bias, const float* g, float g_bias,
                             const AdamConfig& cfg) {
-  uint32_t t = ++steps[r];
-  double c1 = 1.0 - std::pow(double(cfg.beta1), double(t));
-  double c2 = std::sqrt(1.0 - std::pow(double(cfg.beta2), double(t)));
+  const size_t n = m.cols();
+  uint64_t t = step;
+  if (cfg.catch_up) {
+    const uint64_t last = steps[r];
+    steps[r] = step;
+    if (last != 0 && step > last + 1) {
+      // gap idle steps (gradient 0) between the last update and this one.
+      const double gap = double(step - last - 1);
+      const double rho = double(cfg.beta1) / std::sqrt(double(cfg.beta2));
+      const double tail = rho * (1.0 - std::pow(rho, gap)) / (1.0 - rho);
+      const float drift = static_cast<float>(corrected_lr(cfg, last + 1) * tail);
+      const float d1 = static_cast<float>(std::pow(double(cfg.beta1), gap));
+      const float d2 = static_cast<float>(std::pow(double(cfg.beta2), gap));
+      simd::adam_idle_steps(weights, m.row(r), v.row(r), n, drift, d1, d2, cfg.eps);
+      if (bias) {
+        *bias -= drift * m_bias[r] / (std::sqrt(v_bias[r]) + cfg.eps);
+        m_bias[r] *= d1;
+        v_bias[r] *= d2;
+      }
+    }
+  } else {
+    t = ++steps[r];
+  }
   // w -= lr * m_hat / (sqrt(v_hat) + eps)  ==  w -= (lr * c2 / c1) * m / (sqrt(v) + eps * c2)
-  float lr_t = static_cast<float>(cfg.learning_rate * c2 / c1);
-  float eps_t = static_cast<float>(cfg.eps * c2);
-  simd::adam_update(weights, m.row(r), v.row(r), g, m.cols(), lr_t, cfg.beta1, cfg.beta2, eps_t);
+  const double c2 = std::sqrt(1.0 - std::pow(double(cfg.beta2), double(t)));
+  const float lr_t = static_cast<float>(corrected_lr(cfg, t));
+  const float eps_t = static_cast<float>(cfg.eps * c2);
+  simd::adam_update(weights, m.row(r), v.row(r), g, n, lr_t, cfg.beta1, cfg.beta2, eps_t);
   if (bias) {
     float& mb = m_bias[r];
     float& vb = v_bias[r];

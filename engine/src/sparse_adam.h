@@ -1,8 +1,19 @@
 #pragma once
-// Adam that touches only the rows a batch used ("lazy" Adam): an untouched row's
-// moments are not decayed, and each row counts its own steps so its bias correction
-// matches the number of updates it actually received (a row first used at batch 1000
-// gets the same large early-step correction as a fresh parameter would).
+// Adam that reads and writes only the rows a batch used, yet follows dense Adam.
+//
+// Dense Adam keeps moving a parameter after its gradient stops: with g = 0 its moments
+// decay (m *= b1, v *= b2) and it still steps by lr * m_hat / sqrt(v_hat). For rare
+// features that momentum tail is most of their learning (one hit is followed by ~1/(1-b1/sqrt(b2))
+// = 10 more steps in the same direction). Plain lazy Adam drops that tail and measurably trains
+// worse (PyTorch's SparseAdam on the embedding: P@1 0.398 vs 0.439 with dense Adam on the
+// 200k-label benchmark). So each row remembers the global step of its last update, and when
+// it is next used the steps it missed are applied in closed form ("catch-up") before the new
+// gradient: the weight moves by sum_k lr_t(k) * (b1/sqrt(b2))^k * m / (sqrt(v) + eps) and the
+// moments decay by b1^gap and b2^gap. The closed form takes the bias correction of the first
+// missed step for all of them, and holds eps fixed; both differ from dense Adam only in the
+// first few dozen steps of training. Rows are caught up when they are next updated, so a
+// forward pass may read a row that still owes its tail; bias correction uses the global step,
+// as dense Adam does.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,6 +27,7 @@ struct AdamConfig {
   float beta1 = 0.9f;
   float beta2 = 0.999f;
   float eps = 1e-7f;
+  bool catch_up = true;  // false: plain lazy Adam (idle rows frozen; per-row bias correction)
 };
 
 class SparseAdam {
@@ -23,12 +35,16 @@ class SparseAdam {
   SparseAdam() = default;
   SparseAdam(size_t rows, size_t cols, bool with_bias);
 
-  // Applies gradient g (cols floats) and bias gradient g_bias to row r.
-  void update_row(size_t r, float* weights, float* bias, const float* g, float g_bias, const AdamConfig& cfg);
+  // Applies gradient g (cols floats) and bias gradient g_bias to row r at global step
+  // `step` (1-based; every call within one batch passes the same step).
+  void update_row(size_t r, uint64_t step, float* weights, float* bias, const float* g, float g_bias,
+                  const AdamConfig& cfg);
 
   AlignedMatrix m, v;
   std::vector<float> m_bias, v_bias;
-  std::vector<uint32_t> steps;  // per row
+  // With catch_up: the global step of the row's last update (0 = never). Without: how many
+  // updates the row has received.
+  std::vector<uint64_t> steps;
 };
 
 }  // namespace udt
