@@ -18,8 +18,6 @@ namespace {
 constexpr uint64_t kInitStream = 0x494e4954;    // "INIT"
 constexpr uint64_t kSampleStream = 0x53414d50;  // "SAMP"
 constexpr uint64_t kLshStream = 0x4c534820;     // "LSH "
-constexpr size_t kPredictBlock = 32;            // inputs sharing one pass over the weights
-constexpr uint32_t kNeuronChunk = 512;          // output neurons per logits tile
 
 // Adds the time since the last lap to a phase's total.
 class Stopwatch {
@@ -43,37 +41,6 @@ LshParams resolve_lsh(const NetworkConfig& c) {
   if (c.lsh_capacity) p.capacity = c.lsh_capacity;
   return p;
 }
-
-// Keeps the k best (score, id) pairs seen; ties go to the lower id.
-class TopK {
- public:
-  explicit TopK(uint32_t k) : k_(k) { heap_.reserve(k); }
-  void clear() { heap_.clear(); }
-  void push(float score, int32_t id) {
-    if (heap_.size() < k_) { heap_.emplace_back(score, id); std::push_heap(heap_.begin(), heap_.end(), worse_first); }
-    else if (better(score, id, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), worse_first);
-      heap_.back() = {score, id};
-      std::push_heap(heap_.begin(), heap_.end(), worse_first);
-    }
-  }
-  // Writes best first; pads with id -1 / -inf when fewer than k were seen.
-  void write(int32_t* ids, float* scores) {
-    std::sort(heap_.begin(), heap_.end(), worse_first);  // best first
-    for (uint32_t j = 0; j < k_; ++j) {
-      ids[j] = j < heap_.size() ? heap_[j].second : -1;
-      scores[j] = j < heap_.size() ? heap_[j].first : -std::numeric_limits<float>::infinity();
-    }
-  }
-
- private:
-  using Entry = std::pair<float, int32_t>;
-  static bool better(float s, int32_t id, const Entry& e) { return s > e.first || (s == e.first && id < e.second); }
-  // Heap comparator: the root is the worst kept entry; sorting with it orders best first.
-  static bool worse_first(const Entry& a, const Entry& b) { return better(a.first, a.second, b); }
-  uint32_t k_;
-  std::vector<Entry> heap_;
-};
 
 }  // namespace
 
@@ -205,106 +172,6 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   double total = 0.0;
   for (size_t s = 0; s < n; ++s) total += sample_loss_[s];
   return static_cast<float>(total / double(n));
-}
-
-void Network::predict_topk(const CsrView& x, uint32_t k, bool sparse, double sparsity, int32_t* ids, float* scores) {
-  check_inputs(x);
-  const uint32_t d = config_.output_dim;
-  if (k == 0 || k > d) throw std::invalid_argument("top_k must be in [1, " + std::to_string(d) + "], got " + std::to_string(k));
-  if (sparse && !uses_lsh())
-    throw std::invalid_argument("sparse inference needs an LSH index: this network's output layer is dense "
-                                "(build it with output_sparsity < 1)");
-  if (sparse && !(sparsity > 0.0 && sparsity <= 1.0))
-    throw std::invalid_argument("inference sparsity must be in (0, 1], got " + std::to_string(sparsity));
-  const size_t n = x.n_rows;
-  const size_t h_dim = config_.hidden_dim;
-
-  if (sparse) {
-    const uint32_t n_active = std::min(d, std::max(k, static_cast<uint32_t>(std::ceil(sparsity * d))));
-    const uint32_t n_tables = output_.sampler->params().num_tables;
-    pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
-      ActiveSetSelector selector = predict_selectors_.take();
-      AlignedMatrix h(1, h_dim);
-      std::vector<uint32_t> codes(n_tables), active;
-      std::vector<float> z;
-      TopK top(k);
-      for (size_t s = begin; s < end; ++s) {
-        hidden_.forward(x, s, h.row(0));
-        output_.sampler->hash(h.row(0), codes.data());
-        Rng rng(derive_seed(config_.seed, kSampleStream ^ 0xfeed, s));
-        selector.select(output_.sampler->index(), codes.data(), n_active, nullptr, 0, rng, active, nullptr);
-        z.resize(active.size());
-        for (size_t j = 0; j < active.size(); ++j) z[j] = output_.logit(active[j], h.row(0));
-        activate(config_.loss, z.data(), z.size());
-        top.clear();
-        for (size_t j = 0; j < active.size(); ++j) top.push(z[j], static_cast<int32_t>(active[j]));
-        top.write(ids + s * k, scores + s * k);
-      }
-      predict_selectors_.give(std::move(selector));
-    });
-    return;
-  }
-
-  // Dense: blocks of inputs share each pass over the weight rows; softmax normalisers are
-  // accumulated online (running max and sum) so no n x d logits matrix is materialised.
-  const size_t n_blocks = (n + kPredictBlock - 1) / kPredictBlock;
-  pool_.parallel_for(n_blocks, 1, [&](size_t b0, size_t b1, size_t) {
-    AlignedMatrix h(kPredictBlock, h_dim);
-    std::vector<float> tile(kPredictBlock * kNeuronChunk);
-    std::vector<TopK> tops(kPredictBlock, TopK(k));
-    std::vector<float> run_max(kPredictBlock), run_sum(kPredictBlock);
-    for (size_t b = b0; b < b1; ++b) {
-      const size_t first = b * kPredictBlock, count = std::min(kPredictBlock, n - first);
-      for (size_t i = 0; i < count; ++i) {
-        hidden_.forward(x, first + i, h.row(i));
-        tops[i].clear();
-        run_max[i] = -std::numeric_limits<float>::infinity();
-        run_sum[i] = 0.0f;
-      }
-      for (uint32_t n0 = 0; n0 < d; n0 += kNeuronChunk) {
-        const uint32_t n1 = std::min(d, n0 + kNeuronChunk);
-        output_.dense_logits(h, 0, count, n0, n1, tile.data(), kNeuronChunk);
-        for (size_t i = 0; i < count; ++i) {
-          const float* z = &tile[i * kNeuronChunk];
-          if (config_.loss == LossKind::Softmax) {
-            float m = run_max[i];
-            for (uint32_t j = 0; j < n1 - n0; ++j) m = std::max(m, z[j]);
-            float sum = run_sum[i] * std::exp(run_max[i] - m);
-            for (uint32_t j = 0; j < n1 - n0; ++j) sum += std::exp(z[j] - m);
-            run_max[i] = m;
-            run_sum[i] = sum;
-          }
-          for (uint32_t j = 0; j < n1 - n0; ++j) tops[i].push(z[j], static_cast<int32_t>(n0 + j));
-        }
-      }
-      for (size_t i = 0; i < count; ++i) {
-        int32_t* out_ids = ids + (first + i) * k;
-        float* out_scores = scores + (first + i) * k;
-        tops[i].write(out_ids, out_scores);
-        for (uint32_t j = 0; j < k; ++j) {
-          if (out_ids[j] < 0) continue;
-          float& v = out_scores[j];
-          if (config_.loss == LossKind::Softmax) v = std::exp(v - run_max[i]) / run_sum[i];
-          else if (config_.loss == LossKind::Sigmoid) v = 1.0f / (1.0f + std::exp(-v));
-        }
-      }
-    }
-  });
-}
-
-void Network::predict_all(const CsrView& x, float* out) {
-  check_inputs(x);
-  const size_t n = x.n_rows, d = config_.output_dim, h_dim = config_.hidden_dim;
-  const size_t n_blocks = (n + kPredictBlock - 1) / kPredictBlock;
-  pool_.parallel_for(n_blocks, 1, [&](size_t b0, size_t b1, size_t) {
-    AlignedMatrix h(kPredictBlock, h_dim);
-    for (size_t b = b0; b < b1; ++b) {
-      const size_t first = b * kPredictBlock, count = std::min(kPredictBlock, n - first);
-      for (size_t i = 0; i < count; ++i) hidden_.forward(x, first + i, h.row(i));
-      output_.dense_logits(h, 0, count, 0, static_cast<uint32_t>(d), out + first * d, d);
-      for (size_t i = 0; i < count; ++i) activate(config_.loss, out + (first + i) * d, d);
-    }
-  });
 }
 
 void Network::end_epoch() {

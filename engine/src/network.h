@@ -73,6 +73,8 @@ class Network {
   void check_inputs(const CsrView& x) const;
   void check_labeled(const CsrView& x, const CsrView& labels) const;  // inputs + one label row per input row
   void resize_scratch(size_t n_samples);
+  void predict_sparse(const CsrView& x, uint32_t k, double sparsity, int32_t* ids, float* scores);
+  void predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* scores);
 
   NetworkConfig config_;
   ThreadPool pool_;

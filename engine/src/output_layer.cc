@@ -14,8 +14,9 @@ OutputLayer::OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, Thread
   init_uniform_rows(weights, 1.0f / std::sqrt(float(input_dim)), seed, pool);
 }
 
-float OutputLayer::logit(uint32_t neuron, const float* h) const {
-  return simd::dot(weights.row(neuron), h, weights.cols()) + bias[neuron];
+void OutputLayer::logits(const uint32_t* ids, size_t count, const float* h, float* z) const {
+  simd::dot_rows(weights.data(), weights.stride(), ids, count, h, weights.cols(), z);
+  for (size_t j = 0; j < count; ++j) z[j] += bias[ids[j]];
 }
 
 void OutputLayer::forward(const RowGroups& groups, const AlignedMatrix& hidden, std::vector<std::vector<float>>& z,
@@ -68,12 +69,10 @@ void OutputLayer::backward(const RowGroups& groups, const AlignedMatrix& hidden,
 
 void OutputLayer::dense_logits(const AlignedMatrix& hidden, size_t first, size_t count, uint32_t n0, uint32_t n1,
                                float* out, size_t out_stride) const {
-  const size_t d = weights.cols();
-  for (uint32_t n = n0; n < n1; ++n) {
-    const float* w = weights.row(n);
-    if (n + 2 < n1) prefetch_row(weights.row(n + 2), d);
-    for (size_t i = 0; i < count; ++i)
-      out[i * out_stride + (n - n0)] = simd::dot(w, hidden.row(first + i), d) + bias[n];
+  for (size_t i = 0; i < count; ++i) {
+    float* z = out + i * out_stride;
+    simd::dot_rows(weights.row(n0), weights.stride(), nullptr, n1 - n0, hidden.row(first + i), weights.cols(), z);
+    for (uint32_t n = n0; n < n1; ++n) z[n - n0] += bias[n];
   }
 }
 

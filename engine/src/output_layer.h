@@ -32,7 +32,8 @@ class OutputLayer {
  public:
   OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool);
 
-  float logit(uint32_t neuron, const float* h) const;
+  // z[j] = W[ids[j]] . h + b for an active set (inference).
+  void logits(const uint32_t* ids, size_t count, const float* h, float* z) const;
 
   // Training, one batch, row by row over `groups` (built from the active sets), so each
   // used weight row is read once per batch rather than once per sample using it.
@@ -45,7 +46,8 @@ class OutputLayer {
                 std::vector<AlignedMatrix>& partials, ThreadPool& pool, const AdamConfig& adam, uint64_t step,
                 std::vector<std::vector<float>>& scratch);
   // Logits of neurons [n0, n1) for `count` inputs (rows of `hidden` from `first`):
-  // out[i * out_stride + (n - n0)]. Each weight row is read once for all inputs.
+  // out[i * out_stride + (n - n0)]. Same arithmetic as logits(), so dense and sparse
+  // inference score a neuron identically.
   void dense_logits(const AlignedMatrix& hidden, size_t first, size_t count, uint32_t n0, uint32_t n1, float* out,
                     size_t out_stride) const;
 

@@ -4,10 +4,17 @@
 // supports (GCC/Clang target_clones, resolved once via ifunc): one portable binary.
 // Reduction order is fixed per clone, so results are reproducible on a given CPU.
 #include <cstddef>
+#include <cstdint>
 
 namespace udt::simd {
 
 float dot(const float* a, const float* b, size_t n);
+// out[j] = row_j . x for `count` rows of n floats, row_j = base + (ids ? ids[j] : j) * stride.
+// Four rows share each load of x, and gathered rows are prefetched a few rows ahead
+// (they come from anywhere in a matrix much larger than the cache): a matrix-vector
+// product, or the logits of an active set.
+void dot_rows(const float* base, size_t stride, const uint32_t* ids, size_t count, const float* x, size_t n,
+              float* out);
 // y += a * x
 void axpy(float a, const float* x, float* y, size_t n);
 // y[i] = max(y[i], 0)
