@@ -304,7 +304,7 @@ class _Estimator(BaseEstimator):
         core = getattr(self.network_, "_net", None)
         if core is None or not hasattr(core, "predict_topk"):
             return self.network_.predict(idx, val, offsets, top_k=1, sparse=sparse)[0][0, 0]
-        ids, _ = core.predict_topk(idx, val, offsets, 1, sparse, float(self.network_.output_sparsity))
+        ids, _ = core.predict_topk(idx, val, offsets, 1, sparse, float(self.network_.inference_sparsity))
         return ids[0, 0]
 
     def _top_k(self, fb, k, sparse):
