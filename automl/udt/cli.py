@@ -1,10 +1,11 @@
-"""Command line: `udt train | evaluate | predict`, mirroring the Python API.
+"""Command line: `udt train | evaluate | predict | serve`, mirroring the Python API.
 
   udt train train.csv --target income --column age:numeric --column occupation:categorical \\
       --column income:categorical --model adult.udt [--epochs 5] [--validation valid.csv] [--hidden-dim 256]
   udt train train.csv --columns columns.toml --model adult.udt      # columns/target/options from a file
   udt evaluate adult.udt test.csv --metrics accuracy,roc_auc        # prints a JSON object
   udt predict adult.udt test.csv [--top-k 3] [--proba] [--output predictions.csv]
+  udt serve adult.udt [--host 127.0.0.1] [--port 8080]            # JSON over HTTP, see udt.serve
 
 A column is `name:type` or `name:type:key=value,key=value` (e.g. `tags:categorical:delimiter=;`); types
 are the classes of udt.columns, case-insensitive (text, categorical, numeric, date, ...).  A columns
@@ -149,6 +150,11 @@ def make_parser() -> argparse.ArgumentParser:
                                                               "(or of every class without --top-k)")
     predict.add_argument("--output", help="CSV file to write (default: standard output)")
     predict.add_argument("--sparse-inference", type=_literal, choices=[True, False], default=None)
+
+    serve = sub.add_parser("serve", help="serve a saved model over HTTP (POST /predict, GET /health)")
+    serve.add_argument("model")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any free port)")
     return parser
 
 
@@ -228,12 +234,18 @@ def _predict(args) -> int:
     return 0
 
 
+def _serve(args) -> int:
+    from .serve import serve
+    serve(args.model, args.host, args.port)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     from .serialization import ModelFileError
     try:
-        return {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
+        return {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve}[args.command](args)
     except (ValueError, TypeError, ModelFileError, OSError) as exc:
         print(f"udt {args.command}: error: {exc}", file=sys.stderr)
         return 2

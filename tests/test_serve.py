@@ -1,0 +1,103 @@
+"""`udt serve`: predictions over HTTP from a saved model, concurrent requests, and clear 400s for bad input."""
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pandas as pd
+import pytest
+
+from udt.classifier import Classifier, load
+from udt.columns import Categorical, Numeric, Text
+from udt.serve import ModelService, make_server
+from classifier_data import text_table
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    table = text_table()
+    model = Classifier({"text": Text(), "price": Numeric(), "shop": Categorical(), "topic": Categorical()},
+                       "topic", input_dim=20000, hidden_dim=32, epochs=4, batch_size=64, learning_rate=0.005)
+    model.fit(table.iloc[:600], progress=False)
+    path = tmp_path_factory.mktemp("serve") / "topic.udt"
+    model.save(path)
+    loaded = load(path)
+    server = make_server(ModelService(loaded, str(path)), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield url, loaded, table.iloc[600:]
+    server.shutdown()
+    server.server_close()
+
+
+def _call(url, path, body=None):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(url + path, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def _rows(test: pd.DataFrame, n: int) -> list[dict]:
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+            for r in test.drop(columns="topic").iloc[:n].to_dict("records")]
+
+
+def test_health(served):
+    url, model, _ = served
+    status, body = _call(url, "/health")
+    assert status == 200 and body["status"] == "ok" and body["classes"] == len(model.classes_)
+
+
+def test_predictions_equal_the_python_api(served):
+    url, model, test = served
+    rows = _rows(test, 20)
+    status, body = _call(url, "/predict", {"rows": rows})
+    assert status == 200
+    assert body["predictions"] == [model.predict(r) for r in rows]
+    status, body = _call(url, "/predict", {"row": rows[0], "top_k": 2})
+    labels, scores = model.predict_proba(rows[0], top_k=2)
+    assert status == 200 and [p["label"] for p in body["prediction"]] == list(labels[0])
+    assert body["prediction"][0]["score"] == pytest.approx(float(scores[0][0]))
+
+
+def test_concurrent_requests(served):
+    url, model, test = served
+    rows = _rows(test, 40)
+    expected = [model.predict(r) for r in rows]
+    results = [None] * 8
+
+    def client(i):
+        results[i] = _call(url, "/predict", {"rows": rows})
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == (200, {"predictions": expected}) for r in results)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"{not json", "not valid JSON"),
+    ({"rows": [{"text": "a"}], "row": {"text": "a"}}, "exactly one of"),
+    ({"rows": "abc"}, "'rows' must be a list"),
+    ({"rows": [1]}, "row 0: expected an object"),
+    ({"rows": [{"text": "ok"}, {"colour": "red"}]}, "row 1:"),
+    ({"row": {"text": "a"}, "top_k": 0}, "'top_k' must be a positive integer"),
+    ({"row": {"text": "a"}, "limit": 3}, "unknown key(s) limit"),
+])
+def test_bad_requests_get_400_with_the_reason(served, body, message):
+    url, _, _ = served
+    status, answer = _call(url, "/predict", body)
+    assert status == 400 and message in answer["error"]
+    assert _call(url, "/health")[0] == 200  # still serving
+
+
+def test_unknown_endpoint_is_404(served):
+    url, _, _ = served
+    assert _call(url, "/nope")[0] == 404
+    assert _call(url, "/nope", {"row": {}})[0] == 404
