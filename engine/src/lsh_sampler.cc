@@ -20,7 +20,9 @@ void LshSampler::set_capacity(uint32_t capacity) {
   if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
   if (capacity == params_.capacity) return;
   params_.capacity = capacity;
-  index_ = LshIndex(params_.num_tables, params_.bits, capacity, index_.policy());
+  const BucketPolicy policy = index_.policy();
+  index_ = LshIndex();  // free the old tables first: at 670k outputs they are ~1 GB, and peak RSS counts both
+  index_ = LshIndex(params_.num_tables, params_.bits, capacity, policy);
 }
 
 void LshSampler::redraw_hashes() {
