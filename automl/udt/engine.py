@@ -321,6 +321,33 @@ class Network:
         arrays["lsh.params"] = np.array([lsh["K"], lsh["L"], lsh["R"]] if lsh else [], dtype=np.uint32)
         return arrays
 
+    def state_views(self) -> dict[str, np.ndarray]:
+        """Writable zero-copy views of every array :meth:`state_arrays` copies (weights, biases,
+        Adam moments and per-row steps, LSH buckets), without the counters. They share the
+        engine's memory (valid while this network lives): distributed training reads and writes
+        single rows through them."""
+        return dict(self._net.state_views())
+
+    @property
+    def batches_trained(self) -> int:
+        """Optimizer steps taken so far: Adam's global step and the key of the per-batch random
+        streams."""
+        return int(self._net.batches_trained)
+
+    @batches_trained.setter
+    def batches_trained(self, value: int) -> None:
+        self._net.batches_trained = int(value)
+
+    @property
+    def lsh_schedule_state(self) -> list[int]:
+        """The LSH rebuild schedule's counters ([] for a dense output layer); assigning one
+        restores the schedule and the hash functions that were current."""
+        return [int(v) for v in self._net.lsh_schedule_state]
+
+    @lsh_schedule_state.setter
+    def lsh_schedule_state(self, value) -> None:
+        self._net.lsh_schedule_state = [int(v) for v in value]
+
     def load_state_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
         """Restores arrays from :meth:`state_arrays` of a network with the same config."""
         lsh = self.lsh_params
