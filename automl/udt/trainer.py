@@ -150,10 +150,15 @@ class InMemoryData:
         self.rows = rows
         self.n_rows = rows.n_rows
 
-    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
+    def epoch_row_ids(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """The rows of each batch of an epoch (distributed workers take them from their own copy)."""
         order = rng.permutation(self.n_rows)
         for start in range(0, self.n_rows, batch_size):
-            yield self.rows.take(order[start:start + batch_size])
+            yield order[start:start + batch_size]
+
+    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
+        for rows in self.epoch_row_ids(batch_size, rng):
+            yield self.rows.take(rows)
 
 
 class StreamingData:
