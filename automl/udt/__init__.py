@@ -24,7 +24,10 @@ def __getattr__(name):
     if name in _ESTIMATORS:
         from . import classifier
         return getattr(classifier, name)
+    if name == "RayConfig":
+        from .distributed import RayConfig
+        return RayConfig
     raise AttributeError(f"module 'udt' has no attribute {name!r}")
 
-__all__ = ["Classifier", "Regressor", "load", "Text", "Categorical", "Numeric", "Date", "Sequence", "NodeId",
+__all__ = ["Classifier", "Regressor", "load", "RayConfig", "Text", "Categorical", "Numeric", "Date", "Sequence", "NodeId",
            "Neighbors", "DataError", "ConfigError", "engine"]

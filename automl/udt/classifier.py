@@ -126,7 +126,7 @@ class _Estimator(BaseEstimator):
     def _training_source(self, X, y):
         return X if y is None else _with_target(X, y, self.target)
 
-    def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto"):
+    def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto", distributed=None):
         """Train on `X`: a CSV/Parquet path (or list of paths), a DataFrame or a pyarrow Table that holds
         every column including the target, or a feature DataFrame `X` plus a target `y`.
 
@@ -134,12 +134,18 @@ class _Estimator(BaseEstimator):
         (X, y) tuple) scored after every epoch with `metrics` (default: accuracy, precision@1 for
         multi-label, rmse for regression), kept in `history_` and used for early stopping.
         progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).
+        distributed: None, or a udt.RayConfig to train data-parallel on Ray workers (udt.distributed);
+        the featurizer is fitted and the data featurized here, as without it.
         """
         options = self._validated_options()
+        if distributed is not None:
+            from .distributed import check_distributed
+            check_distributed(distributed)
         source = self._training_source(X, y)
         if not (options["warm_start"] and hasattr(self, "network_")):
             self._fit_featurizer(source, options)
-        self._train(source, options, epochs=epochs, validation=validation, metrics=metrics, progress=progress)
+        self._train(source, options, epochs=epochs, validation=validation, metrics=metrics, progress=progress,
+                    distributed=distributed)
         return self
 
     def partial_fit(self, X, y=None, *, validation=None, metrics=None, progress=False):
@@ -183,7 +189,7 @@ class _Estimator(BaseEstimator):
                 chunk.label_values = ((chunk.label_values - self.target_mean_) / self.target_std_).astype(np.float32)
             yield chunk
 
-    def _train(self, source, options, *, epochs, validation, metrics, progress):
+    def _train(self, source, options, *, epochs, validation, metrics, progress, distributed=None):
         task = self.featurizer_.task
         specs = udt_metrics.parse_metrics(metrics, task)
         first_fit = not hasattr(self, "network_")
@@ -218,9 +224,14 @@ class _Estimator(BaseEstimator):
         patience = options["early_stopping_patience"]
         if progress == "auto":
             progress = sys.stderr.isatty()
-        trainer = Trainer(self.network_, batch_size=self.architecture_.batch_size, seed=options["seed"],
-                          progress=progress, validate=validate,
-                          early_stopping=EarlyStopping(specs[0], patience) if patience else None)
+        stopper = EarlyStopping(specs[0], patience) if patience else None
+        trainer_options = dict(batch_size=self.architecture_.batch_size, seed=options["seed"], progress=progress,
+                               validate=validate, early_stopping=stopper)
+        if distributed is None:
+            trainer = Trainer(self.network_, **trainer_options)
+        else:
+            from .distributed import DistributedTrainer
+            trainer = DistributedTrainer(self.network_, distributed, **trainer_options)
         n_epochs = epochs if epochs is not None else self.architecture_.epochs
         if not (isinstance(n_epochs, int) and n_epochs >= 1):
             raise ValueError(f"invalid epochs={n_epochs!r}: expected an integer >= 1")
