@@ -77,12 +77,12 @@ class RayConfig:
         model averaging; each round then advances the shared rows by one worker's progress, so W
         workers need about W times the epochs). Adam moments are averaged either way. Measured
         with 2 workers (4 on Adult): UCI Adult 0.818 (4 workers 0.810) with "sum", 0.793 (0.754)
-        with "mean", 0.826 single-process; 20 Newsgroups 0.843 and 0.845 (0.850).
+        with "mean", 0.826 single-process; 20 Newsgroups within half a point either way (README).
     sync_adam: True merges Adam's moments and steps with the weights (above). False exchanges the
         weights only and lets every worker keep its own Adam state (the driver takes worker 0's
         when training ends; after Ctrl-C it keeps its own): a third of the traffic for about the
-        same accuracy (20 Newsgroups 0.845 vs 0.843, Adult 0.819 vs 0.818; a synthetic 400-class
-        LSH task 0.73 vs 0.77 after 3 epochs, 0.995 vs 0.998 after 6).
+        same accuracy (20 Newsgroups 0.846 vs 0.844 at half the fit time, Adult 0.819 vs 0.818; a
+        synthetic 400-class LSH task 0.73 vs 0.77 after 3 epochs, 0.995 vs 0.998 after 6).
 
     Unknown fields are errors. Results depend on num_workers, sync_every and merge, not on
     cpus_per_worker or the backend; one worker trains exactly as single-process fit does.
