@@ -9,6 +9,7 @@ seconds, and the LSH parameters:
   hash family     DWTA vs SRP
   augmentation    label-neuron augmentation on / off during training
   rebuild budget  0.1 (default) vs no cost floor (1.0)
+  negatives       share of the active set drawn uniformly instead of by LSH votes: 0, 0.5, 0.95
 
 Usage:  python benchmarks/engine_choices.py [--classes 50000] [--train 150000] [--epochs 2] [--json]
 CPU seconds (process time) are reported as well as wall time: they are far less sensitive to other load on a
@@ -37,6 +38,9 @@ VARIANTS = {  # name: Network options on top of the defaults (reservoir buckets,
     "srp": {"hash_family": "srp"},
     "no-augmentation": {"label_augmentation": False},
     "no-rebuild-budget": {"rebuild_budget": 1.0},
+    "lsh-negatives-only": {"random_negatives": 0.0},
+    "random-negatives-0.5": {"random_negatives": 0.5},
+    "random-negatives-0.95": {"random_negatives": 0.95},
 }
 
 

@@ -35,6 +35,12 @@ def test_bad_choices_name_the_alternatives(name, value):
         Network(10, 8, 4, **{name: value})
 
 
+@pytest.mark.parametrize("share", [-0.1, 1.0, 1.5])
+def test_random_negatives_outside_unit_interval(share):
+    with pytest.raises(ValueError, match="random_negatives must be in \\[0, 1\\)"):
+        Network(10, 8, 100, output_sparsity=0.1, random_negatives=share)
+
+
 def test_label_not_below_output_dim():
     net = Network(10, 8, 4)
     with pytest.raises(ValueError, match="label_indices must be < 4"):

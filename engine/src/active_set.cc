@@ -14,7 +14,8 @@ void ActiveSetSelector::resize(uint32_t dim) {
 
 uint32_t ActiveSetSelector::select(const LshIndex& index, const uint32_t* codes, uint32_t k,
                                    const uint32_t* labels, uint32_t n_labels, Rng& rng,
-                                   std::vector<uint32_t>& active, std::vector<uint32_t>* missed_labels) {
+                                   std::vector<uint32_t>& active, std::vector<uint32_t>* missed_labels,
+                                   uint32_t max_retrieved) {
   active.clear();
   retrieved_.clear();
   const uint32_t n_tables = index.num_tables();
@@ -40,6 +41,7 @@ uint32_t ActiveSetSelector::select(const LshIndex& index, const uint32_t* codes,
   }
 
   uint32_t room = k > active.size() ? k - static_cast<uint32_t>(active.size()) : 0;
+  room = std::min(room, max_retrieved);
   uint32_t candidates = 0;
   for (uint32_t id : retrieved_) candidates += votes_[id] != kChosen;
   if (candidates <= room) {

@@ -20,10 +20,12 @@ class ActiveSetSelector {
 
   // Fills `active` (ascending ids, size min(k, dim) or more when labels exceed k) from the
   // buckets `codes[t]` of every table. `labels` are forced in; labels no table returned
-  // are appended to `missed_labels`. Returns the number of distinct neurons retrieved.
+  // are appended to `missed_labels`. At most `max_retrieved` neurons come from the tables
+  // (beyond the labels); the rest of the k are drawn uniformly. Returns the number of
+  // distinct neurons retrieved.
   uint32_t select(const LshIndex& index, const uint32_t* codes, uint32_t k, const uint32_t* labels,
                   uint32_t n_labels, Rng& rng, std::vector<uint32_t>& active,
-                  std::vector<uint32_t>* missed_labels);
+                  std::vector<uint32_t>* missed_labels, uint32_t max_retrieved = UINT32_MAX);
 
  private:
   void top_up(uint32_t k, Rng& rng, std::vector<uint32_t>& active);

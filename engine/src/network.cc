@@ -103,6 +103,8 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
 
   Stopwatch watch(phase_times_);
   // Phase 1, per sample: hidden activation and the active output neurons.
+  const uint32_t max_retrieved =
+      active_k_ - static_cast<uint32_t>(std::lround(config_.random_negatives * double(active_k_)));
   pool_.parallel_for(n, 8, [&](size_t begin, size_t end, size_t worker) {
     for (size_t s = begin; s < end; ++s) {
       float* h = hidden_out_.row(s);
@@ -115,7 +117,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
         Rng rng(derive_seed(config_.seed, kSampleStream + batch, s));
         selectors_[worker].select(output_.sampler->index(), codes, active_k_, labels.indices + labels.row_begin(s),
                                   static_cast<uint32_t>(labels.row_size(s)), rng, active,
-                                  augment ? &missed_[s] : nullptr);
+                                  augment ? &missed_[s] : nullptr, max_retrieved);
       } else if (active.size() != config_.output_dim) {
         active.resize(config_.output_dim);
         std::iota(active.begin(), active.end(), 0u);

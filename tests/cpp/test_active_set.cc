@@ -39,6 +39,16 @@ int main() {
       for (uint32_t id : active) CHECK(id == 7 || id == 4321 || (id >= 100 && id < 140));
     }
   }
+  // max_retrieved caps what the tables contribute beyond the labels; the rest is uniform.
+  for (uint32_t cap : {0u, 5u, 20u}) {
+    selector.select(index, codes.data(), 300, labels, 2, rng, active, nullptr, cap);
+    CHECK(active.size() == 300);
+    uint32_t retrieved = 0;  // ids the tables hold (7 is a label)
+    for (uint32_t id : active) retrieved += (id >= 100 && id < 140) || (id >= 1000 && id < 1200);
+    // + uniform draws that land on retrieved ids: ~300 x 240 / 5000 = 14 expected (uncapped: all 240)
+    CHECK(retrieved <= cap + 30);
+    if (cap == 20) CHECK(retrieved >= 20);  // and the cap's worth come from the four-table tier first
+  }
   // Sorting of large active sets (radix) against std::sort.
   for (uint32_t k : {100u, 2000u, 4999u}) {
     selector.select(index, codes.data(), k, nullptr, 0, rng, active, nullptr);
