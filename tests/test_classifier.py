@@ -202,3 +202,48 @@ def test_streaming_through_the_shuffle_buffer_when_over_the_memory_budget(table)
     model.fit(table.iloc[:600].sort_values("topic", kind="stable"), progress=False)
     assert all(h["rows"] == 600 for h in model.history_)
     assert model.evaluate(table.iloc[600:])["accuracy"] > 0.9
+
+
+
+@pytest.fixture(scope="module")
+def idf_model(table):
+    return Classifier(columns=TEXT_COLUMNS, target="topic", feature_scaling="log-idf-l2", **SMALL).fit(
+        table.iloc[:600], progress=False)
+
+
+def test_text_rows_are_tf_idf_weighted(idf_model):
+    """log-idf-l2: filler words in many rows weigh less than topic words, and the single-row
+    path and the batch path apply the same weights."""
+    model = idf_model
+    assert model.scaling_ == "log-idf-l2" and model.idf_.shape == (model.featurizer_.input_dim,)
+    idx, val, _ = model._row({"text": "the goal"})
+    the, goal = (set(model.featurizer_.transform_row({"text": w})[0]) for w in ("the", "goal"))
+    the, goal = list(the - goal), list(goal - the)  # the word's own id (the other ids mark missing columns)
+    assert model.idf_[the] < model.idf_[goal]  # "the" is in more rows than "goal"
+    assert np.isclose(np.linalg.norm(val), 1.0)
+    rows = next(model._rows(pd.DataFrame([{"text": "the goal", "price": None, "shop": None}])))
+    assert rows.values.tobytes() == val.tobytes()
+
+
+def test_auto_scaling_uses_idf_only_when_classes_have_few_rows(model, table):
+    assert model.scaling_ == "log-l2" and not hasattr(model, "idf_")  # 200 rows per class
+    few = table.iloc[:300].assign(topic=[f"{t}{i % 40}" for i, t in enumerate(table.topic.iloc[:300])])
+    fitted = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(few, progress=False)
+    assert fitted.scaling_ == "log-idf-l2" and hasattr(fitted, "idf_")  # 120 classes, 2.5 rows each
+    assert fitted.evaluate(few.iloc[:50], metrics=["accuracy"])["accuracy"] >= 0
+
+
+def test_tf_idf_model_survives_save_and_load(idf_model, table, tmp_path):
+    from udt.classifier import load
+    idf_model.save(tmp_path / "m.udt")
+    loaded = load(tmp_path / "m.udt")
+    assert loaded.scaling_ == "log-idf-l2" and np.array_equal(loaded.idf_, idf_model.idf_)
+    assert np.array_equal(loaded.predict_proba(table.iloc[600:]), idf_model.predict_proba(table.iloc[600:]))
+    assert loaded.predict({"text": "goal ball"}) == idf_model.predict({"text": "goal ball"})
+
+
+def test_streamed_fit_counts_the_same_idf(idf_model, table):
+    streamed = Classifier(columns=TEXT_COLUMNS, target="topic", feature_scaling="log-idf-l2", memory_budget_mb=0,
+                          **SMALL).fit(table.iloc[:600], progress=False)
+    assert np.array_equal(streamed.idf_, idf_model.idf_)
+    assert streamed.evaluate(table.iloc[600:])["accuracy"] > 0.9

@@ -143,7 +143,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_history():
     assert len(net.batches) == 5
 
 
-@pytest.mark.parametrize("scaling", ["none", "l2", "log-l2"])
+@pytest.mark.parametrize("scaling", ["none", "l2", "log-l2", "log-idf-l2"])
 def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
     from udt.trainer import scale_features, scale_row
     rng = np.random.default_rng(3)
@@ -151,12 +151,26 @@ def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
     offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
     values = rng.integers(1, 60, offsets[-1]).astype(np.float32) * rng.choice([1.0, 0.37], offsets[-1]).astype(
         np.float32)
-    batch = scale_features(values, offsets, scaling)
+    weights = rng.uniform(1, 9, offsets[-1]).astype(np.float32) if scaling == "log-idf-l2" else None
+    batch = scale_features(values, offsets, scaling, weights)
     for r in range(50):
-        one = scale_row(values[offsets[r]:offsets[r + 1]], scaling)
+        row = slice(offsets[r], offsets[r + 1])
+        one = scale_row(values[row], scaling, None if weights is None else weights[row])
         assert one.tobytes() == batch[offsets[r]:offsets[r + 1]].tobytes()
         if scaling != "none" and lengths[r]:
             assert np.linalg.norm(one) == pytest.approx(1.0, rel=1e-5)
     if scaling == "log-l2":
         assert scale_row(np.array([1.0, 0.5, np.e], np.float32), "log-l2") == pytest.approx(
             np.array([1.0, 0.5, 2.0]) / np.sqrt(5.25), rel=1e-6)
+
+
+def test_idf_weights_and_log_idf_l2_scaling():
+    from udt.trainer import idf_weights, scale_features
+    idf = idf_weights(np.array([9, 0, 1]), 9)
+    assert idf == pytest.approx([1.0, np.log(10) + 1, np.log(5) + 1], rel=1e-6)  # ln((1 + n) / (1 + df)) + 1
+    offsets = np.array([0, 2], np.int64)
+    values = np.array([1.0, np.e], np.float32)  # log: 1 and 2
+    scaled = scale_features(values, offsets, "log-idf-l2", idf[[0, 2]])
+    expect = np.array([1.0, 2.0 * idf[2]])
+    assert scaled == pytest.approx(expect / np.linalg.norm(expect), rel=1e-6)
+    assert scale_features(values, offsets, "log-idf-l2").tobytes() == scale_features(values, offsets, "log-l2").tobytes()

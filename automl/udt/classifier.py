@@ -15,10 +15,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import metrics as udt_metrics
-from .model_selection import Architecture, auto_input_dim, choose_architecture, summary_text
+from .model_selection import Architecture, auto_feature_scaling, auto_input_dim, choose_architecture, summary_text
 from .options import OPTION_NAMES, unknown_option_error, validate_options
 from .serialization import ModelFileError, load_model_file, save_model_file
-from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, load_training_data, scale_row
+from .trainer import (CsrBatch, EarlyStopping, InMemoryData, Trainer, idf_weights, load_training_data, scale_features,
+                      scale_row)
 
 FILE_KIND = "udt-estimator"
 _PREDICT_BATCH_ROWS = 8192
@@ -169,7 +170,7 @@ class _Estimator(BaseEstimator):
         self.featurizer_ = featurizer
         self.scaling_ = self._scaling()
         self.history_ = []
-        for name in ("network_", "architecture_", "target_mean_", "target_std_", "seen_"):
+        for name in ("network_", "architecture_", "target_mean_", "target_std_", "seen_", "idf_"):
             self.__dict__.pop(name, None)
 
     def _has_text(self) -> bool:
@@ -177,14 +178,36 @@ class _Estimator(BaseEstimator):
         return any(isinstance(s, text_like) for s in self.columns.values())
 
     def _scaling(self) -> str:
+        """The row scaling until the training data has been counted: "auto" resolves to log-l2 for
+        text here and may become log-idf-l2 in the first fit (model_selection.auto_feature_scaling)."""
         if self.feature_scaling != "auto":
             return self.feature_scaling
         return "log-l2" if self._has_text() else "none"
 
+    def _feature_weights(self):
+        """Per-feature-id IDF weights ("log-idf-l2" scaling, set by the first fit), else None."""
+        return getattr(self, "idf_", None)
+
+    def _fit_idf(self, data, source):
+        """Document frequencies of the training rows -> self.idf_; in-memory rows, scaled before the
+        weights existed, are re-weighted in place (the row scaling is linear, so multiplying the
+        log-l2 values by the IDF and normalising again equals log, IDF, normalise)."""
+        n_features = self.featurizer_.input_dim
+        if isinstance(data, InMemoryData):
+            df = np.bincount(data.rows.indices, minlength=n_features)
+        else:
+            df = np.zeros(n_features, np.int64)
+            for chunk in self._training_chunks(source):
+                df += np.bincount(chunk.indices, minlength=n_features)
+        self.idf_ = idf_weights(df, data.n_rows)
+        if isinstance(data, InMemoryData):
+            rows = data.rows
+            rows.values = scale_features(rows.values * self.idf_[rows.indices], rows.offsets, "l2")
+
     def _training_chunks(self, source):
         for fb in self.featurizer_.transform_batches(source, batch_rows=_PREDICT_BATCH_ROWS, with_labels=True,
                                                      update_history=True):
-            chunk = CsrBatch.from_feature_batch(fb, self.scaling_)
+            chunk = CsrBatch.from_feature_batch(fb, self.scaling_, self._feature_weights())
             if hasattr(self, "target_mean_"):
                 chunk.label_values = ((chunk.label_values - self.target_mean_) / self.target_std_).astype(np.float32)
             yield chunk
@@ -204,6 +227,10 @@ class _Estimator(BaseEstimator):
             self.target_std_ = float(np.std(values)) or 1.0
             if in_memory:  # streamed chunks are scaled by _training_chunks from now on
                 data.rows.label_values = ((values - self.target_mean_) / self.target_std_).astype(np.float32)
+        if first_fit and self.feature_scaling == "auto":
+            self.scaling_ = auto_feature_scaling(self._has_text(), data.n_rows, self.featurizer_.n_classes)
+        if first_fit and self.scaling_ == "log-idf-l2":
+            self._fit_idf(data, source)
         if first_fit:
             self.architecture_ = choose_architecture(
                 data.n_rows, self.featurizer_.n_classes, task, has_text=self._has_text(),
@@ -301,12 +328,13 @@ class _Estimator(BaseEstimator):
             raise TypeError("this method takes a table or file; use predict(dict) for one row")
         for fb in self.featurizer_.transform_batches(data, batch_rows=_PREDICT_BATCH_ROWS, with_labels=with_labels,
                                                      update_history=False):
-            yield CsrBatch.from_feature_batch(fb, self.scaling_)
+            yield CsrBatch.from_feature_batch(fb, self.scaling_, self._feature_weights())
 
     def _row(self, row: dict):
         """One row's (indices, values, offsets), through the featurizer's single-row fast path."""
         idx, val = self.featurizer_.transform_row(row)
-        return idx, scale_row(val, self.scaling_), np.array([0, len(idx)], np.int64)
+        idf = self._feature_weights()
+        return idx, scale_row(val, self.scaling_, None if idf is None else idf[idx]), np.array([0, len(idx)], np.int64)
 
     def _predict_one(self, row: dict, sparse: bool) -> int:
         """Best label id of one row. The featurizer's output is valid engine input by construction,
@@ -380,6 +408,8 @@ class _Estimator(BaseEstimator):
             metadata["seen_keys"] = list(self.seen_)
             arrays["seen/lengths"] = np.array([len(v) for v in self.seen_.values()], np.int64)
             arrays["seen/items"] = np.concatenate([np.zeros(0, np.int64), *self.seen_.values()])
+        if hasattr(self, "idf_"):
+            arrays["idf"] = self.idf_
         arrays.update({f"engine/{k}": np.asarray(v) for k, v in self.network_.state_arrays().items()})
         save_model_file(path, metadata, arrays)
 
@@ -544,6 +574,8 @@ def load(path: str | os.PathLike):
         model.architecture_ = Architecture.from_dict(metadata["architecture"])
         model.history_ = list(metadata["history"])
         model.scaling_ = str(metadata["feature_scaling"])
+        if "idf" in arrays:
+            model.idf_ = np.asarray(arrays["idf"], np.float32)
         if "seen_keys" in metadata:
             items = np.split(arrays["seen/items"], np.cumsum(arrays["seen/lengths"])[:-1])
             model.seen_ = dict(zip(metadata["seen_keys"], items))

@@ -89,6 +89,12 @@ def _few_rows_per_class(n_rows: int, n_classes: int) -> bool:
     return n_classes > 1 and n_rows < FEW_ROWS_PER_CLASS * n_classes
 
 
+def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1) -> str:
+    if not has_text:
+        return "none"
+    return "log-idf-l2" if _few_rows_per_class(n_rows, n_classes) else "log-l2"
+
+
 def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> int:
     if has_text and n_classes < DENSE_OUTPUT_BELOW:
         return 64 if n_classes <= 2 else 128

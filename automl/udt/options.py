@@ -54,10 +54,11 @@ OPTIONS = (
         'False, True (all pairs), "auto" or a list of (column, column) pairs',
         "extra features for pairs of tabular columns; off by default because the hidden layer learns "
         "interactions itself (UCI Adult: 0.863 accuracy without, 0.850 with all pairs)"),
-    Option("feature_scaling", "auto", lambda v: v in ("auto", "none", "l2", "log-l2"),
-           '"auto", "none", "l2" or "log-l2"',
-           "how feature values reach the network (see udt.trainer.scale_features); auto: log-l2 when a column "
-           "holds text, else none"),
+    Option("feature_scaling", "auto", lambda v: v in ("auto", "none", "l2", "log-l2", "log-idf-l2"),
+           '"auto", "none", "l2", "log-l2" or "log-idf-l2"',
+           "how feature values reach the network (see udt.trainer.scale_features); auto: for text, log-idf-l2 "
+           "(TF-IDF rows of unit length) when classes have fewer than 10 rows each, else log-l2; none without "
+           "text (udt.model_selection.auto_feature_scaling)"),
     Option("input_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1',
            "number of hashed input feature ids"),
     Option("hidden_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1', "width of the hidden layer"),

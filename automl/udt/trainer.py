@@ -33,7 +33,15 @@ def _gather_rows(offsets: np.ndarray, rows: np.ndarray):
     return positions, new_offsets
 
 
-FEATURE_SCALINGS = ("none", "l2", "log-l2")
+FEATURE_SCALINGS = ("none", "l2", "log-l2", "log-idf-l2")
+
+
+def idf_weights(document_frequency: np.ndarray, n_rows: int) -> np.ndarray:
+    """Inverse document frequency per feature id, ln((1 + n) / (1 + df)) + 1 (scikit-learn's smoothed
+    form): 1 for a feature in every row, ~ln(n) for one seen once, and ln(1 + n) + 1 for one never
+    seen in training (a new word keeps full weight, so warm-start training can still learn it)."""
+    df = np.asarray(document_frequency, np.float64)
+    return (np.log((1.0 + n_rows) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
 def _sublinear(v: np.ndarray) -> np.ndarray:
@@ -41,18 +49,24 @@ def _sublinear(v: np.ndarray) -> np.ndarray:
     return np.minimum(v, np.float32(1)) + np.log(np.maximum(v, np.float32(1)))
 
 
-def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str) -> np.ndarray:
+def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
+                   weights: Optional[np.ndarray] = None) -> np.ndarray:
     """Feature values as the network sees them.
 
     "log-l2": counts become 1 + log(count) (a word seen 100 times is not 100 times the evidence),
     then every row is scaled to unit L2 norm so long and short documents reach the hidden layer
-    at the same scale; "l2": only the row scaling; "none": values unchanged.
+    at the same scale; "log-idf-l2": the same with each value also multiplied by its feature's
+    weight in `weights` (one per value: the IDF of its feature id, see idf_weights) before the
+    row scaling, so words common to many rows count less (TF-IDF); without weights it equals
+    "log-l2".  "l2": only the row scaling; "none": values unchanged.
     """
     if scaling == "none" or len(values) == 0:
         return values
     v = values.astype(np.float32, copy=True)
-    if scaling == "log-l2":
+    if scaling in ("log-l2", "log-idf-l2"):
         v = _sublinear(v)
+    if weights is not None and scaling == "log-idf-l2":
+        v *= weights
     lengths = np.diff(offsets)
     rows = np.repeat(np.arange(len(lengths)), lengths)
     norms = np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2, minlength=len(lengths)))
@@ -65,13 +79,15 @@ def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str) -> np.
 _ZEROS = np.zeros(4096, dtype=np.intp)
 
 
-def scale_row(values: np.ndarray, scaling: str) -> np.ndarray:
+def scale_row(values: np.ndarray, scaling: str, weights: Optional[np.ndarray] = None) -> np.ndarray:
     """scale_features for one row, bit for bit, with less overhead (the single-row predict path)."""
     if scaling == "none" or len(values) == 0:
         return values
     v = values.astype(np.float32, copy=True)
-    if scaling == "log-l2":
+    if scaling in ("log-l2", "log-idf-l2"):
         v = _sublinear(v)
+    if weights is not None and scaling == "log-idf-l2":
+        v *= weights
     rows = _ZEROS[:len(v)] if len(v) <= len(_ZEROS) else np.zeros(len(v), np.intp)
     norm = np.float32(np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2)[0]))
     if norm != 0:
@@ -100,15 +116,18 @@ class CsrBatch:
         return sum(a.nbytes for a in arrays if a is not None)
 
     @classmethod
-    def from_feature_batch(cls, fb, scaling: str = "none") -> "CsrBatch":
-        """From a featurizer FeatureBatch; rows without labels get empty label CSR arrays."""
+    def from_feature_batch(cls, fb, scaling: str = "none", feature_weights: Optional[np.ndarray] = None) -> "CsrBatch":
+        """From a featurizer FeatureBatch; rows without labels get empty label CSR arrays.
+        feature_weights: one weight per feature id (the IDF of "log-idf-l2"), or None."""
         offsets = np.asarray(fb.offsets, np.int64)
-        values = scale_features(np.asarray(fb.values, np.float32), offsets, scaling)
+        indices = np.asarray(fb.indices, np.uint32)
+        weights = None if feature_weights is None else feature_weights[indices]
+        values = scale_features(np.asarray(fb.values, np.float32), offsets, scaling, weights)
         if fb.label_offsets is None:
             labels, label_offsets = np.zeros(0, np.uint32), np.zeros(len(offsets), np.int64)
         else:
             labels, label_offsets = np.asarray(fb.label_indices, np.uint32), np.asarray(fb.label_offsets, np.int64)
-        return cls(np.asarray(fb.indices, np.uint32), values, offsets, labels, label_offsets,
+        return cls(indices, values, offsets, labels, label_offsets,
                    None if fb.label_values is None else np.asarray(fb.label_values, np.float32))
 
     def take(self, rows: np.ndarray) -> "CsrBatch":
