@@ -20,10 +20,11 @@ def test_small_dense_classification():
 
 def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():
     a = choose_architecture(200_000, 50_000, "single")
-    assert a.output_sparsity == pytest.approx(0.02 * math.sqrt(65536 / 50_000))
+    assert a.output_sparsity == pytest.approx(0.01 * math.sqrt(65536 / 50_000))
     assert a.sparse_inference
     b = choose_architecture(200_000, 1_000_000, "multi")
     assert b.output_sparsity < a.output_sparsity and b.loss == "sigmoid"
+    assert a.output_sparsity * 50_000 == pytest.approx(0.01 * math.sqrt(65536 * 50_000))  # ~650 active
     assert choose_architecture(10, 8191, "single").output_sparsity == 1.0
 
 
@@ -45,7 +46,7 @@ def test_text_gets_a_bigger_input_and_normalised_rows_a_bigger_step():
     assert choose_architecture(10_000, 2, "single", has_text=True).hidden_dim == 64
     assert text.epochs == 5  # ceil(250_000 * 0.2 / 10_000)
     extreme = choose_architecture(200_000, 50_000, "single", has_text=True, normalized_rows=True)
-    assert extreme.hidden_dim == 128
+    assert extreme.hidden_dim == 256
 
 
 def test_explicit_values_are_kept_and_not_marked_auto():
@@ -74,9 +75,21 @@ def test_summary_text_reports_choices():
     assert f"{a.n_parameters:,}" in text and "K=4" in text and "loss=0.5" in text
 
 
-def test_many_classes_with_few_rows_get_more_steps_and_bigger_steps():
+def test_many_classes_with_few_rows_get_more_epochs_wider_hidden_and_big_batches():
     movielens = choose_architecture(99_000, 1_680, "single")
     assert movielens.batch_size == 512 and movielens.hidden_dim == 128  # 8 * 99_000 / 1_680 = 471
     extreme = choose_architecture(207_000, 63_000, "single", has_text=True, normalized_rows=True)
-    assert extreme.batch_size == 256 and extreme.learning_rate == 2e-2 and extreme.epochs == 5
-    assert extreme.hidden_dim == 128 and extreme.sparse_inference
+    # sparse output: batch at least 1024, hidden 256; catch-up Adam needs no larger step for rare rows
+    assert extreme.batch_size == 1024 and extreme.learning_rate == 5e-3 and extreme.epochs == 5
+    assert extreme.hidden_dim == 256 and extreme.sparse_inference
+    assert extreme.output_sparsity == pytest.approx(0.01 * math.sqrt(65536 / 63_000))
+    big = choose_architecture(4_000_000, 50_000, "single")
+    assert big.batch_size == 1024 and big.hidden_dim == 256  # 8 * 4M / 50k = 640, raised to the sparse floor
+
+
+def test_text_scaling_uses_idf_only_when_classes_have_few_rows():
+    from udt.model_selection import auto_feature_scaling
+    assert auto_feature_scaling(False, 1000, 500) == "none"
+    assert auto_feature_scaling(True, 207_000, 63_000) == "log-idf-l2"  # 3.3 rows per class
+    assert auto_feature_scaling(True, 38_000, 58) == "log-l2"
+    assert auto_feature_scaling(True, 1000, 1) == "log-l2"  # regression

@@ -1,37 +1,70 @@
 """The architecture chooser: network shape and training schedule from data size and label count.
 
 Every value below can be fixed by the user; "auto" values follow these rules (n = training rows,
-c = number of classes, 1 for regression).  The constants were measured on the demo data sets
-(UCI Adult, 20 Newsgroups, IMDB/RT, MovieLens, Debian) with a held-out split, see demos/README.md.
+c = number of classes, 1 for regression; "few rows per class" = n < 10 c).  The constants were
+measured on the demo data sets (UCI Adult, 20 Newsgroups, IMDB/RT, MovieLens, Debian) with a held-out
+split, see demos/README.md, with the engine's catch-up sparse Adam (a row skipped by some batches gets
+the zero-gradient steps dense Adam would have taken, so a rarely updated row keeps moving for ~10
+steps after each gradient, about 30 x the learning rate per hit where lazy Adam moved it once).
+debsearch numbers: all 207,708 sentences / 63,427 packages, P@1 with dense inference on 5,000 test
+summaries after 6 epochs at the rules' other values unless stated (several were measured with the
+engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16,000 packages.
 
   input_dim       2**20 hashed feature ids when a column holds text, else 100_000.  Unigrams + bigrams
                   of a corpus run to millions of distinct ids and collisions cost accuracy (IMDB/RT:
                   0.869 at 200_000 ids, 0.876 at 2**20).  Fixed before the data is read (the featurizer
                   hashes into it).
-  hidden_dim      for text with fewer than 8192 classes: 64 for a binary target, 128 for more classes;
-                  128 when the output layer is large (over 1,000 classes: its cost, hidden_dim x
-                  classes per row, dominates, and MovieLens loses nothing at 128); otherwise 256 (512
-                  when n > 500_000).  The hidden layer is an embedding-bag over hashed ids costing
-                  hidden_dim per active feature; with a million text ids, width buys less than ids do
-                  (20 Newsgroups: 0.839 at 2**20 x 64, 0.844 at 2**20 x 128, 0.846 at 200_000 x 256
-                  for twice the time).
+  feature scaling (the Classifier's feature_scaling="auto", `auto_feature_scaling`) text rows get
+                  1 + log(count) and unit L2 length ("log-l2"); with few rows per class each value is
+                  also multiplied by its feature's IDF ("log-idf-l2"): a class with 3 rows is told
+                  apart by its rare words, which plain counts drown in common ones (hidden 128:
+                  debsearch 0.142 -> 0.181 after 4 epochs, 16k slice 0.315 -> 0.396; a TF-IDF nearest
+                  centroid on the same features: 0.287 -> 0.377).  With many rows per class the network weighs words itself
+                  and IDF only boosts noise (Debian sections, 656 rows per class: 0.815 -> 0.770;
+                  20 Newsgroups +0.004, IMDB/RT +0.000), so it stays off there.
+  hidden_dim      256 when the output layer is sparse (c >= 8192): with that many classes the hidden
+                  layer is a rank-hidden_dim bottleneck, and sparse training costs hidden_dim x the
+                  ~650 sampled outputs per row, not x c (debsearch u95: 0.201 at 128, 0.234 at 256;
+                  16k slice: 0.208 / 0.315 / 0.354 at 64 / 128 / 256).  Otherwise, for text: 64 for a
+                  binary target, 128 for more classes; 128 when the output layer is large (over 1,000
+                  classes: its cost, hidden_dim x classes per row, dominates, and MovieLens loses
+                  nothing at 128); else 256 (512 when n > 500_000).  The hidden layer is an
+                  embedding-bag over hashed ids costing hidden_dim per active feature; with a million
+                  text ids, width buys less than ids do (20 Newsgroups: 0.839 at 2**20 x 64, 0.844 at
+                  2**20 x 128, 0.846 at 200_000 x 256 for twice the time).
   sparsity        output sparsity (fraction of output neurons evaluated per sample): 1.0 (dense) below
-                  8192 classes, else min(1, 0.02 * sqrt(65536 / c)) -- the BOLT rule: about 1,300
-                  active neurons for 50k classes, shrinking slowly as the label space grows.
+                  8192 classes, else min(1, 0.01 * sqrt(65536 / c)): about 650 sampled neurons for
+                  63k classes, growing slowly with the label space.  Half the BOLT constant (0.02):
+                  debsearch at hidden 128 (learning rate 1e-2) scores the same (0.195 vs 0.192) in 20
+                  instead of 33 CPU s per epoch; u95 at hidden 256, 0.0203 gains 0.01 (0.245 vs
+                  0.234) for 55% more time.  With LSH-only negatives even 0.005 scores the same
+                  (0.280 vs 0.278, 22-27 vs 29-33 CPU s per epoch) but sparse inference, which
+                  evaluates as many candidates, has less to choose from; 0.01 keeps that margin.
+  random_negatives  0: a sparse training sample's negatives are all retrieved by LSH (the hardest
+                  ones).  The engine's default, 95% drawn uniformly, learns faster in the first two or
+                  three epochs but ends lower over the epochs the Classifier runs (debsearch: 0.278 vs
+                  0.234 u95; 16k slice: 0.448 vs 0.415; hidden 128, 50% uniform: 0.181 vs 0.195).
   sparse_inference  predictions retrieve candidates with LSH only when training was sparse (c >= 8192).
-  batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048]: large batches
-                  average out the noise of hashed features (Adult: +0.8 points at 1024 over 128) and
-                  keep every core busy, but an epoch must still take at least c / 8 steps so that
-                  classes with few rows are updated often (MovieLens: 512, debsearch: 256).
+  batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048] -- [1024, 2048]
+                  when the output layer is sparse.  Large batches average out the noise of hashed
+                  features (Adult: +0.8 points at 1024 over 128) and keep every core busy, while an
+                  epoch takes at least c / 8 steps so classes with few rows are updated often
+                  (MovieLens: 512).  A sparse output layer is the exception: 256 rows x 650 sampled
+                  neurons already touch nearly every output row, so each step costs a dense Adam
+                  update of the output layer; with catch-up Adam fewer, larger steps lose nothing
+                  (debsearch u95: 0.171 at 256 in 45-81 CPU s per epoch, 0.234 at 1024 in 29-33 s).
   learning_rate   Adam, 5e-3 when rows are L2-normalised (text), else 1e-3: the step is set relative to
-                  the size of a row's input, which normalisation fixes at 1.  Four times that when the
-                  classes have fewer than 10 rows each on average: their output rows are updated so
-                  rarely that small steps leave them near their random start (a 3,000-package slice of
-                  debsearch: P@1 0.28 after 5 epochs at 2e-2, 0.06 at 5e-3).
+                  the size of a row's input, which normalisation fixes at 1.  No larger step for
+                  classes with few rows: catch-up Adam already gives a rarely updated row its
+                  momentum tail.  The lazy-Adam rule of 4 x (2e-2) was what left debsearch at P@1
+                  0.009 (hidden 128, batch 256; the same network at 5e-3: 0.152 after 5 epochs); (16k
+                  slice, hidden 128, batch 256: 0.140 / 0.254 / 0.315 / 0.287 at 2e-2 / 1e-2 / 5e-3
+                  / 2.5e-3; debsearch after 5 epochs: 0.269 at 5e-3, 0.274 at 2.5e-3).
   epochs          rows seen in total ~ 250_000 * (1e-3 / learning_rate), i.e. ceil of that / n, within
-                  [3, 10], and at least 5 when classes have fewer than 10 rows each (Adult: 8 epochs,
-                  20 Newsgroups: 5, IMDB/RT: 3); with a validation set the trainer's early stopping
-                  trims it.
+                  [3, 10], and at least 5 when classes have few rows (Adult: 8 epochs, 20 Newsgroups:
+                  5, IMDB/RT: 3, debsearch: 5 -- P@1 0.110 / 0.214 / 0.263 / 0.269 / 0.278 after epochs
+                  2 to 6, so a sixth epoch would buy 0.01 for 30 CPU s); with a validation set the
+                  trainer's early stopping trims it.
 
 `choose_architecture` applies the rules; `summary_text` renders them for `model.summary()`.
 """
@@ -57,6 +90,9 @@ class Architecture:
     learning_rate: float
     epochs: int
     auto: tuple = field(default=())   # names of the values chosen by the rules above
+    # Share of a sparse training active set drawn uniformly rather than retrieved by LSH (engine
+    # option random_negatives); files saved before this field existed used the engine default.
+    random_negatives: float = 0.95
 
     @property
     def n_parameters(self) -> int:
@@ -83,6 +119,7 @@ def auto_input_dim(has_text: bool = False) -> int:
 
 
 FEW_ROWS_PER_CLASS = 10
+AUTO_RANDOM_NEGATIVES = 0.0  # negatives of sparse training all retrieved by LSH (see the module docstring)
 
 
 def _few_rows_per_class(n_rows: int, n_classes: int) -> bool:
@@ -96,7 +133,9 @@ def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1) ->
 
 
 def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> int:
-    if has_text and n_classes < DENSE_OUTPUT_BELOW:
+    if n_classes >= DENSE_OUTPUT_BELOW:
+        return 256
+    if has_text:
         return 64 if n_classes <= 2 else 128
     if n_classes > 1000:
         return 128
@@ -106,16 +145,16 @@ def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> 
 def auto_output_sparsity(n_classes: int) -> float:
     if n_classes < DENSE_OUTPUT_BELOW:
         return 1.0
-    return min(1.0, 0.02 * math.sqrt(65536.0 / n_classes))
+    return min(1.0, 0.01 * math.sqrt(65536.0 / n_classes))
 
 
 def auto_batch_size(n_rows: int, n_classes: int = 1) -> int:
-    return min(2048, max(256, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
+    least = 1024 if n_classes >= DENSE_OUTPUT_BELOW else 256
+    return min(2048, max(least, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
 
 
-def auto_learning_rate(normalized_rows: bool, n_rows: int = 1, n_classes: int = 1) -> float:
-    base = 5e-3 if normalized_rows else 1e-3
-    return 4 * base if _few_rows_per_class(n_rows, n_classes) else base
+def auto_learning_rate(normalized_rows: bool) -> float:
+    return 5e-3 if normalized_rows else 1e-3
 
 
 def auto_epochs(n_rows: int, learning_rate: float, n_classes: int = 1) -> int:
@@ -151,11 +190,12 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     sparse_inference = pick("sparse_inference", sparse_inference, lambda: output_sparsity < 1.0)
     batch_size = pick("batch_size", batch_size, lambda: auto_batch_size(n_rows, output_dim))
     learning_rate = pick("learning_rate", learning_rate,
-                         lambda: auto_learning_rate(normalized_rows, n_rows, output_dim))
+                         lambda: auto_learning_rate(normalized_rows))
     epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim))
     loss = {"single": "softmax", "multi": "sigmoid", "regression": "mse"}[task]
     return Architecture(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
-                        bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto))
+                        bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
+                        random_negatives=AUTO_RANDOM_NEGATIVES)
 
 
 def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, columns: dict,
@@ -182,6 +222,8 @@ def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, col
              f"  output sparsity   {arch.output_sparsity:<12.4g} ({mark('sparsity')}; "
              f"{max(1, round(arch.output_sparsity * arch.output_dim)):,} of {arch.output_dim:,} outputs per sample)",
              f"  sparse inference  {str(arch.sparse_inference):<12} ({mark('sparse_inference')})",
+             *([f"  random negatives  {arch.random_negatives:<12.4g} (share of the sampled outputs drawn uniformly, "
+                f"the rest retrieved by LSH)"] if arch.output_sparsity < 1.0 else []),
              f"  batch_size        {arch.batch_size:<12,} ({mark('batch_size')})",
              f"  learning_rate     {arch.learning_rate:<12.4g} ({mark('learning_rate')})",
              f"  epochs            {arch.epochs:<12,} ({mark('epochs')})"]
