@@ -38,8 +38,9 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   debsearch at hidden 128 (learning rate 1e-2) scores the same (0.195 vs 0.192) in 20
                   instead of 33 CPU s per epoch; u95 at hidden 256, 0.0203 gains 0.01 (0.245 vs
                   0.234) for 55% more time.  With LSH-only negatives even 0.005 scores the same
-                  (0.280 vs 0.278, 22-27 vs 29-33 CPU s per epoch) but sparse inference, which
-                  evaluates as many candidates, has less to choose from; 0.01 keeps that margin.
+                  (0.280 vs 0.278, 22-27 vs 29-33 CPU s per epoch; the whole demo 200 vs 249 CPU s)
+                  but sparse inference, which evaluates as many candidates, has less to choose from
+                  (demo: 0.259 vs 0.261); 0.01 keeps that margin.
   random_negatives  0: a sparse training sample's negatives are all retrieved by LSH (the hardest
                   ones).  The engine's default, 95% drawn uniformly, learns faster in the first two or
                   three epochs but ends lower over the epochs the Classifier runs (debsearch: 0.278 vs
@@ -57,9 +58,9 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   the size of a row's input, which normalisation fixes at 1.  No larger step for
                   classes with few rows: catch-up Adam already gives a rarely updated row its
                   momentum tail.  The lazy-Adam rule of 4 x (2e-2) was what left debsearch at P@1
-                  0.009 (hidden 128, batch 256; the same network at 5e-3: 0.152 after 5 epochs); (16k
+                  0.009 (hidden 128, batch 256; the same network at 5e-3: 0.152 after 5 epochs).  16k
                   slice, hidden 128, batch 256: 0.140 / 0.254 / 0.315 / 0.287 at 2e-2 / 1e-2 / 5e-3
-                  / 2.5e-3; debsearch after 5 epochs: 0.269 at 5e-3, 0.274 at 2.5e-3).
+                  / 2.5e-3; debsearch after 5 epochs: 0.269 at 5e-3, 0.274 at 2.5e-3.
   epochs          rows seen in total ~ 250_000 * (1e-3 / learning_rate), i.e. ceil of that / n, within
                   [3, 10], and at least 5 when classes have few rows (Adult: 8 epochs, 20 Newsgroups:
                   5, IMDB/RT: 3, debsearch: 5 -- P@1 0.110 / 0.214 / 0.263 / 0.269 / 0.278 after epochs
