@@ -31,7 +31,7 @@ struct InputLists {
 }  // namespace
 
 void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool,
-                            const AdamConfig& adam, uint64_t step, std::vector<std::vector<float>>& scratch) {
+                            const AdamConfig& adam, const AdamStep& step, std::vector<std::vector<float>>& scratch) {
   const size_t d = dim();
   groups_.build(InputLists{x}, weights.rows());
   pool.parallel_for(groups_.rows.size(), 64, [&](size_t begin, size_t end, size_t worker) {

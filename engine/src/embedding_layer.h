@@ -19,10 +19,10 @@ class EmbeddingLayer {
 
   void forward(const CsrView& x, size_t row, float* out) const;
   // Adam step from dL/dh of every sample (rows of grad_out, already masked by ReLU').
-  // Touched rows are regrouped (RowGroups) so each is summed by one thread. `step` is the
-  // 1-based global training step.
+  // Touched rows are regrouped (RowGroups) so each is summed by one thread. `step` holds the
+  // global training step's bias corrections.
   void update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool, const AdamConfig& adam,
-              uint64_t step, std::vector<std::vector<float>>& scratch);
+              const AdamStep& step, std::vector<std::vector<float>>& scratch);
 
   uint32_t input_dim() const { return static_cast<uint32_t>(weights.rows()); }
   uint32_t dim() const { return static_cast<uint32_t>(weights.cols()); }

@@ -102,6 +102,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   const uint64_t batch = batches_;
 
   Stopwatch watch(phase_times_);
+  const AdamStep step = AdamStep::at(config_.adam, batches_ + 1);
   // Phase 1, per sample: hidden activation and the active output neurons.
   const uint32_t max_retrieved =
       active_k_ - static_cast<uint32_t>(std::lround(config_.random_negatives * double(active_k_)));
@@ -145,7 +146,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   // summed in chunk order and masked by ReLU'; then the embedding layer's step.
   watch.lap(3);
   for (AlignedMatrix& p : dh_partials_) std::memset(p.data(), 0, n * p.stride() * sizeof(float));
-  output_.backward(out_groups_, hidden_out_, dz_, dh_partials_, pool_, config_.adam, batches_ + 1, row_scratch_);
+  output_.backward(out_groups_, hidden_out_, dz_, dh_partials_, pool_, config_.adam, step, row_scratch_);
   watch.lap(4);
   pool_.parallel_for(n, 32, [&](size_t begin, size_t end, size_t) {
     for (size_t s = begin; s < end; ++s) {
@@ -156,7 +157,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
       for (size_t j = 0; j < h_dim; ++j) dh[j] = h[j] > 0.0f ? dh[j] : 0.0f;
     }
   });
-  hidden_.update(x, hidden_grad_, pool_, config_.adam, batches_ + 1, row_scratch_);
+  hidden_.update(x, hidden_grad_, pool_, config_.adam, step, row_scratch_);
   watch.lap(5);
 
   // Phase 4: label-neuron augmentation (paper 4.3), then the table rebuild schedule.

@@ -35,7 +35,7 @@ void OutputLayer::forward(const RowGroups& groups, const AlignedMatrix& hidden, 
 
 void OutputLayer::backward(const RowGroups& groups, const AlignedMatrix& hidden,
                            const std::vector<std::vector<float>>& dz, std::vector<AlignedMatrix>& partials,
-                           ThreadPool& pool, const AdamConfig& adam, uint64_t step,
+                           ThreadPool& pool, const AdamConfig& adam, const AdamStep& step,
                            std::vector<std::vector<float>>& scratch) {
   const size_t d = weights.cols();
   const std::vector<size_t> bounds = groups.chunk_bounds(partials.size());

@@ -43,7 +43,7 @@ class OutputLayer {
   // backward: with dz[s][p] = dL/dz, adds dz * W[row] (pre-update weights) into
   // partials[chunk].row(s), then takes the Adam step on the row.
   void backward(const RowGroups& groups, const AlignedMatrix& hidden, const std::vector<std::vector<float>>& dz,
-                std::vector<AlignedMatrix>& partials, ThreadPool& pool, const AdamConfig& adam, uint64_t step,
+                std::vector<AlignedMatrix>& partials, ThreadPool& pool, const AdamConfig& adam, const AdamStep& step,
                 std::vector<std::vector<float>>& scratch);
   // Logits of neurons [n0, n1) for `count` inputs (rows of `hidden` from `first`):
   // out[i * out_stride + (n - n0)]. Same arithmetic as logits(), so dense and sparse

@@ -16,21 +16,26 @@ double corrected_lr(const AdamConfig& cfg, uint64_t t) {
 
 }  // namespace
 
+AdamStep AdamStep::at(const AdamConfig& cfg, uint64_t t) {
+  const double c2 = std::sqrt(1.0 - std::pow(double(cfg.beta2), double(t)));
+  return {t, static_cast<float>(corrected_lr(cfg, t)), static_cast<float>(cfg.eps * c2)};
+}
+
 SparseAdam::SparseAdam(size_t rows, size_t cols, bool with_bias)
     : m(rows, cols), v(rows, cols), steps(rows, 0) {
   if (with_bias) { m_bias.assign(rows, 0.0f); v_bias.assign(rows, 0.0f); }
 }
 
-void SparseAdam::update_row(size_t r, uint64_t step, float* weights, float* bias, const float* g, float g_bias,
-                            const AdamConfig& cfg) {
+void SparseAdam::update_row(size_t r, const AdamStep& global, float* weights, float* bias, const float* g,
+                            float g_bias, const AdamConfig& cfg) {
   const size_t n = m.cols();
-  uint64_t t = step;
+  AdamStep step = global;
   if (cfg.catch_up) {
     const uint64_t last = steps[r];
-    steps[r] = step;
-    if (last != 0 && step > last + 1) {
+    steps[r] = step.t;
+    if (last != 0 && step.t > last + 1) {
       // gap idle steps (gradient 0) between the last update and this one.
-      const double gap = double(step - last - 1);
+      const double gap = double(step.t - last - 1);
       const double rho = double(cfg.beta1) / std::sqrt(double(cfg.beta2));
       const double tail = rho * (1.0 - std::pow(rho, gap)) / (1.0 - rho);
       const float drift = static_cast<float>(corrected_lr(cfg, last + 1) * tail);
@@ -44,12 +49,9 @@ void SparseAdam::update_row(size_t r, uint64_t step, float* weights, float* bias
       }
     }
   } else {
-    t = ++steps[r];
+    step = AdamStep::at(cfg, ++steps[r]);  // plain lazy Adam: the row's own step count
   }
-  // w -= lr * m_hat / (sqrt(v_hat) + eps)  ==  w -= (lr * c2 / c1) * m / (sqrt(v) + eps * c2)
-  const double c2 = std::sqrt(1.0 - std::pow(double(cfg.beta2), double(t)));
-  const float lr_t = static_cast<float>(corrected_lr(cfg, t));
-  const float eps_t = static_cast<float>(cfg.eps * c2);
+  const float lr_t = step.lr_t, eps_t = step.eps_t;
   simd::adam_update(weights, m.row(r), v.row(r), g, n, lr_t, cfg.beta1, cfg.beta2, eps_t);
   if (bias) {
     float& mb = m_bias[r];

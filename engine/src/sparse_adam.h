@@ -30,14 +30,24 @@ struct AdamConfig {
   bool catch_up = true;  // false: plain lazy Adam (idle rows frozen; per-row bias correction)
 };
 
+// Adam's bias corrections at global step t (1-based), folded into the step size and eps:
+// w -= lr * m_hat / (sqrt(v_hat) + eps)  ==  w -= lr_t * m / (sqrt(v) + eps_t). They depend on t
+// only, so a batch computes them once for every row it updates.
+struct AdamStep {
+  uint64_t t = 0;
+  float lr_t = 0.0f;
+  float eps_t = 0.0f;
+  static AdamStep at(const AdamConfig& cfg, uint64_t t);
+};
+
 class SparseAdam {
  public:
   SparseAdam() = default;
   SparseAdam(size_t rows, size_t cols, bool with_bias);
 
   // Applies gradient g (cols floats) and bias gradient g_bias to row r at global step
-  // `step` (1-based; every call within one batch passes the same step).
-  void update_row(size_t r, uint64_t step, float* weights, float* bias, const float* g, float g_bias,
+  // `step` (every call within one batch passes the same step).
+  void update_row(size_t r, const AdamStep& step, float* weights, float* bias, const float* g, float g_bias,
                   const AdamConfig& cfg);
 
   AlignedMatrix m, v;

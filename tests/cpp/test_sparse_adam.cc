@@ -49,12 +49,12 @@ double relative_gap(bool catch_up, uint64_t warm, uint64_t idle) {
   const std::vector<float> zero(kCols, 0.0f);
   uint64_t t = 0;
   for (; t < warm; ++t) {
-    sparse.update_row(0, t + 1, w.data(), &bias, gradient(t).data(), 0.5f, cfg);
+    sparse.update_row(0, AdamStep::at(cfg, t + 1), w.data(), &bias, gradient(t).data(), 0.5f, cfg);
     dense.step(t + 1, gradient(t), cfg);
   }
   const std::vector<float> w_warm = dense.w;
   for (uint64_t k = 0; k < idle; ++k, ++t) dense.step(t + 1, zero, cfg);
-  sparse.update_row(0, t + 1, w.data(), &bias, gradient(t).data(), 0.5f, cfg);
+  sparse.update_row(0, AdamStep::at(cfg, t + 1), w.data(), &bias, gradient(t).data(), 0.5f, cfg);
   dense.step(t + 1, gradient(t), cfg);
   double gap = 0, moved = 0;
   for (size_t i = 0; i < kCols; ++i) {
