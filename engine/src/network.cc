@@ -15,9 +15,6 @@
 namespace udt {
 
 namespace {
-constexpr uint64_t kInitStream = 0x494e4954;    // "INIT"
-constexpr uint64_t kSampleStream = 0x53414d50;  // "SAMP"
-constexpr uint64_t kLshStream = 0x4c534820;     // "LSH "
 
 // Adds the time since the last lap to a phase's total.
 class Stopwatch {
@@ -47,8 +44,8 @@ LshParams resolve_lsh(const NetworkConfig& c) {
 Network::Network(const NetworkConfig& config)
     : config_(config),
       pool_(config.n_threads),
-      hidden_((config.validate(), config.input_dim), config.hidden_dim, derive_seed(config.seed, kInitStream, 1), pool_),
-      output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, kInitStream, 2), pool_),
+      hidden_((config.validate(), config.input_dim), config.hidden_dim, derive_seed(config.seed, stream::kInit, 1), pool_),
+      output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, stream::kInit, 2), pool_),
       predict_selectors_(config.output_dim) {
   active_k_ = config_.output_dim;
   if (config_.uses_lsh()) {
@@ -56,7 +53,7 @@ Network::Network(const NetworkConfig& config)
     active_k_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::ceil(config_.output_sparsity * config_.output_dim)));
     active_k_ = std::min(active_k_, config_.output_dim);
     output_.sampler = std::make_unique<LshSampler>(config_.hash_kind, p, config_.bucket_policy, config_.schedule,
-                                                   config_.hidden_dim, derive_seed(config_.seed, kLshStream));
+                                                   config_.hidden_dim, derive_seed(config_.seed, stream::kLsh));
     output_.sampler->rebuild(output_.weights, pool_);
   }
   selectors_.reserve(pool_.size());
@@ -115,7 +112,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
       if (uses_lsh()) {
         uint32_t* codes = &codes_[s * n_tables];
         output_.sampler->hash(h, codes);
-        Rng rng(derive_seed(config_.seed, kSampleStream + batch, s));
+        Rng rng(derive_seed(config_.seed, stream::kSample + batch, s));
         selectors_[worker].select(output_.sampler->index(), codes, active_k_, labels.indices + labels.row_begin(s),
                                   static_cast<uint32_t>(labels.row_size(s)), rng, active,
                                   augment ? &missed_[s] : nullptr, max_retrieved);

@@ -27,6 +27,14 @@
 
 namespace udt {
 
+// Keys of the network's random streams (derive_seed in random.h), one per purpose.
+namespace stream {
+constexpr uint64_t kInit = 0x494e4954;           // "INIT": weight initialisation
+constexpr uint64_t kSample = 0x53414d50;         // "SAMP": + batch: training active-set top-ups
+constexpr uint64_t kLsh = 0x4c534820;            // "LSH ": hash functions
+constexpr uint64_t kPredict = kSample ^ 0xfeed;  // sparse inference top-ups
+}  // namespace stream
+
 // Wall-clock seconds spent in each part of training so far (a few clock reads per batch).
 struct PhaseTimes {
   static constexpr const char* kNames[] = {"select", "group", "forward", "loss", "backward_output",

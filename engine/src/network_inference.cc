@@ -13,7 +13,6 @@
 namespace udt {
 
 namespace {
-constexpr uint64_t kPredictStream = 0x53414d50 ^ 0xfeed;  // top-up draws of sparse inference
 constexpr size_t kPredictBlock = 32;     // inputs sharing one pass over a tile of weight rows
 constexpr uint32_t kNeuronChunk = 512;   // output neurons per logits tile (512 KB at 256 wide: in L2)
 constexpr size_t kSuperBlock = 1024;     // inputs whose hidden activations are held at once
@@ -25,8 +24,8 @@ constexpr uint32_t kMinPartNeurons = 4096;
 // on threads or batch size, so scores are reproducible.
 uint32_t dense_parts(uint32_t d) { return std::clamp<uint32_t>(d / kMinPartNeurons, 1, kMaxParts); }
 
-// Top-k and softmax normaliser (running max and sum of exp) of one input over one neuron range.
-struct PartialTop {
+// Softmax normaliser of one input over one neuron range: running max and sum of exp(z - max).
+struct SoftmaxNorm {
   float max = -std::numeric_limits<float>::infinity();
   float sum = 0.0f;
 };
@@ -59,7 +58,7 @@ void Network::predict_sparse(const CsrView& x, uint32_t k, double sparsity, int3
     for (size_t s = begin; s < end; ++s) {
       hidden_.forward(x, s, h.row(0));
       output_.sampler->hash(h.row(0), codes.data());
-      Rng rng(derive_seed(config_.seed, kPredictStream, s));
+      Rng rng(derive_seed(config_.seed, stream::kPredict, s));
       selector.select(output_.sampler->index(), codes.data(), n_active, nullptr, 0, rng, active, nullptr);
       z.resize(active.size());
       output_.logits(active.data(), active.size(), h.row(0), z.data());
@@ -84,7 +83,7 @@ void Network::predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* s
   AlignedMatrix h(std::min(kSuperBlock, x.n_rows), h_dim);
   std::vector<int32_t> part_ids;
   std::vector<float> part_scores;
-  std::vector<PartialTop> part_norm;
+  std::vector<SoftmaxNorm> part_norm;
   for (size_t first = 0; first < x.n_rows; first += kSuperBlock) {
     const size_t count = std::min(kSuperBlock, x.n_rows - first);
     pool_.parallel_for(count, 16, [&](size_t b, size_t e, size_t) {
@@ -92,7 +91,7 @@ void Network::predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* s
     });
     part_ids.resize(parts * count * k);
     part_scores.resize(parts * count * k);
-    part_norm.assign(parts * count, PartialTop{});
+    part_norm.assign(parts * count, SoftmaxNorm{});
     const size_t n_blocks = (count + kPredictBlock - 1) / kPredictBlock;
     pool_.parallel_for(n_blocks * parts, 1, [&](size_t w0, size_t w1, size_t) {
       std::vector<float> tile(kNeuronChunk);
@@ -108,7 +107,7 @@ void Network::predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* s
           for (size_t i = i0; i < i1; ++i) {  // the tile stays in cache across the block
             output_.dense_logits(h, i, 1, n0, n1, tile.data(), kNeuronChunk);
             if (softmax) {
-              PartialTop& norm = part_norm[part * count + i];
+              SoftmaxNorm& norm = part_norm[part * count + i];
               float m = norm.max;
               for (uint32_t j = 0; j < n1 - n0; ++j) m = std::max(m, tile[j]);
               float sum = norm.sum * std::exp(norm.max - m);
@@ -129,10 +128,11 @@ void Network::predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* s
       TopK top(k);
       float m = -std::numeric_limits<float>::infinity(), sum = 0.0f;
       for (uint32_t p = 0; p < parts; ++p) {
-        const PartialTop& norm = part_norm[p * count + i];
+        const SoftmaxNorm& norm = part_norm[p * count + i];
+        const int32_t* range_ids = &part_ids[(p * count + i) * k];
+        const float* range_scores = &part_scores[(p * count + i) * k];
         for (uint32_t j = 0; j < k; ++j)
-          if (part_ids[(p * count + i) * k + j] >= 0)
-            top.push(part_scores[(p * count + i) * k + j], part_ids[(p * count + i) * k + j]);
+          if (range_ids[j] >= 0) top.push(range_scores[j], range_ids[j]);
         if (softmax && norm.sum > 0.0f) {
           const float mm = std::max(m, norm.max);
           sum = sum * std::exp(m - mm) + norm.sum * std::exp(norm.max - mm);
