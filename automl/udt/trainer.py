@@ -49,6 +49,17 @@ def _sublinear(v: np.ndarray) -> np.ndarray:
     return np.minimum(v, np.float32(1)) + np.log(np.maximum(v, np.float32(1)))
 
 
+def _weighted_counts(values: np.ndarray, scaling: str, weights: Optional[np.ndarray]) -> np.ndarray:
+    """A float32 copy of the values before row scaling: sublinear counts for the log scalings,
+    times the per-value weights (IDF) for "log-idf-l2"."""
+    v = values.astype(np.float32, copy=True)
+    if scaling in ("log-l2", "log-idf-l2"):
+        v = _sublinear(v)
+    if weights is not None and scaling == "log-idf-l2":
+        v *= weights
+    return v
+
+
 def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
                    weights: Optional[np.ndarray] = None) -> np.ndarray:
     """Feature values as the network sees them.
@@ -62,11 +73,7 @@ def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
     """
     if scaling == "none" or len(values) == 0:
         return values
-    v = values.astype(np.float32, copy=True)
-    if scaling in ("log-l2", "log-idf-l2"):
-        v = _sublinear(v)
-    if weights is not None and scaling == "log-idf-l2":
-        v *= weights
+    v = _weighted_counts(values, scaling, weights)
     lengths = np.diff(offsets)
     rows = np.repeat(np.arange(len(lengths)), lengths)
     norms = np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2, minlength=len(lengths)))
@@ -83,11 +90,7 @@ def scale_row(values: np.ndarray, scaling: str, weights: Optional[np.ndarray] = 
     """scale_features for one row, bit for bit, with less overhead (the single-row predict path)."""
     if scaling == "none" or len(values) == 0:
         return values
-    v = values.astype(np.float32, copy=True)
-    if scaling in ("log-l2", "log-idf-l2"):
-        v = _sublinear(v)
-    if weights is not None and scaling == "log-idf-l2":
-        v *= weights
+    v = _weighted_counts(values, scaling, weights)
     rows = _ZEROS[:len(v)] if len(v) <= len(_ZEROS) else np.zeros(len(v), np.intp)
     norm = np.float32(np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2)[0]))
     if norm != 0:
