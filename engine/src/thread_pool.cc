@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "denormals.h"
+
 namespace udt {
 
 size_t ThreadPool::default_threads() {
@@ -39,6 +41,7 @@ void ThreadPool::run_chunks(size_t worker) {
 }
 
 void ThreadPool::worker_loop(size_t worker) {
+  FlushDenormals::enable_for_this_thread();
   size_t seen = 0;
   for (;;) {
     {
@@ -58,6 +61,7 @@ void ThreadPool::worker_loop(size_t worker) {
 void ThreadPool::parallel_for(size_t n, size_t grain, const RangeFn& fn) {
   if (n == 0) return;
   grain = std::max<size_t>(grain, 1);
+  FlushDenormals flush;  // the calling thread computes too
   if (workers_.empty() || n <= grain) {  // not worth waking anyone
     fn(0, n, 0);
     return;

@@ -1,10 +1,13 @@
 // The pool runs every item exactly once, from any number of threads, rethrows the
-// first exception, and can be reused after one.
+// first exception, and can be reused after one. Inside a job denormal results flush to
+// zero (on every thread); the caller's floating-point mode is restored afterwards.
 #include <atomic>
+#include <cfloat>
 #include <stdexcept>
 #include <vector>
 
 #include "check.h"
+#include "denormals.h"
 #include "thread_pool.h"
 
 using namespace udt;
@@ -33,6 +36,17 @@ int main() {
     std::atomic<size_t> total{0};
     pool.parallel_for(100, 10, [&](size_t b, size_t e, size_t) { total += e - b; });
     CHECK(total.load() == 100);
+
+    // FLT_MIN / 4 is denormal: flushed to 0 inside a job, kept outside it.
+    volatile float tiny = FLT_MIN, quarter = 0.25f;
+    std::vector<float> inside(64, -1.0f);
+    pool.parallel_for(inside.size(), 1, [&](size_t b, size_t e, size_t) {
+      for (size_t i = b; i < e; ++i) inside[i] = tiny * quarter;
+    });
+#ifdef UDT_HAS_MXCSR
+    for (float v : inside) CHECK(v == 0.0f);
+#endif
+    CHECK(tiny * quarter > 0.0f);
   }
   return udt_test::finish("test_thread_pool");
 }
