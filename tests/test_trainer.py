@@ -145,7 +145,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_history():
 
 @pytest.mark.parametrize("scaling", ["none", "l2", "log-l2", "log-idf-l2"])
 def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
-    from udt.trainer import scale_features, scale_row
+    from udt.trainer import scale_features
     rng = np.random.default_rng(3)
     lengths = rng.integers(0, 40, 50)
     offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
@@ -155,13 +155,37 @@ def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
     batch = scale_features(values, offsets, scaling, weights)
     for r in range(50):
         row = slice(offsets[r], offsets[r + 1])
-        one = scale_row(values[row], scaling, None if weights is None else weights[row])
+        one = scale_features(values[row], np.array([0, lengths[r]], np.int64), scaling,
+                             None if weights is None else weights[row])
         assert one.tobytes() == batch[offsets[r]:offsets[r + 1]].tobytes()
         if scaling != "none" and lengths[r]:
             assert np.linalg.norm(one) == pytest.approx(1.0, rel=1e-5)
     if scaling == "log-l2":
-        assert scale_row(np.array([1.0, 0.5, np.e], np.float32), "log-l2") == pytest.approx(
+        assert scale_features(np.array([1.0, 0.5, np.e], np.float32), np.array([0, 3]), "log-l2") == pytest.approx(
             np.array([1.0, 0.5, 2.0]) / np.sqrt(5.25), rel=1e-6)
+
+
+def test_feature_scaling_matches_the_formula_and_rejects_bad_input():
+    from udt.trainer import scale_features
+    rng = np.random.default_rng(5)
+    offsets = np.array([0, 3, 3, 10], np.int64)  # the middle row is empty
+    values = rng.uniform(0.1, 30, 10).astype(np.float32)
+    weights = rng.uniform(1, 5, 10).astype(np.float32)
+    got = scale_features(values, offsets, "log-idf-l2", weights)
+    v = (np.minimum(values, 1) + np.log(np.maximum(values, 1))).astype(np.float64) * weights
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        assert got[a:b] == pytest.approx(v[a:b] / np.linalg.norm(v[a:b]), rel=1e-6)
+    assert scale_features(values, offsets, "l2")[:3] == pytest.approx(values[:3] / np.linalg.norm(values[:3]), rel=1e-6)
+    zeros = scale_features(np.zeros(3, np.float32), np.array([0, 3]), "l2")
+    assert zeros.tolist() == [0, 0, 0]  # a zero row stays zero rather than becoming NaN
+    with pytest.raises(ValueError, match="feature scaling must be one of"):
+        scale_features(values, offsets, "tfidf")
+    with pytest.raises(ValueError, match="end at len"):
+        scale_features(values, np.array([0, 3, 9]), "l2")
+    with pytest.raises(ValueError, match="must not decrease"):
+        scale_features(values, np.array([0, 5, 3, 10]), "l2")
+    with pytest.raises(ValueError, match="one value per feature"):
+        scale_features(values, offsets, "log-idf-l2", weights[:4])
 
 
 def test_idf_weights_and_log_idf_l2_scaling():

@@ -18,8 +18,7 @@ from . import metrics as udt_metrics
 from .model_selection import Architecture, auto_feature_scaling, auto_input_dim, choose_architecture, summary_text
 from .options import OPTION_NAMES, unknown_option_error, validate_options
 from .serialization import ModelFileError, load_model_file, save_model_file
-from .trainer import (CsrBatch, EarlyStopping, InMemoryData, Trainer, idf_weights, load_training_data, scale_features,
-                      scale_row)
+from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, idf_weights, load_training_data, scale_features
 
 FILE_KIND = "udt-estimator"
 _PREDICT_BATCH_ROWS = 8192
@@ -335,7 +334,8 @@ class _Estimator(BaseEstimator):
         """One row's (indices, values, offsets), through the featurizer's single-row fast path."""
         idx, val = self.featurizer_.transform_row(row)
         idf = self._feature_weights()
-        return idx, scale_row(val, self.scaling_, None if idf is None else idf[idx]), np.array([0, len(idx)], np.int64)
+        offsets = np.array([0, len(idx)], np.int64)
+        return idx, scale_features(val, offsets, self.scaling_, None if idf is None else idf[idx]), offsets
 
     def _predict_one(self, row: dict, sparse: bool) -> int:
         """Best label id of one row. The featurizer's output is valid engine input by construction,

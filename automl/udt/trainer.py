@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
+from . import _core
 from .metrics import MetricSpec
 
 try:
@@ -44,25 +45,10 @@ def idf_weights(document_frequency: np.ndarray, n_rows: int) -> np.ndarray:
     return (np.log((1.0 + n_rows) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
-def _sublinear(v: np.ndarray) -> np.ndarray:
-    # 1 + log(v) above 1, v itself below: min(v, 1) + log(max(v, 1)) computes both without a mask.
-    return np.minimum(v, np.float32(1)) + np.log(np.maximum(v, np.float32(1)))
-
-
-def _weighted_counts(values: np.ndarray, scaling: str, weights: Optional[np.ndarray]) -> np.ndarray:
-    """A float32 copy of the values before row scaling: sublinear counts for the log scalings,
-    times the per-value weights (IDF) for "log-idf-l2"."""
-    v = values.astype(np.float32, copy=True)
-    if scaling in ("log-l2", "log-idf-l2"):
-        v = _sublinear(v)
-    if weights is not None and scaling == "log-idf-l2":
-        v *= weights
-    return v
-
-
 def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
                    weights: Optional[np.ndarray] = None) -> np.ndarray:
-    """Feature values as the network sees them.
+    """Feature values as the network sees them (a scaled float32 copy; the C++ kernel
+    featurizers/src/row_scaling.cc).
 
     "log-l2": counts become 1 + log(count) (a word seen 100 times is not 100 times the evidence),
     then every row is scaled to unit L2 norm so long and short documents reach the hidden layer
@@ -71,31 +57,11 @@ def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
     row scaling, so words common to many rows count less (TF-IDF); without weights it equals
     "log-l2".  "l2": only the row scaling; "none": values unchanged.
     """
-    if scaling == "none" or len(values) == 0:
-        return values
-    v = _weighted_counts(values, scaling, weights)
-    lengths = np.diff(offsets)
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    norms = np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2, minlength=len(lengths)))
-    norms = norms.astype(np.float32)
-    norms[norms == 0] = 1.0
-    v /= np.repeat(norms, lengths)
-    return v
-
-
-_ZEROS = np.zeros(4096, dtype=np.intp)
-
-
-def scale_row(values: np.ndarray, scaling: str, weights: Optional[np.ndarray] = None) -> np.ndarray:
-    """scale_features for one row, bit for bit, with less overhead (the single-row predict path)."""
-    if scaling == "none" or len(values) == 0:
-        return values
-    v = _weighted_counts(values, scaling, weights)
-    rows = _ZEROS[:len(v)] if len(v) <= len(_ZEROS) else np.zeros(len(v), np.intp)
-    norm = np.float32(np.sqrt(np.bincount(rows, weights=v.astype(np.float64) ** 2)[0]))
-    if norm != 0:
-        v /= norm
-    return v
+    if scaling not in FEATURE_SCALINGS:
+        raise ValueError(f"feature scaling must be one of {FEATURE_SCALINGS}, got {scaling!r}")
+    if scaling == "none":
+        return np.asarray(values, np.float32)
+    return _core.featurizers.scale_rows(values, offsets, scaling, weights)
 
 
 @dataclass

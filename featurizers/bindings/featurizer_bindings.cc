@@ -6,11 +6,14 @@
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <optional>
+#include <stdexcept>
 
 #include "../src/column_features.h"
 #include "../src/csv_quote_scanner.h"
 #include "../src/feature_error.h"
 #include "../src/label_vocab.h"
+#include "../src/row_scaling.h"
 #include "../src/table_featurizer.h"
 
 namespace py = pybind11;
@@ -322,6 +325,34 @@ void bind_featurizers(pybind11::module_& m) {
       .def_property_readonly("in_quotes", &CsvQuoteScanner::in_quotes)
       .def_property_readonly("open_quote_line", &CsvQuoteScanner::open_quote_line)
       .def_property_readonly("lines_seen", &CsvQuoteScanner::lines_seen);
+
+  f.def(
+      "scale_rows",
+      [](const py::array_t<float, py::array::c_style | py::array::forcecast>& values,
+         const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& offsets, const std::string& scaling,
+         const std::optional<py::array_t<float, py::array::c_style | py::array::forcecast>>& weights) {
+        const RowScaling mode = parse_row_scaling(scaling);
+        const size_t n = size_t(values.size()), n_rows = offsets.size() > 0 ? size_t(offsets.size() - 1) : 0;
+        const int64_t* off = offsets.data();
+        if (offsets.size() == 0 || off[0] != 0 || off[n_rows] != int64_t(n))
+          throw std::invalid_argument("offsets must start at 0 and end at len(values) = " + std::to_string(n));
+        for (size_t r = 0; r < n_rows; ++r)
+          if (off[r + 1] < off[r]) throw std::invalid_argument("offsets must not decrease (row " + std::to_string(r) + ")");
+        if (weights && size_t(weights->size()) != n)
+          throw std::invalid_argument("weights must hold one value per feature value");
+        py::array_t<float> out{py::ssize_t(n)};
+        float* dst = out.mutable_data();
+        std::memcpy(dst, values.data(), n * sizeof(float));
+        const float* w = weights ? weights->data() : nullptr;
+        {
+          std::optional<py::gil_scoped_release> release;
+          if (n > 4096) release.emplace();  // a one-row call is cheaper than giving the GIL away
+          scale_rows(dst, off, n_rows, mode, w);
+        }
+        return out;
+      },
+      py::arg("values"), py::arg("offsets"), py::arg("scaling"), py::arg("weights") = py::none(),
+      "Feature values as the network sees them (a scaled copy): see udt.trainer.scale_features.");
 
   f.def("numeric_min_max", [](const ViewTuple& view, int64_t n, const std::string& column) {
     const ColumnView col = to_view(view);
