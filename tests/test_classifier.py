@@ -95,6 +95,10 @@ def test_early_stopping_on_noise_stops_before_the_last_epoch():
                        **dict(SMALL, epochs=30, learning_rate=0.05), early_stopping_patience=1)
     model.fit(noise.iloc[:300], validation=noise.iloc[300:], metrics=["log_loss"], progress=False)
     assert model.stopped_early_ and len(model.history_) < 30
+    # The best epoch's weights came back: scoring the validation rows again gives its value.
+    best = min(h["val_log_loss"] for h in model.history_)
+    assert best < model.history_[-1]["val_log_loss"]
+    assert model.evaluate(noise.iloc[300:], metrics=["log_loss"])["log_loss"] == pytest.approx(best, rel=1e-6)
 
 
 def test_continuing_fit_and_partial_fit(table):

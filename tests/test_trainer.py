@@ -1,7 +1,7 @@
 """The epoch loop's own logic (shuffling, CSR gathering, early stopping, Ctrl-C), on a recording network.
 
 The recording network implements the engine's training surface (train_batch / end_epoch /
-state_arrays / load_state_arrays) in numpy so these tests pin down the trainer independently of the
+weights / rebuild_index) in numpy so these tests pin down the trainer independently of the
 engine; end-to-end training on the real engine is covered by the classifier tests.
 """
 import numpy as np
@@ -29,11 +29,14 @@ class RecordingNetwork:
     def end_epoch(self):
         self.epochs_ended += 1
 
-    def state_arrays(self):
-        return {"w": self.weight}
+    lsh_params = {"K": 1, "L": 1, "R": 1}
+    index_rebuilds = 0
 
-    def load_state_arrays(self, arrays):
-        self.weight = np.array(arrays["w"], copy=True)
+    def weights(self):
+        return {"w": self.weight}  # a view, as the engine's
+
+    def rebuild_index(self):
+        self.index_rebuilds += 1
 
 
 def make_rows(n, sorted_labels=True):
@@ -122,6 +125,7 @@ def test_early_stopping_stops_and_restores_best_weights():
     assert [h["val_accuracy"] for h in history] == [0.5, 0.7, 0.6, 0.65]
     assert trainer.stopped_early and trainer.restored_best
     assert net.weight[0] == 4  # weights after epoch 2 (2 batches per epoch), not after epoch 4
+    assert net.index_rebuilds == 1  # the LSH tables were rebuilt from the restored weights
 
 
 def test_early_stopping_on_a_lower_is_better_metric():

@@ -267,10 +267,9 @@ class Trainer:
                 improved = best is None or (value > best if stopper.metric.higher_is_better else value < best)
                 if improved:
                     best, waited = value, 0
+                    best_state = None  # free the old copy before taking the new one
                     if stopper.restore_best and epoch < first_epoch + epochs - 1:
-                        best_state = {k: np.array(v, copy=True) for k, v in self.network.state_arrays().items()}
-                    else:
-                        best_state = None  # the live weights are the best ones
+                        best_state = self._snapshot()
                     row["best"] = True
                 else:
                     waited += 1
@@ -288,6 +287,20 @@ class Trainer:
                           RuntimeWarning, stacklevel=3)
             return history
         if best_state is not None:  # the best epoch was not the last one: go back to it
-            self.network.load_state_arrays(best_state)
+            self._restore(best_state)
             self.restored_best = True
         return history
+
+    def _snapshot(self) -> dict:
+        """A copy of the learned parameters, which is all prediction uses. Not the Adam moments (twice
+        the parameters' size: 4 GB more for a 2^20 x 512 model) -- like Keras's restore_best_weights,
+        the restored model keeps the optimizer state of its last epoch, which only matters to further
+        training."""
+        return {k: np.array(v, copy=True) for k, v in self.network.weights().items()}
+
+    def _restore(self, snapshot: dict) -> None:
+        views = self.network.weights()
+        for name, values in snapshot.items():
+            views[name][...] = values
+        if self.network.lsh_params is not None:
+            self.network.rebuild_index()  # the LSH tables follow the restored weights
