@@ -34,8 +34,9 @@ class System:
 
 def evaluate_system(ctx: dict[str, Any], system: System, truth: Callable[[str], Any],
                     score: Callable[[Any, Any], dict[str, float]], single_rows: Callable[[str, int], list],
-                    metric_name: str) -> list[dict[str, Any]]:
-    """Fit, batch-predict, score, then time single-row predictions; one result row (as a dict)."""
+                    metric_name: str, short_rows: Callable[[str, int], list] | None = None) -> list[dict[str, Any]]:
+    """Fit, batch-predict, score, then time single-row predictions; one result row (as a dict).
+    short_rows (text tasks): a second latency sample of short inputs, kept as metrics latency_ms_*_short."""
     res = Result(task=ctx["task"], dataset=ctx["dataset"], system=system.name, metric_name=metric_name,
                  notes=system.notes)
     with Stopwatch() as fit:
@@ -51,6 +52,11 @@ def evaluate_system(ctx: dict[str, Any], system: System, truth: Callable[[str], 
     rows = single_rows(ctx["test"], int(ctx.get("latency_rows", 1000)))
     lat = measure_latency(system.predict_one, rows)
     res.latency_ms_mean, res.latency_ms_p50, res.latency_ms_p99 = lat.mean_ms, lat.p50_ms, lat.p99_ms
+    short_sample = short_rows(ctx["test"], int(ctx.get("latency_rows", 1000))) if short_rows else []
+    if short_sample:  # a test set without short texts has no short-text latency
+        short = measure_latency(system.predict_one, short_sample)
+        res.metrics.update(latency_ms_mean_short=short.mean_ms, latency_ms_p50_short=short.p50_ms,
+                           latency_ms_p99_short=short.p99_ms)
     res.notes = system.notes  # systems may refine their notes while training (e.g. epochs run)
     res.peak_rss_mb = peak_rss_mb()
     return [res.to_dict()]

@@ -24,7 +24,9 @@ def _metric_cols(rows: list[dict]) -> list[str]:
 
 def task_table(rows: list[dict]) -> str:
     mcols = _metric_cols(rows) or [rows[0]["metric_name"]]
-    head = (["system"] + mcols + ["train s", "latency mean / p50 / p99 ms", "batch rows/s", "peak RSS MB"])
+    short = any("latency_ms_p50_short" in (r.get("metrics") or {}) for r in rows)
+    head = (["system"] + mcols + ["train s", "latency mean / p50 / p99 ms"] +
+            (["short-text p50 / p99 ms"] if short else []) + ["batch rows/s", "peak RSS MB"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.get("status", "ok") != "ok":
@@ -33,8 +35,10 @@ def task_table(rows: list[dict]) -> str:
             continue
         m = r.get("metrics") or {r["metric_name"]: r["metric"]}
         lat = " / ".join(_f(r.get(k), ".3f") for k in ("latency_ms_mean", "latency_ms_p50", "latency_ms_p99"))
-        cells = [r["system"]] + [_f(m.get(c), ".4f") for c in mcols] + [
-            _f(r.get("train_s"), ".1f"), lat, _f(r.get("throughput_rows_s"), ",.0f"), _f(r.get("peak_rss_mb"), ",.0f")]
+        cells = [r["system"]] + [_f(m.get(c), ".4f") for c in mcols] + [_f(r.get("train_s"), ".1f"), lat]
+        if short:
+            cells.append(" / ".join(_f(m.get(k), ".3f") for k in ("latency_ms_p50_short", "latency_ms_p99_short")))
+        cells += [_f(r.get("throughput_rows_s"), ",.0f"), _f(r.get("peak_rss_mb"), ",.0f")]
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- **{r['system']}**: {r['notes']}" for r in rows if r.get("notes")]
     return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
