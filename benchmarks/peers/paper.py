@@ -4,11 +4,14 @@
 * autotuned K/L/R (paper 4.2) versus a small grid of K, L, R at the same sparsity;
 * sparse inference with and without label-neuron augmentation (paper 4.3, Table 1's shape).
 
-Inputs are the debsearch text hashed exactly as the PyTorch dense peer hashes it (unigrams + bigrams into 100k
-dims, l2-normalised), so the engine is measured alone; the network is udt's architecture (hidden 256) with
-Classifier's schedule rules (batch ~n/200 as a power of two, Adam 2e-3 x sqrt(batch/256)). Latency here is
-engine-only (one pre-hashed row -> top 5); the Classifier rows of the `debsearch` task include featurization.
-Each experiment returns one result row per configuration."""
+Data: a quarter of debsearch's packages (~16k classes, `tasks.prep_debsearch_slice`; 1/12 with --quick).
+Inputs are what udt.Classifier feeds its network: unigrams + bigrams hashed into 2^20 ids, 1 + log(count)
+times IDF, unit-L2 rows (scikit-learn's HashingVectorizer + TfidfTransformer compute the same formula), so the
+engine is measured alone. Network shape and schedule come from the Classifier's own chooser
+(`udt.model_selection.choose_architecture`: hidden 256, batch, learning rate, epochs) with LSH-only negatives
+(`random_negatives=0`, the paper's selection and the Classifier's); only the knob under study changes.
+Latency here is engine-only (one pre-hashed row -> top 5); the Classifier rows of the `debsearch` task include
+featurization. Each experiment returns one result row per configuration."""
 from __future__ import annotations
 
 import time
@@ -17,17 +20,14 @@ from typing import Any
 import numpy as np
 
 from .base import read_csv
-from .common import hashing_vectorizer, label_vocab
+from .common import label_vocab
 from .harness import Result, Stopwatch, Unavailable, measure_latency, peak_rss_mb
 
 K = 5
 SPARSITIES = (0.005, 0.01, 0.02, 0.05, 0.1, 1.0)
-EPOCHS = {"full": 3, "quick": 5}
-# "auto" gives a dense output layer below 8192 classes, so on the quick run's ~5k-class subset the LSH experiments
-# use an explicit sparsity.
-LSH_SPARSITY = {"full": "auto", "quick": 0.05}
 GRID = {"full": [(k, l, r) for k in (5, 7) for l in (16, 64) for r in (32, 128)],
         "quick": [(k, l, None) for k in (5, 7) for l in (16, 64)]}
+INPUT_DIM = 1 << 20
 
 
 def _network_cls():
@@ -40,19 +40,26 @@ def _network_cls():
 
 class Data:
     def __init__(self, ctx):
+        from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+        from udt.model_selection import choose_architecture
+
         with Stopwatch() as sw:
             tr = read_csv(ctx["train"])
             te = read_csv(ctx["test"])
             self.classes, index = label_vocab(tr["package"].astype(str))
-            vec = hashing_vectorizer(100_000)
-            self.X = vec.transform(tr["text"].fillna("").astype(str).tolist())
+            counts = HashingVectorizer(ngram_range=(1, 2), n_features=INPUT_DIM, alternate_sign=False, norm=None,
+                                       dtype=np.float32)
+            tfidf = TfidfTransformer(sublinear_tf=True)  # 1 + log(tf), smoothed IDF ln((1+n)/(1+df)) + 1, L2
+            self.X = tfidf.fit_transform(counts.transform(tr["text"].fillna("").astype(str).tolist()))
+            self.X = self.X.astype(np.float32).tocsr()
             self.y = np.array([index[p] for p in tr["package"].astype(str)], dtype=np.uint32)
-            self.Xt = vec.transform(te["text"].fillna("").astype(str).tolist())
+            self.Xt = tfidf.transform(counts.transform(te["text"].fillna("").astype(str).tolist()))
+            self.Xt = self.Xt.astype(np.float32).tocsr()
             self.yt = np.array([index.get(p, -1) for p in te["package"].astype(str)], dtype=np.int64)
         self.featurize_s = sw.seconds
         self.n = self.X.shape[0]
-        self.batch = min(2048, max(64, 1 << max(0, round(np.log2(max(self.n / 200.0, 1.0))))))
-        self.lr = 2e-3 * max(1.0, (self.batch / 256) ** 0.5)
+        # The Classifier's choice for this data; every experiment keeps it except the knob it varies.
+        self.arch = choose_architecture(self.n, len(self.classes), "single", has_text=True, normalized_rows=True)
         self.lat_rows = list(np.random.default_rng(0).permutation(self.Xt.shape[0])[:int(ctx["latency_rows"])])
 
 
@@ -60,12 +67,12 @@ def _csr(X):
     return X.indices.astype(np.uint32), X.data.astype(np.float32), X.indptr.astype(np.int64)
 
 
-def _train(net, d: Data, epochs: int, seed: int) -> float:
+def _train(net, d: Data, seed: int) -> float:
     start = time.perf_counter()
-    for epoch in range(epochs):
+    for epoch in range(d.arch.epochs):
         order = np.random.default_rng([seed, epoch]).permutation(d.n)
-        for s in range(0, d.n, d.batch):
-            b = order[s:s + d.batch]
+        for s in range(0, d.n, d.arch.batch_size):
+            b = order[s:s + d.arch.batch_size]
             idx, val, off = _csr(d.X[b])
             net.train_batch(idx, val, off, d.y[b], np.arange(len(b) + 1, dtype=np.int64))
         net.end_epoch()
@@ -93,10 +100,11 @@ def _latency(net, d: Data, sparse: bool):
 
 def _run_config(ctx, d: Data, system: str, notes: str, **options) -> dict[str, Any]:
     Network = _network_cls()
-    mode = "quick" if ctx["quick"] else "full"
-    net = Network(input_dim=100_000, hidden_dim=256, output_dim=len(d.classes), learning_rate=d.lr,
-                  n_threads=int(ctx["threads"]), seed=int(ctx["seed"]), **options)
-    train_s = _train(net, d, EPOCHS[mode], int(ctx["seed"]))
+    a = d.arch
+    options.setdefault("random_negatives", a.random_negatives)
+    net = Network(input_dim=a.input_dim, hidden_dim=a.hidden_dim, output_dim=a.output_dim,
+                  learning_rate=a.learning_rate, n_threads=int(ctx["threads"]), seed=int(ctx["seed"]), **options)
+    train_s = _train(net, d, int(ctx["seed"]))
     sparse_ok = net.lsh_params is not None
     m = _evaluate(net, d, sparse=False)
     if sparse_ok:
@@ -107,8 +115,10 @@ def _run_config(ctx, d: Data, system: str, notes: str, **options) -> dict[str, A
     if sparse_ok:
         lat = _latency(net, d, sparse=True)
         m.update(latency_ms_mean_sparse=lat.mean_ms, latency_ms_p99_sparse=lat.p99_ms)
-    m["train_samples_per_s"] = EPOCHS[mode] * d.n / train_s
+    m["train_samples_per_s"] = a.epochs * d.n / train_s
     lsh = net.lsh_params or {}
+    if "autotuned" in system and lsh:
+        system += f" (K={lsh['K']} L={lsh['L']})"
     for key in ("K", "L", "R"):
         if key in lsh:
             m[f"lsh_{key}"] = float(lsh[key])
@@ -120,10 +130,17 @@ def _run_config(ctx, d: Data, system: str, notes: str, **options) -> dict[str, A
                  latency_ms_p50=lat.p50_ms, latency_ms_p99=lat.p99_ms, peak_rss_mb=peak_rss_mb(),
                  throughput_rows_s=m.get("rows_per_s_sparse", m["rows_per_s_dense"]), metrics=m,
                  n_train=d.n, n_test=d.Xt.shape[0],
-                 notes=(f"{notes}; {EPOCHS[mode]} epochs, batch {d.batch}, lr {d.lr:.1e}; metric/latency = "
+                 notes=(f"{notes}; {len(d.classes)} classes, hidden {a.hidden_dim}, {a.epochs} epochs, batch "
+                        f"{a.batch_size}, lr {a.learning_rate:.1e}; metric/latency = "
                         f"{'sparse' if sparse_ok else 'dense'} inference; train_s includes {d.featurize_s:.0f} s "
                         "hashing; peak RSS is the whole experiment's process"))
     return res.to_dict()
+
+
+def _lsh_sparsity(d: Data) -> float:
+    """The chooser's output sparsity; the --quick slice (~5k classes) is below the chooser's dense threshold,
+    so there the LSH experiments fix 0.05."""
+    return d.arch.output_sparsity if d.arch.output_sparsity < 1 else 0.05
 
 
 def sparsity_sweep(ctx) -> list[dict[str, Any]]:
@@ -137,7 +154,7 @@ def autotune_vs_grid(ctx) -> list[dict[str, Any]]:
     _network_cls()
     d = Data(ctx)
     mode = "quick" if ctx["quick"] else "full"
-    s = LSH_SPARSITY[mode]
+    s = _lsh_sparsity(d)
     rows = [_run_config(ctx, d, "udt engine autotuned K/L/R", f"output sparsity {s}, K/L/R autotuned",
                         output_sparsity=s)]
     for k, l, r in GRID[mode]:
@@ -150,7 +167,7 @@ def autotune_vs_grid(ctx) -> list[dict[str, Any]]:
 def label_augmentation(ctx) -> list[dict[str, Any]]:
     _network_cls()
     d = Data(ctx)
-    s = LSH_SPARSITY["quick" if ctx["quick"] else "full"]
+    s = _lsh_sparsity(d)
     return [_run_config(ctx, d, f"udt engine {'with' if aug else 'without'} label augmentation",
                         f"output sparsity {s}, label_augmentation={aug}", output_sparsity=s, label_augmentation=aug)
             for aug in (True, False)]
