@@ -112,6 +112,47 @@ def test_numeric_declared_range_and_clipping():
     assert ids(fz, {"x": 1000}) == ids(fz, {"x": 100})
 
 
+def test_numeric_quantile_scale_spreads_a_skewed_column():
+    # 90% zeros, then values growing geometrically: min/max scaling squeezes all but the largest
+    # few into the first bins; quantiles give the zero one position and spread the rest by rank.
+    values = [0.0] * 900 + [float(2 ** (i / 10)) for i in range(100)]
+    for scale in ("auto", "quantile"):
+        fz = fitted({"x": Numeric(bins=(4, 16), scale=scale)}, {"x": values})
+        assert fz.numeric_quantiles_["x"][0] == 0.0 and fz.numeric_quantiles_["x"][-1] == max(values)
+        scaled_id = ids(fz, {"x": 2.0}) & ids(fz, {"x": 2 ** 9.5})  # bins differ, the scaled-value id does not
+        assert len(scaled_id) == 1
+
+        def position(v):
+            idx, val = fz.transform_row({"x": v})
+            return float(val[idx == next(iter(scaled_id))].sum())  # 0 when the scaled value is not emitted
+        assert fz.transform_row({"x": 0.0})[1].tolist() == [1.0, 1.0]  # position 0: bins only, no scaled value
+        assert position(2 ** 5.0) == pytest.approx(0.5, abs=0.03)  # the median of the non-zero values
+        assert position(2 ** 2.5) < position(2 ** 5.0) < position(2 ** 7.5)
+        assert position(1e9) == 1.0 and fz.transform_row({"x": -5.0})[1].tolist() == [1.0, 1.0]  # clipped
+    linear = fitted({"x": Numeric(bins=(4, 16), scale="linear")}, {"x": values})
+    assert "x" not in linear.numeric_quantiles_
+    assert min(linear.transform_row({"x": 2 ** 5.0})[1]) == pytest.approx(2 ** 5.0 / max(values), rel=1e-5)
+    declared = fitted({"x": Numeric(range=(0, 1))}, {"x": values})  # a declared range is linear
+    assert "x" not in declared.numeric_quantiles_
+
+
+def test_numeric_scale_option_is_validated():
+    with pytest.raises(ConfigError, match="scale='log'"):
+        Numeric(scale="log")
+    with pytest.raises(ConfigError, match="when a range is declared"):
+        Numeric(scale="quantile", range=(0, 1))
+
+
+def test_numeric_quantiles_survive_the_featurizer_state_round_trip():
+    fz = fitted({"x": Numeric()}, {"x": [0.0] * 50 + list(range(1, 51))})
+    meta, arrays = fz.state()
+    back = TableFeaturizer.from_state(meta, arrays)
+    assert back.numeric_quantiles_ == fz.numeric_quantiles_
+    for v in (0, 3, 17.5, 49, 500):
+        a, b = fz.transform_row({"x": v}), back.transform_row({"x": v})
+        assert a[0].tolist() == b[0].tolist() and a[1].tobytes() == b[1].tobytes()
+
+
 def test_non_numeric_value_in_numeric_column_names_row_column_value():
     with pytest.raises(DataError) as e:
         fitted({"x": Numeric()}, {"x": ["1", "2", "abc"]})

@@ -15,6 +15,7 @@ from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, 
 from .data import DEFAULT_BATCH_ROWS, iter_sources
 from .errors import ConfigError, DataError
 from .labels import LabelEncoder
+from .numeric_quantiles import ValueSample
 
 _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, Neighbors: 6}
 _TOKENIZER = {"words": 0, "words-punct": 1}
@@ -157,8 +158,10 @@ class TableFeaturizer:
             pairs.append(tuple(pair))
         return pairs
 
-    def _build(self, numeric_ranges):
-        """Creates the C++ featurizer; `numeric_ranges` maps Numeric columns to (lo, hi)."""
+    def _build(self, numeric_ranges, numeric_quantiles=None):
+        """Creates the C++ featurizer; `numeric_ranges` maps Numeric columns to (lo, hi) and
+        `numeric_quantiles` those placed by rank to their learned edges."""
+        numeric_quantiles = dict(numeric_quantiles or {})
         temporal = self._resolve_temporal()
         tracked = set(temporal[1]) if temporal else set()
         # C++ columns: every declared column except a target that nothing else reads.
@@ -181,6 +184,7 @@ class TableFeaturizer:
             elif isinstance(spec, Numeric):
                 cfg.bins = spec.resolutions
                 cfg.lo, cfg.hi = numeric_ranges.get(name, (0.0, 1.0))
+                cfg.quantiles = numeric_quantiles.get(name, [])
             configs.append(cfg)
         extra = [self.target] if self.target and self.target not in self._cpp_names else []
         seed = int(self.seed) & (2**64 - 1)
@@ -193,6 +197,7 @@ class TableFeaturizer:
             self._core.set_temporal(index[key], [index[t] for t in tracked_cols], index[ts], self.history_length)
         self._temporal_resolved = temporal
         self.numeric_ranges_ = dict(numeric_ranges)
+        self.numeric_quantiles_ = numeric_quantiles
 
     def _make_label_encoder(self):
         spec = self.columns.get(self.target)
@@ -210,7 +215,7 @@ class TableFeaturizer:
                         and n != self.target]
         ranges = {n: tuple(map(float, s.range)) for n, s in self.columns.items()
                   if isinstance(s, Numeric) and s.range is not None}
-        seen = {n: None for n in learn_ranges}
+        samples = {n: ValueSample(seed=self.seed) for n in learn_ranges}
         labels = self._make_label_encoder()
         n_threads = self._threads()
         required = list(self.columns)
@@ -218,23 +223,23 @@ class TableFeaturizer:
             with _located(part):
                 for name in learn_ranges:
                     view, _keep = column_view(part.batch.column(name), name, part.origin)
-                    count, lo, hi = _core.featurizers.numeric_min_max(view, part.batch.num_rows, name)
-                    if count:
-                        old = seen[name]
-                        seen[name] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+                    samples[name].add(_core.featurizers.numeric_values(view, part.batch.num_rows, name))
                 if labels is not None:
                     view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
                     labels.collect(view, part.batch.num_rows, self.target)
                 elif self.target is not None:  # regression: validate the targets now
                     view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
                     _core.featurizers.regression_targets(view, part.batch.num_rows, self.target)
-        for name, r in seen.items():
-            lo, hi = r if r is not None else (0.0, 1.0)
+        quantiles = {}
+        for name, sample in samples.items():
+            lo, hi = (sample.lo, sample.hi) if sample.count else (0.0, 1.0)
             ranges[name] = (lo, hi if hi > lo else lo + 1.0)
+            if self.columns[name].uses_quantiles and sample.count:
+                quantiles[name] = sample.quantiles()
         if labels is not None:
             labels.finish()
         self.labels_ = labels
-        self._build(ranges)
+        self._build(ranges, quantiles)
         if any(isinstance(s, NodeId) for s in self.columns.values()):
             for part in iter_sources(source, required, batch_rows=65536, delimiter=self.delimiter):
                 self._index_graph(part, n_threads)
@@ -366,6 +371,7 @@ class TableFeaturizer:
             "seed": int(self.seed), "n_threads": self.n_threads, "history_length": self.history_length,
             "timestamp": self.timestamp, "delimiter": self.delimiter,
             "numeric_ranges": {n: list(r) for n, r in self.numeric_ranges_.items()},
+            "numeric_quantiles": self.numeric_quantiles_,
             "labels": None if self.labels_ is None else self.labels_.state(),
         }
         arrays = {}
@@ -391,7 +397,7 @@ class TableFeaturizer:
         if meta["labels"] is not None:
             spec = columns[meta["target"]]
             fz.labels_ = LabelEncoder.from_state(meta["labels"], spec.delimiter, spec.n_classes)
-        fz._build({n: tuple(r) for n, r in meta["numeric_ranges"].items()})
+        fz._build({n: tuple(r) for n, r in meta["numeric_ranges"].items()}, meta.get("numeric_quantiles"))
         if "history/keys" in arrays:
             fz._core.load_history_state(*(arrays[f"history/{k}"] for k in ("keys", "offsets", "ts", "values")))
         if "graph/nodes" in arrays:

@@ -183,6 +183,7 @@ void bind_featurizers(pybind11::module_& m) {
       .def_readwrite("bins", &ColumnConfig::bins)
       .def_readwrite("lo", &ColumnConfig::lo)
       .def_readwrite("hi", &ColumnConfig::hi)
+      .def_readwrite("quantiles", &ColumnConfig::quantiles)
       .def_readwrite("max_length", &ColumnConfig::max_length);
 
   py::class_<BoundFeaturizer>(f, "TableFeaturizer")
@@ -354,15 +355,14 @@ void bind_featurizers(pybind11::module_& m) {
       py::arg("values"), py::arg("offsets"), py::arg("scaling"), py::arg("weights") = py::none(),
       "Feature values as the network sees them (a scaled copy): see udt.trainer.scale_features.");
 
-  f.def("numeric_min_max", [](const ViewTuple& view, int64_t n, const std::string& column) {
+  f.def("numeric_values", [](const ViewTuple& view, int64_t n, const std::string& column) {
     const ColumnView col = to_view(view);
-    double lo = 0, hi = 0;
-    int64_t count;
+    std::vector<double> values;
     {
       py::gil_scoped_release release;
-      count = numeric_min_max(col, n, column, &lo, &hi);
+      values = numeric_values(col, n, column);
     }
-    return py::make_tuple(count, lo, hi);
+    return to_numpy(std::move(values));
   });
 }
 

@@ -1,5 +1,6 @@
 #include "column_features.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -73,9 +74,7 @@ void numeric_features(const ColumnConfig& col, const Cell& c, int64_t row_index,
     row.emit(hash_combine(col.salt, tag::kMissing), 1.0f);
     return;
   }
-  const double span = col.hi - col.lo;
-  const double unit = span > 0 ? (x - col.lo) / span : 0.5;
-  const double clipped = unit < 0 ? 0 : (unit > 1 ? 1 : unit);
+  const double clipped = numeric_position(col, x);
   for (size_t r = 0; r < col.bins.size(); ++r) {
     const int n_bins = col.bins[r];
     int b = int(std::floor(clipped * n_bins));
@@ -169,8 +168,9 @@ void parse_neighbors(const Cell& c, const std::string& delimiter, int64_t row_in
 }  // namespace udt
 
 namespace udt {
-int64_t numeric_min_max(const ColumnView& col, int64_t n_rows, const std::string& column, double* lo, double* hi) {
-  int64_t count = 0;
+std::vector<double> numeric_values(const ColumnView& col, int64_t n_rows, const std::string& column) {
+  std::vector<double> out;
+  out.reserve(size_t(n_rows));
   for (int64_t r = 0; r < n_rows; ++r) {
     const Cell c = col.cell(r);
     double x = 0;
@@ -179,11 +179,24 @@ int64_t numeric_min_max(const ColumnView& col, int64_t n_rows, const std::string
       std::string scratch;
       throw FeatureError(r, column, "expected a number, got '" + std::string(canonical_text(c, scratch)) + "'");
     }
-    if (st != ParseStatus::Ok) continue;
-    if (count == 0 || x < *lo) *lo = x;
-    if (count == 0 || x > *hi) *hi = x;
-    ++count;
+    if (st == ParseStatus::Ok) out.push_back(x);
   }
-  return count;
+  return out;
+}
+
+double numeric_position(const ColumnConfig& col, double x) {
+  const std::vector<double>& q = col.quantiles;
+  if (q.size() >= 2) {
+    // Edges <= x: ties (a column that is 90% zeros) put x after all of its copies, so equal
+    // values share one position and the next larger value starts the next rank.
+    const size_t j = size_t(std::upper_bound(q.begin(), q.end(), x) - q.begin());
+    if (j == 0) return 0.0;
+    if (j == q.size()) return 1.0;
+    const double frac = (x - q[j - 1]) / (q[j] - q[j - 1]);  // q[j] > x >= q[j - 1]
+    return (double(j - 1) + frac) / double(q.size() - 1);
+  }
+  const double span = col.hi - col.lo;
+  const double unit = span > 0 ? (x - col.lo) / span : 0.5;
+  return unit < 0 ? 0 : (unit > 1 ? 1 : unit);
 }
 }  // namespace udt

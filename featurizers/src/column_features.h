@@ -23,6 +23,9 @@ struct ColumnConfig {
   std::string delimiter;   // multi-valued Categorical, Sequence, Neighbors ("" = single value)
   std::vector<int> bins{10, 100};
   double lo = 0.0, hi = 1.0;  // Numeric range (learned by fit when not declared)
+  // Numeric: sorted values at equally spaced ranks of the training data (learned by fit). When
+  // set, a value's position in [0, 1] is its interpolated rank, not (x - lo) / (hi - lo).
+  std::vector<double> quantiles;
   int max_length = 0;      // Sequence: positions kept from the most recent (0 = all)
   uint64_t salt = 0;       // set by the TableFeaturizer from name + seed
 };
@@ -80,5 +83,10 @@ void for_each_part(std::string_view s, const std::string& delimiter, Fn fn) {
 namespace udt {
 // Min and max of the parseable numbers of a column (missing cells skipped; a value that
 // is not a number is a FeatureError). Returns the count of numbers seen.
-int64_t numeric_min_max(const ColumnView& col, int64_t n_rows, const std::string& column, double* lo, double* hi);
+// The parsed values of a Numeric column's non-missing cells (throws FeatureError on a non-number).
+std::vector<double> numeric_values(const ColumnView& col, int64_t n_rows, const std::string& column);
+
+// A Numeric value's position in [0, 1]: its interpolated rank among `quantiles` when there are
+// any, else its place in [lo, hi], clipped.
+double numeric_position(const ColumnConfig& col, double x);
 }  // namespace udt
