@@ -196,9 +196,11 @@ def test_sparse_output_layer_trains_and_sparse_inference_finds_the_labels(tmp_pa
     table = many_class_table()
     columns = {"text": col.Text(), "label": col.Categorical()}
     model = Classifier(columns=columns, target="label", sparsity=0.1, input_dim=20_000, hidden_dim=64,
-                       epochs=10, batch_size=64, learning_rate=1e-2).fit(table, progress=False)
+                       epochs=10, batch_size=64, learning_rate=1e-2, early_stopping_patience=None)
+    model.fit(table, validation=table, metrics=["precision@1"], progress=False)
     assert model.network_.lsh_params is not None and model.architecture_.sparse_inference
     dense = model.evaluate(table, metrics=["precision@1"], sparse_inference=False)["precision@1"]
+    assert model.history_[-1]["val_precision@1"] == dense  # validation scores exact (dense) inference
     sparse = model.evaluate(table, metrics=["precision@1"], sparse_inference=True)["precision@1"]
     assert dense > 0.9 and sparse > 0.8
     model.save(tmp_path / "sparse.udt")

@@ -132,7 +132,8 @@ class _Estimator(BaseEstimator):
 
         epochs overrides the constructor's `epochs`; validation is data of the same kinds (or an
         (X, y) tuple) scored after every epoch with `metrics` (default: accuracy, precision@1 for
-        multi-label, rmse for regression), kept in `history_` and used for early stopping.
+        multi-label, rmse for regression), kept in `history_` and used for early stopping; it is
+        scored with exact (dense) inference, as the sparse-inference index is built after training.
         progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).
         distributed: None, or a udt.RayConfig to train data-parallel on Ray workers (udt.distributed);
         the featurizer is fitted and the data featurized here, as without it.
@@ -247,7 +248,9 @@ class _Estimator(BaseEstimator):
         if validation is not None:
             val_source = self._training_source(*validation) if isinstance(validation, tuple) else validation
             val_rows = CsrBatch.concat(list(self._rows(val_source, with_labels=True)))
-            validate = lambda: self._score_rows(val_rows, specs)  # noqa: E731
+            # Exact (dense) inference: the sparse-inference index is only built after the last epoch, so
+            # sparse scores mid-training would measure the unfinished index, not what the network learned.
+            validate = lambda: self._score_rows(val_rows, specs, sparse=False)  # noqa: E731
         patience = options["early_stopping_patience"]
         if progress == "auto":
             progress = sys.stderr.isatty()
