@@ -89,27 +89,27 @@ def prep_movielens(data: str, out: str, quick: bool) -> dict:
     return _split_write(tr[cols], te[cols], out)
 
 
-def prep_debsearch(data: str, out: str, quick: bool) -> dict:
+def _debsearch_share(data: str, out: str, one_in: int) -> dict:
+    """debsearch restricted to a deterministic 1/one_in of the packages (all when 1), all of their rows."""
     tr = _read(os.path.join(data, "xml", "debsearch_train.csv"))
     te = _read(os.path.join(data, "xml", "debsearch_test.csv"))
     tr["text"], te["text"] = tr["text"].fillna(""), te["text"].fillna("")
-    if quick:  # a deterministic 1/12 of the packages (~5k classes), all of their rows
-        keep = {p for p in te["package"] if _bucket(str(p), 12) == 0}
+    if one_in > 1:
+        keep = {p for p in te["package"] if _bucket(str(p), one_in) == 0}
         tr, te = tr[tr["package"].isin(keep)], te[te["package"].isin(keep)]
     return _split_write(tr[["text", "package"]], te[["text", "package"]], out)
 
 
+def prep_debsearch(data: str, out: str, quick: bool) -> dict:
+    return _debsearch_share(data, out, 12 if quick else 1)  # quick: ~5k classes
+
+
 def prep_debsearch_slice(data: str, out: str, quick: bool) -> dict:
-    """The paper experiments' data: debsearch restricted to a deterministic quarter of the packages (~16k
-    classes; 1/12, ~5k, with --quick), all of their rows. Twelve trainings, one of them with a dense 63k-wide
-    output layer, do not fit the full run's budget on all 63k classes; 16k still makes dense training 50x the
-    sparse work at the smallest sparsity, which is the effect the paper measures."""
-    tr = _read(os.path.join(data, "xml", "debsearch_train.csv"))
-    te = _read(os.path.join(data, "xml", "debsearch_test.csv"))
-    tr["text"], te["text"] = tr["text"].fillna(""), te["text"].fillna("")
-    keep = {p for p in te["package"] if _bucket(str(p), 12 if quick else 4) == 0}
-    tr, te = tr[tr["package"].isin(keep)], te[te["package"].isin(keep)]
-    return _split_write(tr[["text", "package"]], te[["text", "package"]], out)
+    """The paper experiments' data: a quarter of the packages (~16k classes; 1/12, ~5k, with --quick). Twelve
+    trainings, one of them with a dense output layer, do not fit the full run's budget on all 63k classes; at
+    16k, dense training still does 200x the output-layer work of the smallest sparsity, the effect the paper
+    measures."""
+    return _debsearch_share(data, out, 12 if quick else 4)
 
 
 def prep_wordnet(data: str, out: str, quick: bool) -> dict:
