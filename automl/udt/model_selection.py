@@ -25,7 +25,10 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
   hidden_dim      256 when the output layer is sparse (c >= 8192): with that many classes the hidden
                   layer is a rank-hidden_dim bottleneck, and sparse training costs hidden_dim x the
                   ~650 sampled outputs per row, not x c (debsearch u95: 0.201 at 128, 0.234 at 256;
-                  16k slice: 0.208 / 0.315 / 0.354 at 64 / 128 / 256).  Otherwise, for text: 64 for a
+                  16k slice: 0.208 / 0.315 / 0.354 at 64 / 128 / 256).  512 scores higher still
+                  (debsearch after 6 epochs, dense / sparse inference: 0.309 / 0.282 vs 0.285 / 0.271
+                  at 256) but trains 2.4x longer (36 vs 15 s per epoch, idle machine) in 9.1 instead
+                  of 4.8 GB, so it is left to the user (hidden_dim=512).  Otherwise, for text: 64 for a
                   binary target, 128 for more classes; 128 when the output layer is large (over 1,000
                   classes: its cost, hidden_dim x classes per row, dominates, and MovieLens loses
                   nothing at 128); else 256 (512 when n > 500_000).  The hidden layer is an
