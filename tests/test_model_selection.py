@@ -79,12 +79,15 @@ def test_many_classes_with_few_rows_get_more_epochs_wider_hidden_and_big_batches
     movielens = choose_architecture(99_000, 1_680, "single")
     assert movielens.batch_size == 512 and movielens.hidden_dim == 128  # 8 * 99_000 / 1_680 = 471
     extreme = choose_architecture(207_000, 63_000, "single", has_text=True, normalized_rows=True)
-    # sparse output: batch at least 1024, hidden 256; catch-up Adam needs no larger step for rare rows
+    # sparse output: ~256 steps per epoch (207k / 256 = 809 -> 1024), hidden 256; catch-up Adam needs
+    # no larger step for rare rows
     assert extreme.batch_size == 1024 and extreme.learning_rate == 5e-3 and extreme.epochs == 5
     assert extreme.hidden_dim == 256 and extreme.sparse_inference
     assert extreme.output_sparsity == pytest.approx(0.01 * math.sqrt(65536 / 63_000))
+    wordnet = choose_architecture(65_656, 17_000, "multi", has_text=True, normalized_rows=True)
+    assert wordnet.batch_size == 256 and wordnet.epochs == 10  # 65_656 / 256 = 256; sigmoids learn slower
     big = choose_architecture(4_000_000, 50_000, "single")
-    assert big.batch_size == 1024 and big.hidden_dim == 256  # 8 * 4M / 50k = 640, raised to the sparse floor
+    assert big.batch_size == 2048 and big.hidden_dim == 256  # 4M / 256, capped
 
 
 def test_text_scaling_uses_idf_only_when_classes_have_few_rows():

@@ -49,14 +49,17 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   three epochs but ends lower over the epochs the Classifier runs (debsearch: 0.278 vs
                   0.234 u95; 16k slice: 0.448 vs 0.415; hidden 128, 50% uniform: 0.181 vs 0.195).
   sparse_inference  predictions retrieve candidates with LSH only when training was sparse (c >= 8192).
-  batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048] -- [1024, 2048]
-                  when the output layer is sparse.  Large batches average out the noise of hashed
-                  features (Adult: +0.8 points at 1024 over 128) and keep every core busy, while an
-                  epoch takes at least c / 8 steps so classes with few rows are updated often
-                  (MovieLens: 512).  A sparse output layer is the exception: 256 rows x 650 sampled
-                  neurons already touch nearly every output row, so each step costs a dense Adam
-                  update of the output layer; with catch-up Adam fewer, larger steps lose nothing
-                  (debsearch u95: 0.171 at 256 in 45-81 CPU s per epoch, 0.234 at 1024 in 29-33 s).
+  batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048].  Large batches
+                  average out the noise of hashed features (Adult: +0.8 points at 1024 over 128) and
+                  keep every core busy, while an epoch takes at least c / 8 steps so classes with few
+                  rows are updated often (MovieLens: 512).  A sparse output layer is the exception:
+                  the power of two nearest n / 256 (about 256 steps per epoch), within [256, 2048].
+                  There 256 rows x 650 sampled neurons already touch nearly every output row, so a
+                  step costs a dense Adam update of the output layer and, with catch-up Adam, fewer
+                  larger steps lose nothing on a large set (debsearch, 207k rows -> 1024; u95: 0.171
+                  at 256 in 45-81 CPU s per epoch, 0.234 at 1024 in 29-33 s), but a smaller set needs
+                  its steps (WordNet, 66k rows -> 256; 10 epochs, P@1 dense / sparse: 0.337 / 0.347
+                  at 512, 0.383 / 0.371 at 256; 1024 needs 20 epochs for 0.343 / 0.332).
   learning_rate   Adam, 5e-3 when rows are L2-normalised (text), else 1e-3: the step is set relative to
                   the size of a row's input, which normalisation fixes at 1.  No larger step for
                   classes with few rows: catch-up Adam already gives a rarely updated row its
@@ -67,8 +70,11 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
   epochs          rows seen in total ~ 250_000 * (1e-3 / learning_rate), i.e. ceil of that / n, within
                   [3, 10], and at least 5 when classes have few rows (Adult: 8 epochs, 20 Newsgroups:
                   5, IMDB/RT: 3, debsearch: 5 -- P@1 0.110 / 0.214 / 0.263 / 0.269 / 0.278 after epochs
-                  2 to 6, so a sixth epoch would buy 0.01 for 30 CPU s); with a validation set the
-                  trainer's early stopping trims it.
+                  2 to 6, so a sixth epoch would buy 0.01 for 30 CPU s), 10 for a multi-label target
+                  with few rows per label: independent sigmoids, with no softmax pulling the other
+                  labels down, learn more slowly (WordNet, batch 256, P@1 dense / sparse: 0.317 / 0.348
+                  after 5 epochs, 0.383 / 0.371 after 10, 0.356 / 0.376 after 15); with a validation
+                  set the trainer's early stopping trims it.
 
 `choose_architecture` applies the rules; `summary_text` renders them for `model.summary()`.
 """
@@ -153,17 +159,18 @@ def auto_output_sparsity(n_classes: int) -> float:
 
 
 def auto_batch_size(n_rows: int, n_classes: int = 1) -> int:
-    least = 1024 if n_classes >= DENSE_OUTPUT_BELOW else 256
-    return min(2048, max(least, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
+    if n_classes >= DENSE_OUTPUT_BELOW:  # sparse output layer: about 256 steps per epoch
+        return min(2048, max(256, _nearest_power_of_two(n_rows / 256.0)))
+    return min(2048, max(256, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
 
 
 def auto_learning_rate(normalized_rows: bool) -> float:
     return 5e-3 if normalized_rows else 1e-3
 
 
-def auto_epochs(n_rows: int, learning_rate: float, n_classes: int = 1) -> int:
+def auto_epochs(n_rows: int, learning_rate: float, n_classes: int = 1, multi_label: bool = False) -> int:
     rows_to_see = 250_000 * 1e-3 / learning_rate
-    least = 5 if _few_rows_per_class(n_rows, n_classes) else 3
+    least = (10 if multi_label else 5) if _few_rows_per_class(n_rows, n_classes) else 3
     return int(min(10, max(least, math.ceil(rows_to_see / max(n_rows, 1)))))
 
 
@@ -195,7 +202,7 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     batch_size = pick("batch_size", batch_size, lambda: auto_batch_size(n_rows, output_dim))
     learning_rate = pick("learning_rate", learning_rate,
                          lambda: auto_learning_rate(normalized_rows))
-    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim))
+    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim, task == "multi"))
     loss = {"single": "softmax", "multi": "sigmoid", "regression": "mse"}[task]
     return Architecture(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
                         bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
