@@ -78,6 +78,7 @@ def test_summary_text_reports_choices():
 def test_many_classes_with_few_rows_get_more_epochs_wider_hidden_and_big_batches():
     movielens = choose_architecture(99_000, 1_680, "single")
     assert movielens.batch_size == 512 and movielens.hidden_dim == 128  # 8 * 99_000 / 1_680 = 471
+    assert movielens.epochs == 5  # 59 rows per class (< 100): more than the 3 that 99k rows alone would get
     extreme = choose_architecture(207_000, 63_000, "single", has_text=True, normalized_rows=True)
     # sparse output: ~256 steps per epoch (207k / 256 = 809 -> 1024), hidden 256; catch-up Adam needs
     # no larger step for rare rows
