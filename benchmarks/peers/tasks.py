@@ -143,6 +143,8 @@ def prep_debgraph(data: str, out: str, quick: bool) -> dict:
 
 TEXT_SYSTEMS = ("fasttext", "tfidf_linearsvc", "hashing_sgd", "torch_embbag_mlp", "udt")
 
+PAPER_DATA = "Debian package search, a slice of the packages (1/4: ~16k classes; --quick 1/12)"
+
 TASKS: dict[str, Task] = {t.name: t for t in [
     Task("news20", "20 Newsgroups (bydate)", "text", "accuracy", TEXT_SYSTEMS, prep_news20,
          "20-class topic classification of newsgroup posts"),
@@ -164,12 +166,12 @@ TASKS: dict[str, Task] = {t.name: t for t in [
          ("logreg_tfidf", "logreg_tfidf_neighbors", "udt_text_only", "udt_neighbors"), prep_debgraph,
          "package section from its description and its dependency-graph neighbours"),
     # the paper's own experiments (udt engine only), on debsearch's data
-    Task("debsearch-sparsity", "Debian package search, 1/4 of the packages (~16k classes)", "paper", "precision@1",
+    Task("debsearch-sparsity", PAPER_DATA, "paper", "precision@1",
          ("sparsity_sweep",), prep_debsearch_slice, "output sparsity 0.005..1.0: P@1, train time, inference latency"),
-    Task("debsearch-autotune", "Debian package search, 1/4 of the packages (~16k classes)", "paper", "precision@1",
+    Task("debsearch-autotune", PAPER_DATA, "paper", "precision@1",
          ("autotune_vs_grid",), prep_debsearch_slice, "autotuned K/L/R vs a small grid"),
-    Task("debsearch-augmentation", "Debian package search, 1/4 of the packages (~16k classes)", "paper",
-         "precision@1", ("label_augmentation",), prep_debsearch_slice,
+    Task("debsearch-augmentation", PAPER_DATA, "paper", "precision@1",
+         ("label_augmentation",), prep_debsearch_slice,
          "sparse inference with / without label-neuron augmentation"),
 ]}
 
