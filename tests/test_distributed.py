@@ -293,7 +293,9 @@ def test_ray_ctrl_c_stops_cleanly_with_the_merged_model(ray_cluster, monkeypatch
         original(self, merge, reports)
         merges["n"] += 1
         if merges["n"] == 2:   # round 2 is in the driver's model, round 3 is running
-            os.kill(os.getpid(), signal.SIGINT)   # a real Ctrl-C, delivered to the driver
+            # A real SIGINT, raised in the driver's main thread itself: os.kill(getpid()) may land on one of
+            # Ray's threads, and under load the main thread could then finish training before it noticed.
+            signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(DistributedTrainer, "_apply", apply_then_sigint)
     model = udt.Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL)
