@@ -293,14 +293,18 @@ def test_ray_ctrl_c_stops_cleanly_with_the_merged_model(ray_cluster, monkeypatch
         original(self, merge, reports)
         merges["n"] += 1
         if merges["n"] == 2:   # round 2 is in the driver's model, round 3 is running
-            # A real SIGINT, raised in the driver's main thread itself: os.kill(getpid()) may land on one of
-            # Ray's threads, and under load the main thread could then finish training before it noticed.
-            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)   # a real Ctrl-C, raised in the driver's main thread
 
     monkeypatch.setattr(DistributedTrainer, "_apply", apply_then_sigint)
+    # What a terminal gives Python. A process a non-interactive shell starts in the background (`cmd &`, as
+    # some CI runners do) inherits SIGINT *ignored*, and then Python installs no KeyboardInterrupt handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     model = udt.Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL)
-    with pytest.warns(RuntimeWarning, match="interrupted"):
-        model.fit(text_table(600), distributed=RayConfig(num_workers=2, sync_every=1), progress=False)
+    try:
+        with pytest.warns(RuntimeWarning, match="interrupted"):
+            model.fit(text_table(600), distributed=RayConfig(num_workers=2, sync_every=1), progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert model.interrupted_ and model.network_.batches_trained == 2
     assert len(model.predict(text_table(10, seed=9))) == 10
     assert _wait_for_cpus(ray_cluster, 2)        # the workers were released
