@@ -98,7 +98,8 @@ def _latency(net, d: Data, sparse: bool):
     return measure_latency(lambda r: net.predict(*r, top_k=K, sparse=sparse), rows)
 
 
-def _run_config(ctx, d: Data, system: str, notes: str, **options) -> dict[str, Any]:
+def _run_config(ctx, d: Data, system: str, notes: str, name_lsh: bool = False, **options) -> dict[str, Any]:
+    """Train and measure one configuration; name_lsh appends the K and L the network ended up with to `system`."""
     Network = _network_cls()
     a = d.arch
     options.setdefault("random_negatives", a.random_negatives)
@@ -117,7 +118,7 @@ def _run_config(ctx, d: Data, system: str, notes: str, **options) -> dict[str, A
         m.update(latency_ms_mean_sparse=lat.mean_ms, latency_ms_p99_sparse=lat.p99_ms)
     m["train_samples_per_s"] = a.epochs * d.n / train_s
     lsh = net.lsh_params or {}
-    if "autotuned" in system and lsh:
+    if name_lsh and lsh:
         system += f" (K={lsh['K']} L={lsh['L']})"
     for key in ("K", "L", "R"):
         if key in lsh:
@@ -156,7 +157,7 @@ def autotune_vs_grid(ctx) -> list[dict[str, Any]]:
     mode = "quick" if ctx["quick"] else "full"
     s = _lsh_sparsity(d)
     rows = [_run_config(ctx, d, "udt engine autotuned K/L/R", f"output sparsity {s}, K/L/R autotuned",
-                        output_sparsity=s)]
+                        name_lsh=True, output_sparsity=s)]
     for k, l, r in GRID[mode]:
         label = f"K={k} L={l}" + (f" R={r}" if r else "")
         rows.append(_run_config(ctx, d, f"udt engine {label}", f"output sparsity {s}, {label}",
