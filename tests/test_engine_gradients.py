@@ -35,13 +35,29 @@ def _labels(loss, seed):
     return ids, rng.standard_normal(N * OUT).astype(np.float32), np.arange(0, N * OUT + 1, OUT, dtype=np.int64)
 
 
-def _forward(p, indices, values, offsets):
+def _hidden(p, indices, values, offsets):
     h = np.zeros((N, HID))
     for r in range(N):
         s = slice(offsets[r], offsets[r + 1])
         h[r] = p["b1"] + values[s] @ p["W1"][indices[s]]
-    h = np.maximum(h, 0)
-    return h @ p["W2"].T + p["b2"]
+    return np.maximum(h, 0)
+
+
+def _forward(p, indices, values, offsets):
+    return _hidden(p, indices, values, offsets) @ p["W2"].T + p["b2"]
+
+
+def test_embed_is_the_hidden_activation():
+    net = Network(IN, HID, OUT, seed=3)
+    label_ids, _, label_offsets = _labels("softmax", 1)
+    net.train_batch(*_batch(1), label_ids, label_offsets)  # move the weights off their initial values
+    indices, values, offsets = _batch(2)
+    s = net.state_arrays()
+    p = {"W1": s["embedding.weight"].astype(np.float64), "b1": s["embedding.bias"].astype(np.float64)}
+    h = net.embed(indices, values, offsets)
+    assert h.shape == (N, HID) and h.dtype == np.float32
+    np.testing.assert_allclose(h, _hidden(p, indices, values, offsets), rtol=1e-5, atol=1e-6)
+    assert (h == 0).any() and (h > 0).any()  # ReLU applied, not everything clipped
 
 
 def _loss(loss, z, lab_ids, lab_vals, lab_off):

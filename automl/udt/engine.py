@@ -253,6 +253,12 @@ class Network:
         x_idx = _ids(indices, "indices", self._dims[0])
         return self._net.predict_all(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"))
 
+    def embed(self, indices, values, offsets) -> np.ndarray:
+        """Hidden-layer activations of every row (the representation the output layer scores):
+        float32 (n, hidden_dim)."""
+        x_idx = _ids(indices, "indices", self._dims[0])
+        return self._net.embed(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"))
+
     # ---- introspection --------------------------------------------------------------------
     @property
     def input_dim(self) -> int:

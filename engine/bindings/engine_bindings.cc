@@ -190,6 +190,20 @@ void bind_engine(py::module_& root) {
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"))
       .def(
+          "embed",
+          [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets) {
+            std::vector<py::object> keep;
+            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
+            CArray<float> out({x.n_rows, size_t(net.config().hidden_dim)});
+            float* out_ptr = out.mutable_data();
+            {
+              py::gil_scoped_release release;
+              net.embed(x, out_ptr);
+            }
+            return out;
+          },
+          py::arg("indices"), py::arg("values"), py::arg("offsets"))
+      .def(
           "index_labels",
           [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
              const CArray<uint32_t>& label_indices, const CArray<int64_t>& label_offsets) {

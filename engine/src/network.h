@@ -54,6 +54,8 @@ class Network {
   void predict_topk(const CsrView& x, uint32_t k, bool sparse, double sparsity, int32_t* ids, float* scores);
   // All outputs (n x output_dim), dense.
   void predict_all(const CsrView& x, float* out);
+  // Hidden-layer activations (n x hidden_dim): the learned representation of each row.
+  void embed(const CsrView& x, float* out);
   void end_epoch();
   // Rebuilds the LSH tables from the current weights now (e.g. after loading weights).
   void rebuild_index();

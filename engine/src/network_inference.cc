@@ -167,4 +167,16 @@ void Network::predict_all(const CsrView& x, float* out) {
   });
 }
 
+void Network::embed(const CsrView& x, float* out) {
+  check_inputs(x);
+  const size_t h_dim = config_.hidden_dim;
+  pool_.parallel_for(x.n_rows, 64, [&](size_t begin, size_t end, size_t) {
+    AlignedMatrix h(1, h_dim);  // forward writes an aligned, padded row; out rows are packed
+    for (size_t i = begin; i < end; ++i) {
+      hidden_.forward(x, i, h.row(0));
+      std::copy(h.row(0), h.row(0) + h_dim, out + i * h_dim);
+    }
+  });
+}
+
 }  // namespace udt
