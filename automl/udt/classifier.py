@@ -17,10 +17,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from . import metrics as udt_metrics
 from .model_selection import Architecture, auto_feature_scaling, auto_input_dim, choose_architecture, summary_text
 from .options import OPTION_NAMES, unknown_option_error, validate_options
-from .serialization import ModelFileError, load_model_file, save_model_file
+from .centroid_head import apply_output_head
+from .estimator_file import load, save_estimator  # noqa: F401  (udt.load and cli import load from here)
 from .trainer import CsrBatch, EarlyStopping, InMemoryData, Trainer, idf_weights, load_training_data, scale_features
 
-FILE_KIND = "udt-estimator"
 _PREDICT_BATCH_ROWS = 8192
 
 
@@ -61,7 +61,7 @@ class _Estimator(BaseEstimator):
 
     def __init__(self, columns=None, target=None, *, temporal=None, crosses=False, feature_scaling="auto",
                  input_dim="auto", hidden_dim="auto", sparsity="auto", sparse_inference="auto",
-                 learning_rate="auto", batch_size="auto", epochs="auto",
+                 learning_rate="auto", batch_size="auto", epochs="auto", output_head="auto",
                  early_stopping_patience=2, threshold=0.5, hash_family="dwta", seed=0, n_threads=None,
                  warm_start=False, memory_budget_mb=2048, **unknown_options):
         if unknown_options:  # Python would raise too; this message lists the valid options
@@ -78,6 +78,7 @@ class _Estimator(BaseEstimator):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.epochs = epochs
+        self.output_head = output_head
         self.early_stopping_patience = early_stopping_patience
         self.threshold = threshold
         self.hash_family = hash_family
@@ -170,7 +171,7 @@ class _Estimator(BaseEstimator):
         self.featurizer_ = featurizer
         self.scaling_ = self._scaling()
         self.history_ = []
-        for name in ("network_", "architecture_", "target_mean_", "target_std_", "seen_", "idf_"):
+        for name in ("network_", "architecture_", "target_mean_", "target_std_", "seen_", "idf_", "output_head_"):
             self.__dict__.pop(name, None)
 
     def _has_text(self) -> bool:
@@ -214,6 +215,8 @@ class _Estimator(BaseEstimator):
 
     def _train(self, source, options, *, epochs, validation, metrics, progress, distributed=None):
         task = self.featurizer_.task
+        if task == "regression" and options["output_head"] == "centroid":
+            raise ValueError("output_head='centroid' needs classes; a regression model has one numeric output")
         specs = udt_metrics.parse_metrics(metrics, task)
         first_fit = not hasattr(self, "network_")
         data = load_training_data(self._training_chunks(source), lambda: self._training_chunks(source),
@@ -271,15 +274,22 @@ class _Estimator(BaseEstimator):
         trainer.run(data, n_epochs, self.history_, first_epoch=first_epoch)
         self.interrupted_ = trainer.interrupted
         self.stopped_early_ = trainer.stopped_early
-        self._index_labels(data)
+        if task != "regression":
+            self.output_head_ = apply_output_head(self.network_, data, options["output_head"], validate, specs[0])
+        self._index_labels(data, rebuild=getattr(self, "output_head_", {}).get("output_head") == "centroid")
 
-    def _index_labels(self, data):
+    def _index_labels(self, data, rebuild=False):
         """Build the sparse-inference index from the final weights (engine's index_labels): every
         training row's labels go into the buckets its hidden activation hashes to, so LSH retrieval
         finds them.  One call over all rows, because each call rebuilds the tables; streamed data
-        (over the memory budget) keeps the index built during training."""
+        (over the memory budget) keeps the index built during training, rebuilt if `rebuild` (the
+        output rows changed after training)."""
         index_labels = getattr(self.network_, "index_labels", None)
-        if index_labels is None or self.network_.lsh_params is None or not isinstance(data, InMemoryData):
+        if index_labels is None or self.network_.lsh_params is None:
+            return
+        if not isinstance(data, InMemoryData):
+            if rebuild:
+                self.network_.rebuild_index()
             return
         rows = data.rows
         index_labels(rows.indices, rows.values, rows.offsets, rows.label_indices, rows.label_offsets)
@@ -391,31 +401,14 @@ class _Estimator(BaseEstimator):
         """Print the chosen architecture, its parameter count and the last epoch's metrics."""
         self._check_fitted()
         print(summary_text(self.architecture_, kind=self._kind, target=self.target, n_rows=self.n_train_rows_,
-                           columns=self.columns, lsh_params=self.network_.lsh_params, history=self.history_))
+                           columns=self.columns, lsh_params=self.network_.lsh_params, history=self.history_,
+                           output_head=getattr(self, "output_head_", None)))
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model (options, featurizer state, label vocabulary, weights) to one file."""
         self._check_fitted()
-        fz_meta, fz_arrays = self.featurizer_.state()
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "columns"}
-        metadata = {
-            "file_kind": FILE_KIND, "estimator": self._kind,
-            "columns": {name: _column_to_dict(spec) for name, spec in self.columns.items()},
-            "params": params, "architecture": self.architecture_.to_dict(), "network": self.network_.config,
-            "featurizer": fz_meta, "feature_scaling": self.scaling_, "history": self.history_,
-            "n_train_rows": self.n_train_rows_,
-            "target_scale": [self.target_mean_, self.target_std_] if hasattr(self, "target_mean_") else None,
-        }
-        arrays = {f"featurizer/{k}": np.asarray(v) for k, v in fz_arrays.items()}
-        if hasattr(self, "seen_"):
-            metadata["seen_keys"] = list(self.seen_)
-            arrays["seen/lengths"] = np.array([len(v) for v in self.seen_.values()], np.int64)
-            arrays["seen/items"] = np.concatenate([np.zeros(0, np.int64), *self.seen_.values()])
-        if hasattr(self, "idf_"):
-            arrays["idf"] = self.idf_
-        arrays.update({f"engine/{k}": np.asarray(v) for k, v in self.network_.state_arrays().items()})
-        save_model_file(path, metadata, arrays)
+        save_estimator(self, path)
 
 
 class Classifier(ClassifierMixin, _Estimator):
@@ -427,6 +420,9 @@ class Classifier(ClassifierMixin, _Estimator):
       temporal: {"user_column": ["item_column"]} builds each key's recent history as features
       crosses: False, "auto" (all pairs of tabular columns) or [(column, column), ...]
       input_dim, hidden_dim, sparsity, sparse_inference, learning_rate, batch_size, epochs: network and schedule
+      output_head: "trained", "centroid" (each class's output row = the mean hidden activation of its training
+        rows, set after training: for search, where queries are worded unlike the training rows) or "auto"
+        (the centroids only if they score higher on fit's validation set); see udt.centroid_head
       early_stopping_patience: epochs without validation improvement before stopping (None: never)
       threshold: multi-label score threshold of predict()
       hash_family, seed, n_threads, warm_start, memory_budget_mb: see udt.options
@@ -557,49 +553,3 @@ def _check_top_k(top_k, n_classes):
     if top_k > n_classes:
         raise ValueError(f"top_k={top_k} exceeds the {n_classes} classes of this model")
     return int(top_k)
-
-
-def load(path: str | os.PathLike):
-    """Load a model written by save(); refuses anything that is not a valid udt model file."""
-    metadata, arrays = load_model_file(path)
-    if metadata.get("file_kind") != FILE_KIND:
-        raise ModelFileError(f"{os.fspath(path)} is a udt file but not a saved estimator")
-    cls = {"Classifier": Classifier, "Regressor": Regressor}.get(metadata.get("estimator"))
-    if cls is None:
-        raise ModelFileError(f"{os.fspath(path)} holds an unknown estimator {metadata.get('estimator')!r}")
-    try:
-        columns = {name: _column_from_dict(d) for name, d in metadata["columns"].items()}
-        model = cls(columns=columns, **metadata["params"])
-        fz_arrays = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("featurizer/")}
-        model.featurizer_ = _featurize().TableFeaturizer.from_state(metadata["featurizer"], fz_arrays)
-        model.network_ = _engine()(**metadata["network"])
-        model.network_.load_state_arrays({k.split("/", 1)[1]: v for k, v in arrays.items()
-                                          if k.startswith("engine/")})
-        model.architecture_ = Architecture.from_dict(metadata["architecture"])
-        model.history_ = list(metadata["history"])
-        model.scaling_ = str(metadata["feature_scaling"])
-        if "idf" in arrays:
-            model.idf_ = np.asarray(arrays["idf"], np.float32)
-        if "seen_keys" in metadata:
-            items = np.split(arrays["seen/items"], np.cumsum(arrays["seen/lengths"])[:-1])
-            model.seen_ = dict(zip(metadata["seen_keys"], items))
-        model.n_train_rows_ = int(metadata["n_train_rows"])
-        if metadata["target_scale"] is not None:
-            model.target_mean_, model.target_std_ = map(float, metadata["target_scale"])
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{os.fspath(path)} has inconsistent model contents: {exc}") from None
-    return model
-
-def _column_to_dict(spec) -> dict:
-    """A column spec as plain data: {"type": class name, option: value, ...}."""
-    return spec.to_dict()
-
-
-def _column_from_dict(d: dict):
-    """Rebuild a column spec; only the registered column types can be named (no code from the file)."""
-    try:
-        return _column_types().ColumnSpec.from_dict(d)
-    except ValueError as exc:
-        raise ModelFileError(f"bad column in model file: {exc}") from None

@@ -215,7 +215,8 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
 
 
 def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, columns: dict,
-                 lsh_params: dict | None = None, history: list | None = None) -> str:
+                 lsh_params: dict | None = None, history: list | None = None,
+                 output_head: dict | None = None) -> str:
     """A human-readable report of what was chosen and why (`model.summary()`)."""
     def mark(name):
         return "auto" if name in arch.auto else "set"
@@ -243,6 +244,10 @@ def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, col
              f"  batch_size        {arch.batch_size:<12,} ({mark('batch_size')})",
              f"  learning_rate     {arch.learning_rate:<12.4g} ({mark('learning_rate')})",
              f"  epochs            {arch.epochs:<12,} ({mark('epochs')})"]
+    if output_head:
+        how = (f" (validation {output_head['metric']}: trained {output_head['trained']:.4g}, centroid "
+               f"{output_head['centroid']:.4g})" if "metric" in output_head else "")
+        lines.append(f"  output head       {output_head['output_head']}{how}")
     if lsh_params:
         lines.append("  LSH               " + ", ".join(f"{k}={v}" for k, v in lsh_params.items()))
     if history:

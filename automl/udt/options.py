@@ -70,6 +70,10 @@ OPTIONS = (
     Option("batch_size", "auto", _auto_or(_int()), '"auto" or an integer >= 1', "rows per training step"),
     Option("epochs", "auto", _auto_or(_int()), '"auto" or an integer >= 1',
            "passes over the training data (fit(epochs=...) overrides it)"),
+    Option("output_head", "auto", lambda v: v in ("auto", "trained", "centroid"), '"auto", "trained" or "centroid"',
+           "classifiers: after training, keep the trained output rows or set each class's row to the mean hidden "
+           "activation of its training rows (udt.centroid_head; better for search, where queries are worded "
+           "unlike the training rows); auto: the centroids only if they score higher on fit's validation set"),
     Option("early_stopping_patience", 2, lambda v: v is None or _int()(v), "None or an integer >= 1",
            "with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, _fraction, "a float in (0, 1]",
