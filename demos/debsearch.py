@@ -1,12 +1,15 @@
 """Extreme classification on debsearch: ~63k Debian packages, each a class.
 
 Train on the sentences of each package's long description, test on its one-line summary
-(a different text): few examples per class, the case where sparse training must shine.
+(a different text): few examples per class, the case where sparse training must shine. A search task,
+so the demo sets output_head="centroid" (udt.centroid_head): after training, each package's output row
+becomes the mean learned representation of its sentences, which matches differently worded queries
+better than the trained rows (--output-head trained for the default).
 
     python demos/debsearch.py --data DIR
 
 Prints P@1 / P@5 with dense (exact) and sparse (LSH) inference and their latency; exits 1 below
-P@1 = 0.20 (dense inference).
+P@1 = 0.25 (dense inference; measured 0.32 with the centroid head, 0.28 with the trained one).
 """
 import time
 
@@ -17,7 +20,7 @@ from udt.classifier import Classifier
 
 from _common import Timer, check_floor, data_file, parse_args
 
-FLOOR = 0.20
+FLOOR = 0.25
 
 
 def options(parser):
@@ -25,6 +28,8 @@ def options(parser):
         kind = float if name in ("sparsity", "learning_rate") else int
         parser.add_argument("--" + name.replace("_", "-"), type=lambda v, kind=kind: v if v == "auto" else kind(v),
                             default="auto", help=f"{name} (default: auto)")
+    parser.add_argument("--output-head", choices=("centroid", "trained", "auto"), default="centroid",
+                        help="output rows after training (default: centroid, see udt.centroid_head)")
 
 
 def main():
@@ -33,7 +38,8 @@ def main():
     test = pd.read_csv(data_file(args.data, "xml", "debsearch_test.csv"))
     chosen = {k: getattr(args, k) for k in ("hidden_dim", "input_dim", "epochs", "sparsity", "learning_rate",
                                             "batch_size")}
-    model = Classifier(columns={"text": col.Text(), "package": col.Categorical()}, target="package", **chosen)
+    model = Classifier(columns={"text": col.Text(), "package": col.Categorical()}, target="package",
+                       output_head=args.output_head, **chosen)
     with Timer() as fit_time:
         model.fit(train)
     model.summary()

@@ -224,7 +224,14 @@ class TorchDense(System):
 
 
 class UdtXC(System):
-    name = "udt"
+    """udt at its defaults, or with output_head="centroid" (udt.centroid_head: each class's output row set to the
+    mean hidden activation of its training rows after training), the option its docs give for search, where
+    queries are worded unlike the training rows (debsearch: summaries vs description sentences)."""
+
+    def __init__(self, ctx, output_head: str = "auto"):
+        super().__init__(ctx)
+        self.output_head = output_head
+        self.name = "udt" if output_head == "auto" else f"udt ({output_head} head)"
 
     def fit(self, train_path):
         udt = require_udt_classifier()
@@ -233,8 +240,10 @@ class UdtXC(System):
             columns = {"lemmas": udt.Text(), "gloss": udt.Text(), target: udt.Categorical(delimiter=" ")}
         else:
             columns = {"text": udt.Text(), target: udt.Categorical()}
-        self.model = udt.Classifier(columns=columns, target=target)
+        self.model = udt.Classifier(columns=columns, target=target, output_head=self.output_head)
         self.model.fit(train_path)
+        if self.output_head != "auto":
+            self.notes = f"output_head={self.output_head!r}"
 
     def predict_batch(self, test_path):
         return [[str(x) for x in row] for row in self.model.predict(test_path, top_k=K)]
@@ -269,3 +278,7 @@ def torch_dense(ctx):
 
 def udt(ctx):
     return _run(ctx, UdtXC(ctx))
+
+
+def udt_centroid(ctx):
+    return _run(ctx, UdtXC(ctx, output_head="centroid"))
