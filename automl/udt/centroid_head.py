@@ -59,8 +59,8 @@ def set_centroid_head(network, batches: Iterable) -> int:
 def training_batches(data, rows_per_batch: int = EMBED_ROWS):
     """The training rows of `data` (InMemoryData or StreamingData) in batches, each row once."""
     rows = getattr(data, "rows", None)
-    if rows is None:  # streamed: one pass through the shuffle buffer (order does not matter to a sum)
-        yield from data.epoch_batches(rows_per_batch, np.random.default_rng(0))
+    if rows is None:  # streamed: the featurized chunks, in file order (order does not matter to a sum)
+        yield from data.make_chunks()
         return
     for start in range(0, rows.n_rows, rows_per_batch):
         yield rows.take(np.arange(start, min(start + rows_per_batch, rows.n_rows)))
