@@ -28,6 +28,11 @@ def test_learns_the_topic_and_reports_classes(model, table):
     assert pred.shape == (300,) and set(pred) <= set(model.classes_)
 
 
+def test_network_is_built_with_the_chosen_embedding_init(model):
+    assert model.architecture_.embedding_init_scale == 0.3  # dense output layer (model_selection)
+    assert model.network_.config["embedding_init_scale"] == 0.3
+
+
 def test_predict_dict_matches_predict_table(model, table):
     rows = table.iloc[600:640]
     batch = model.predict(rows.drop(columns="topic"))

@@ -41,6 +41,12 @@ def test_random_negatives_outside_unit_interval(share):
         Network(10, 8, 100, output_sparsity=0.1, random_negatives=share)
 
 
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("inf")])
+def test_embedding_init_scale_must_be_positive(scale):
+    with pytest.raises(ValueError, match="embedding_init_scale"):
+        Network(10, 8, 4, embedding_init_scale=scale)
+
+
 def test_label_not_below_output_dim():
     net = Network(10, 8, 4)
     with pytest.raises(ValueError, match="label_indices must be < 4"):

@@ -47,6 +47,13 @@ def _forward(p, indices, values, offsets):
     return _hidden(p, indices, values, offsets) @ p["W2"].T + p["b2"]
 
 
+def test_embedding_init_scale_scales_the_initial_rows():
+    default = Network(IN, HID, OUT, seed=4).weights()["embedding.weight"]
+    scaled = Network(IN, HID, OUT, seed=4, embedding_init_scale=0.25).weights()["embedding.weight"]
+    np.testing.assert_array_equal(scaled, default * 0.25)  # a power of two: exact in float
+    assert np.std(default) == pytest.approx(1 / np.sqrt(HID), rel=0.1)
+
+
 def test_embed_is_the_hidden_activation():
     net = Network(IN, HID, OUT, seed=3)
     label_ids, _, label_offsets = _labels("softmax", 1)

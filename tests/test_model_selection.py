@@ -28,6 +28,17 @@ def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():
     assert choose_architecture(10, 8191, "single").output_sparsity == 1.0
 
 
+def test_embedding_starts_smaller_under_a_dense_output_layer():
+    assert choose_architecture(30_000, 20, "single").embedding_init_scale == 0.3
+    assert choose_architecture(1000, 1, "regression").embedding_init_scale == 0.3
+    assert choose_architecture(200_000, 50_000, "single").embedding_init_scale == 1.0
+    assert choose_architecture(60_000, 17_000, "multi").embedding_init_scale == 1.0
+    # files saved before the field existed were trained with the engine's default
+    old = choose_architecture(1000, 3, "single").to_dict()
+    del old["embedding_init_scale"]
+    assert Architecture.from_dict(old).embedding_init_scale == 1.0
+
+
 def test_regression_has_one_dense_output():
     a = choose_architecture(1000, 1, "regression")
     assert a.output_dim == 1 and a.loss == "mse" and a.output_sparsity == 1.0

@@ -244,7 +244,8 @@ class _Estimator(BaseEstimator):
             self.network_ = _engine()(
                 input_dim=arch.input_dim, hidden_dim=arch.hidden_dim, output_dim=arch.output_dim,
                 output_sparsity=arch.output_sparsity, loss=arch.loss, learning_rate=arch.learning_rate,
-                random_negatives=arch.random_negatives, seed=options["seed"], n_threads=options["n_threads"],
+                random_negatives=arch.random_negatives, embedding_init_scale=arch.embedding_init_scale,
+                seed=options["seed"], n_threads=options["n_threads"],
                 hash_family=options["hash_family"])
             self.n_train_rows_ = data.n_rows
         validate = None

@@ -53,6 +53,8 @@ class NetworkOptions:
         over-penalises the label's near neighbours: measured, 0.95 beats 0.5 beats 0 on every
         benchmark task (see benchmarks/engine_choices.py); LSH still picks the hardest 5% and
         serves sparse inference.
+    embedding_init_scale: the hidden layer's rows start uniform with standard deviation
+        embedding_init_scale / sqrt(hidden_dim) (> 0).
     freeze_tables_after_first_epoch: stop rebuilding after :meth:`Network.end_epoch` was called once.
     force_lsh: use the LSH path even at output_sparsity 1 (for experiments and tests).
     adam_catch_up: a row skipped by some batches gets, when next used, the zero-gradient steps
@@ -83,6 +85,7 @@ class NetworkOptions:
     rehash_every: int = 4
     label_augmentation: bool = True
     random_negatives: float = 0.95
+    embedding_init_scale: float = 1.0
     freeze_tables_after_first_epoch: bool = False
     force_lsh: bool = False
 
@@ -195,6 +198,7 @@ class Network:
         cfg.output_sparsity = auto_output_sparsity(self._dims[2]) if sparsity == "auto" else float(sparsity)
         for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "adam_catch_up", "seed", "hash_family", "autotune_c1",
                      "autotune_c2", "bucket_policy", "rebuild_interval", "rebuild_growth", "max_rebuild_interval", "rebuild_budget", "random_negatives",
+                     "embedding_init_scale",
                      "rehash_every", "label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"):
             setattr(cfg, name, getattr(opts, name))
         cfg.n_threads = opts.n_threads or 0

@@ -139,6 +139,7 @@ void bind_engine(py::module_& root) {
                     [](NetworkConfig& c, bool v) { c.schedule.freeze_after_first_epoch = v; })
       .def_readwrite("label_augmentation", &NetworkConfig::label_augmentation)
       .def_readwrite("random_negatives", &NetworkConfig::random_negatives)
+      .def_readwrite("embedding_init_scale", &NetworkConfig::embedding_init_scale)
       .def_readwrite("force_lsh", &NetworkConfig::force_lsh)
       .def("validate", &NetworkConfig::validate);
 

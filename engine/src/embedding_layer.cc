@@ -9,10 +9,10 @@
 
 namespace udt {
 
-EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool)
+EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed, ThreadPool& pool)
     : weights(input_dim, dim), bias(1, dim), adam_state(input_dim, dim, false), bias_adam(1, dim, false) {
-  // Variance 1/dim: a sum of a few dozen active features lands at O(1) pre-activations.
-  init_uniform_rows(weights, 1.0f / std::sqrt(float(dim)), seed, pool);
+  // Variance init_scale^2 / dim: at scale 1, a unit-length row of features lands at O(1) pre-activations.
+  init_uniform_rows(weights, float(init_scale) / std::sqrt(float(dim)), seed, pool);
 }
 
 void EmbeddingLayer::forward(const CsrView& x, size_t row, float* out) const {

@@ -15,7 +15,7 @@ namespace udt {
 
 class EmbeddingLayer {
  public:
-  EmbeddingLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool);
+  EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed, ThreadPool& pool);
 
   void forward(const CsrView& x, size_t row, float* out) const;
   // Adam step from dL/dh of every sample (rows of grad_out, already masked by ReLU').

@@ -21,6 +21,8 @@ void NetworkConfig::validate() const {
   require(adam.beta2 >= 0 && adam.beta2 < 1, "beta2 must be in [0, 1)");
   require(adam.eps > 0, "eps must be > 0");
   require(random_negatives >= 0.0 && random_negatives < 1.0, "random_negatives must be in [0, 1)");
+  require(embedding_init_scale > 0.0 && std::isfinite(embedding_init_scale),
+          "embedding_init_scale must be a finite number > 0");
   require(lsh_bits <= 30, "lsh_k must be in [1, 30], got " + std::to_string(lsh_bits));
   require(lsh_tables <= 4096, "lsh_l must be in [1, 4096], got " + std::to_string(lsh_tables));
   require(autotune_c1 > 0 && autotune_c2 > 0, "autotune constants c1 and c2 must be > 0");

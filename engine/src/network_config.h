@@ -21,6 +21,9 @@ struct NetworkConfig {
   AdamConfig adam;
   uint64_t seed = 0;
   uint32_t n_threads = 0;        // 0 = all hardware threads
+  // Hidden-layer (embedding) rows start uniform with standard deviation
+  // embedding_init_scale / sqrt(hidden_dim).
+  double embedding_init_scale = 1.0;
 
   // LSH over the output layer (used when output_sparsity < 1 or `force_lsh`).
   HashKind hash_kind = HashKind::Dwta;
