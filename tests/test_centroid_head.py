@@ -59,13 +59,41 @@ def test_centroid_rows_point_at_class_means_and_rows_without_data_stay():
     batch = _batch(40, [[i % 4] for i in range(40)], 500, 4)  # classes 4 and 5 have no rows
     before = {k: v.copy() for k, v in net.weights().items()}
     length = np.median(np.linalg.norm(before["output.weight"], axis=1))
-    assert set_centroid_head(net, training_batches(InMemoryData(batch), rows_per_batch=16)) == 4
+    assert set_centroid_head(net, lambda: training_batches(InMemoryData(batch), rows_per_batch=16)) == 4
     after = net.weights()
     sums, _ = class_embedding_sums(net, [batch])
     for c in range(4):
         np.testing.assert_allclose(after["output.weight"][c], sums[c] / np.linalg.norm(sums[c]) * length, rtol=1e-5)
     np.testing.assert_array_equal(after["output.weight"][4:], before["output.weight"][4:])
     np.testing.assert_array_equal(after["output.bias"], before["output.bias"])  # the class prior stays
+
+
+def test_sigmoid_centroids_share_one_fitted_scale_and_offset():
+    net = Network(500, 8, 6, loss="sigmoid", seed=5)
+    batch = _batch(60, [[i % 3, 3 + i % 2] for i in range(60)], 500, 6)  # class 5 has no rows
+    before = {k: v.copy() for k, v in net.weights().items()}
+    assert set_centroid_head(net, lambda: iter([batch])) == 5
+    after = net.weights()
+    lengths = np.linalg.norm(after["output.weight"][:5], axis=1)
+    np.testing.assert_allclose(lengths, lengths[0], rtol=1e-5)
+    assert np.all(after["output.bias"][:5] == after["output.bias"][0])
+    np.testing.assert_array_equal(after["output.weight"][5], before["output.weight"][5])
+    assert after["output.bias"][5] == before["output.bias"][5]
+
+
+def test_multi_label_centroid_head_ranks_and_thresholds_sensibly():
+    """Each document has two labels of its own: with the centroids the queries still find them, and
+    predict()'s 0.5 threshold returns a label or two, not every label that looks similar."""
+    train, queries = search_tables(n_classes=120)
+    for frame in (train, queries):
+        frame["doc"] = [f"{d} alias{d[3:]}" for d in frame["doc"]]
+    model = Classifier(columns={"text": col.Text(), "doc": col.Categorical(delimiter=" ")}, target="doc",
+                       output_head="centroid", **SEARCH).fit(train, progress=False)
+    assert model.evaluate(queries, metrics=["precision@1"])["precision@1"] > 0.1  # chance: 1/120
+    sizes = [len(labels) for labels in model.predict(queries)]
+    assert 1 <= np.mean(sizes) <= 4
+    scores = model.predict_proba(queries)
+    assert np.all((scores > 0) & (scores < 1))
 
 
 def test_auto_head_keeps_whichever_scores_better_on_validation():
