@@ -28,15 +28,25 @@ def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():
     assert choose_architecture(10, 8191, "single").output_sparsity == 1.0
 
 
-def test_embedding_starts_smaller_under_a_dense_output_layer():
+def test_embedding_starts_smaller_under_a_dense_single_label_or_regression_output():
     assert choose_architecture(30_000, 20, "single").embedding_init_scale == 0.3
     assert choose_architecture(1000, 1, "regression").embedding_init_scale == 0.3
     assert choose_architecture(200_000, 50_000, "single").embedding_init_scale == 1.0
     assert choose_architecture(60_000, 17_000, "multi").embedding_init_scale == 1.0
+    assert choose_architecture(60_000, 20, "multi").embedding_init_scale == 1.0
     # files saved before the field existed were trained with the engine's default
     old = choose_architecture(1000, 3, "single").to_dict()
     del old["embedding_init_scale"]
     assert Architecture.from_dict(old).embedding_init_scale == 1.0
+
+
+def test_multi_label_with_few_rows_per_label_samples_its_outputs_from_1024_labels():
+    few = choose_architecture(15_000, 7_359, "multi")  # ~2 rows per label
+    assert few.output_sparsity == pytest.approx(0.01 * math.sqrt(65536 / 7_359)) and few.sparse_inference
+    assert few.hidden_dim == 256 and few.batch_size == 256  # the sparse output layer's rules
+    assert choose_architecture(15_000, 1_000, "multi").output_sparsity == 1.0    # under 1,024 labels
+    assert choose_architecture(100_000, 7_359, "multi").output_sparsity == 1.0   # >= 10 rows per label
+    assert choose_architecture(15_000, 7_359, "single").output_sparsity == 1.0   # softmax: dense below 8192
 
 
 def test_regression_has_one_dense_output():

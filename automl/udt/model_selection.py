@@ -37,7 +37,12 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   2**20 x 128, 0.846 at 200_000 x 256 for twice the time).
   sparsity        output sparsity (fraction of output neurons evaluated per sample): 1.0 (dense) below
                   8192 classes, else min(1, 0.01 * sqrt(65536 / c)): about 650 sampled neurons for
-                  63k classes, growing slowly with the label space.  Half the BOLT constant (0.02):
+                  63k classes, growing slowly with the label space.  A multi-label target with few rows
+                  per label is trained sparsely from 1,024 labels on (`sparse_output`), with the rules of
+                  a sparse output layer for hidden_dim and batch_size too: each label's sigmoid, trained
+                  against every row but positive in ~2 of them, otherwise learns "no" everywhere
+                  (WordNet --quick slice, 15,000 rows, 7,359 labels: P@1 0.015 dense in 40 s; sparse at
+                  0.0298 / 0.01: 0.187 / 0.198 in 10 / 7 s; napkinXC PLT 0.233).  Half the BOLT constant (0.02):
                   debsearch at hidden 128 (learning rate 1e-2) scores the same (0.195 vs 0.192) in 20
                   instead of 33 CPU s per epoch; u95 at hidden 256, 0.0203 gains 0.01 (0.245 vs
                   0.234) for 55% more time.  With LSH-only negatives even 0.005 scores the same
@@ -49,7 +54,8 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   three epochs but ends lower over the epochs the Classifier runs (debsearch: 0.278 vs
                   0.234 u95; 16k slice: 0.448 vs 0.415; hidden 128, 50% uniform: 0.181 vs 0.195).
   embedding_init_scale  the hidden layer's rows start with standard deviation s / sqrt(hidden_dim): s = 0.3
-                  with a dense output layer, 1.0 (the engine's default) with a sparse one.  Training
+                  with a dense output layer, 1.0 (the engine's default) with a sparse one or a
+                  multi-label target (WordNet --quick slice, sparse: 0.187 at 1.0, 0.176 at 0.3).  Training
                   moves a row little (after 20 Newsgroups' 5 epochs the rows it used have norm 1.08
                   against 1.0 at the start), so the random start stays most of each row; a smaller one
                   lets the learned part count more.  s = 1.0 -> 0.3: 20 Newsgroups 0.8499 -> 0.8540
@@ -145,12 +151,23 @@ FEW_ROWS_PER_CLASS = 10
 AUTO_RANDOM_NEGATIVES = 0.0  # negatives of sparse training all retrieved by LSH (see the module docstring)
 
 
-def auto_embedding_init_scale(n_outputs: int) -> float:
-    return 0.3 if n_outputs < DENSE_OUTPUT_BELOW else 1.0
+SPARSE_MULTI_LABEL_FROM = 1024  # labels from which a multi-label target with few rows per label samples its negatives
 
 
 def _few_rows_per_class(n_rows: int, n_classes: int) -> bool:
     return n_classes > 1 and n_rows < FEW_ROWS_PER_CLASS * n_classes
+
+
+def sparse_output(n_classes: int, n_rows: int = 1, multi_label: bool = False) -> bool:
+    """Whether the output layer is trained sparsely (LSH-sampled outputs): 8192 classes and more, or a
+    multi-label target of 1024 labels and more with few rows per label (see the module docstring)."""
+    if n_classes >= DENSE_OUTPUT_BELOW:
+        return True
+    return multi_label and n_classes >= SPARSE_MULTI_LABEL_FROM and _few_rows_per_class(n_rows, n_classes)
+
+
+def auto_embedding_init_scale(sparse: bool, multi_label: bool = False) -> float:
+    return 1.0 if sparse or multi_label else 0.3
 
 
 def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1) -> str:
@@ -159,8 +176,8 @@ def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1) ->
     return "log-idf-l2" if _few_rows_per_class(n_rows, n_classes) else "log-l2"
 
 
-def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> int:
-    if n_classes >= DENSE_OUTPUT_BELOW:
+def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False, sparse: bool = False) -> int:
+    if sparse or n_classes >= DENSE_OUTPUT_BELOW:
         return 256
     if has_text:
         return 64 if n_classes <= 2 else 128
@@ -169,14 +186,14 @@ def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False) -> 
     return 512 if n_rows > 500_000 else 256
 
 
-def auto_output_sparsity(n_classes: int) -> float:
-    if n_classes < DENSE_OUTPUT_BELOW:
+def auto_output_sparsity(n_classes: int, sparse: bool | None = None) -> float:
+    if not (sparse if sparse is not None else n_classes >= DENSE_OUTPUT_BELOW):
         return 1.0
     return min(1.0, 0.01 * math.sqrt(65536.0 / n_classes))
 
 
-def auto_batch_size(n_rows: int, n_classes: int = 1) -> int:
-    if n_classes >= DENSE_OUTPUT_BELOW:  # sparse output layer: about 256 steps per epoch
+def auto_batch_size(n_rows: int, n_classes: int = 1, sparse: bool | None = None) -> int:
+    if sparse if sparse is not None else n_classes >= DENSE_OUTPUT_BELOW:  # sparse output: ~256 steps per epoch
         return min(2048, max(256, _nearest_power_of_two(n_rows / 256.0)))
     return min(2048, max(256, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
 
@@ -214,20 +231,22 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
         return value
 
     regression = task == "regression"
+    multi = task == "multi"
     output_dim = 1 if regression else int(n_classes)
+    sparse = not regression and sparse_output(output_dim, n_rows, multi)
     input_dim = pick("input_dim", input_dim, lambda: auto_input_dim(has_text))
-    hidden_dim = pick("hidden_dim", hidden_dim, lambda: auto_hidden_dim(n_rows, n_classes, has_text))
-    output_sparsity = pick("sparsity", sparsity, lambda: 1.0 if regression else auto_output_sparsity(output_dim))
+    hidden_dim = pick("hidden_dim", hidden_dim, lambda: auto_hidden_dim(n_rows, n_classes, has_text, sparse))
+    output_sparsity = pick("sparsity", sparsity, lambda: auto_output_sparsity(output_dim, sparse))
     sparse_inference = pick("sparse_inference", sparse_inference, lambda: output_sparsity < 1.0)
-    batch_size = pick("batch_size", batch_size, lambda: auto_batch_size(n_rows, output_dim))
+    batch_size = pick("batch_size", batch_size, lambda: auto_batch_size(n_rows, output_dim, sparse))
     learning_rate = pick("learning_rate", learning_rate,
                          lambda: auto_learning_rate(normalized_rows))
-    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim, task == "multi"))
+    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim, multi))
     loss = {"single": "softmax", "multi": "sigmoid", "regression": "mse"}[task]
     return Architecture(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
                         bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
                         random_negatives=AUTO_RANDOM_NEGATIVES,
-                        embedding_init_scale=auto_embedding_init_scale(output_dim))
+                        embedding_init_scale=auto_embedding_init_scale(output_sparsity < 1.0, multi))
 
 
 def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, columns: dict,
