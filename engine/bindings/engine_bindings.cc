@@ -63,6 +63,22 @@ py::array row_view(AlignedMatrix& m, py::handle owner) {
   return py::array(py::dtype::of<float>(), {m.cols()}, {sizeof(float)}, m.row(0), owner);
 }
 
+// An (n_rows, width) float array filled by `fill(x, out)` with the GIL released: the shape of the
+// network's dense per-row outputs (all scores, hidden activations).
+template <class Fill>
+CArray<float> per_row_matrix(const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
+                             uint32_t width, Fill fill) {
+  std::vector<py::object> keep;
+  CsrView x = make_csr(offsets, indices, values, "inputs", keep);
+  CArray<float> out({x.n_rows, size_t(width)});
+  float* out_ptr = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    fill(x, out_ptr);
+  }
+  return out;
+}
+
 py::dict state_views(Network& net, py::handle self) {
   py::dict d;
   EmbeddingLayer& e = net.hidden();
@@ -179,29 +195,15 @@ void bind_engine(py::module_& root) {
       .def(
           "predict_all",
           [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets) {
-            std::vector<py::object> keep;
-            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
-            CArray<float> out({x.n_rows, size_t(net.config().output_dim)});
-            float* out_ptr = out.mutable_data();
-            {
-              py::gil_scoped_release release;
-              net.predict_all(x, out_ptr);
-            }
-            return out;
+            return per_row_matrix(indices, values, offsets, net.config().output_dim,
+                                  [&](const CsrView& x, float* out) { net.predict_all(x, out); });
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"))
       .def(
           "embed",
           [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets) {
-            std::vector<py::object> keep;
-            CsrView x = make_csr(offsets, indices, values, "inputs", keep);
-            CArray<float> out({x.n_rows, size_t(net.config().hidden_dim)});
-            float* out_ptr = out.mutable_data();
-            {
-              py::gil_scoped_release release;
-              net.embed(x, out_ptr);
-            }
-            return out;
+            return per_row_matrix(indices, values, offsets, net.config().hidden_dim,
+                                  [&](const CsrView& x, float* out) { net.embed(x, out); });
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"))
       .def(
