@@ -275,9 +275,11 @@ class _Estimator(BaseEstimator):
         trainer.run(data, n_epochs, self.history_, first_epoch=first_epoch)
         self.interrupted_ = trainer.interrupted
         self.stopped_early_ = trainer.stopped_early
+        head_replaced = False
         if task != "regression":
             self.output_head_ = apply_output_head(self.network_, data, options["output_head"], validate, specs[0])
-        self._index_labels(data, rebuild=getattr(self, "output_head_", {}).get("output_head") == "centroid")
+            head_replaced = self.output_head_["output_head"] == "centroid"
+        self._index_labels(data, rebuild=head_replaced)
 
     def _index_labels(self, data, rebuild=False):
         """Build the sparse-inference index from the final weights (engine's index_labels): every

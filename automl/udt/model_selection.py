@@ -65,10 +65,11 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   lets the learned part count more.  s = 1.0 -> 0.3: 20 Newsgroups 0.8499 -> 0.8540
                   (0.8535 at 0.1), IMDB/RT 0.8770 -> 0.8782, Debian sections (text) 0.8143 -> 0.8145,
                   Adult 0.8704 -> 0.8708 (3 seeds), MovieLens recall@10 0.1350 -> 0.1414 (3 seeds, each
-                  +0.5 to +0.7).  With a sparse output layer it hurts: WordNet P@1 0.383 -> 0.311 dense
-                  / 0.371 -> 0.365 sparse inference (why was not investigated).  Not a Classifier
-                  option (the engine's Network takes it).
-  sparse_inference  predictions retrieve candidates with LSH only when training was sparse (c >= 8192).
+                  +0.5 to +0.7).  It hurts a multi-label target: WordNet (sparse) P@1 0.383 -> 0.311 dense
+                  / 0.371 -> 0.365 sparse inference (why was not investigated); debsearch (sparse,
+                  single-label) is unchanged (0.2797 vs 0.2804 on 10,000 summaries), so a sparse layer
+                  keeps 1.0 for want of a gain.  Not a Classifier option (the engine's Network takes it).
+  sparse_inference  predictions retrieve candidates with LSH only when training was sparse (see sparsity).
   batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048].  Large batches
                   average out the noise of hashed features (Adult: +0.8 points at 1024 over 128) and
                   keep every core busy, while an epoch takes at least c / 8 steps so classes with few
@@ -180,8 +181,8 @@ def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1) ->
     return "log-idf-l2" if _few_rows_per_class(n_rows, n_classes) else "log-l2"
 
 
-def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False, sparse: bool = False) -> int:
-    if sparse or n_classes >= DENSE_OUTPUT_BELOW:
+def auto_hidden_dim(n_rows: int, n_classes: int, has_text: bool, sparse: bool) -> int:
+    if sparse:
         return 256
     if has_text:
         return 64 if n_classes <= 2 else 128
@@ -190,14 +191,14 @@ def auto_hidden_dim(n_rows: int, n_classes: int = 1, has_text: bool = False, spa
     return 512 if n_rows > 500_000 else 256
 
 
-def auto_output_sparsity(n_classes: int, sparse: bool | None = None, multi_label: bool = False) -> float:
-    if not (sparse if sparse is not None else n_classes >= DENSE_OUTPUT_BELOW):
+def auto_output_sparsity(n_classes: int, sparse: bool, multi_label: bool = False) -> float:
+    if not sparse:
         return 1.0
     return min(1.0, (0.005 if multi_label else 0.01) * math.sqrt(65536.0 / n_classes))
 
 
-def auto_batch_size(n_rows: int, n_classes: int = 1, sparse: bool | None = None) -> int:
-    if sparse if sparse is not None else n_classes >= DENSE_OUTPUT_BELOW:  # sparse output: ~256 steps per epoch
+def auto_batch_size(n_rows: int, n_classes: int, sparse: bool) -> int:
+    if sparse:  # sparse output layer (`sparse_output`): about 256 steps per epoch
         return min(2048, max(256, _nearest_power_of_two(n_rows / 256.0)))
     return min(2048, max(256, _nearest_power_of_two(min(n_rows / 32.0, 8.0 * n_rows / max(n_classes, 1)))))
 
