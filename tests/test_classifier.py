@@ -243,6 +243,17 @@ def test_auto_scaling_uses_idf_only_when_classes_have_few_rows(model, table):
     assert fitted.evaluate(few.iloc[:50], metrics=["accuracy"])["accuracy"] >= 0
 
 
+def test_auto_scaling_uses_idf_for_long_documents(table):
+    """Many rows per class but long rows (110 filler words before each short text: ~230 distinct
+    unigrams and bigrams per row): IDF, and a streamed fit counts the row lengths to the same decision."""
+    filler = " ".join(f"w{i}" for i in range(110))
+    long = table.iloc[:300].assign(text=[f"{filler} {t}" for t in table.text.iloc[:300]])
+    in_memory = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(long, progress=False)
+    streamed = Classifier(columns=TEXT_COLUMNS, target="topic", memory_budget_mb=0, **SMALL).fit(long, progress=False)
+    assert in_memory.scaling_ == streamed.scaling_ == "log-idf-l2"
+    assert np.array_equal(in_memory.idf_, streamed.idf_)
+
+
 def test_tf_idf_model_survives_save_and_load(idf_model, table, tmp_path):
     from udt.classifier import load
     idf_model.save(tmp_path / "m.udt")

@@ -231,7 +231,8 @@ class _Estimator(BaseEstimator):
             if in_memory:  # streamed chunks are scaled by _training_chunks from now on
                 data.rows.label_values = ((values - self.target_mean_) / self.target_std_).astype(np.float32)
         if first_fit and self.feature_scaling == "auto":
-            self.scaling_ = auto_feature_scaling(self._has_text(), data.n_rows, self.featurizer_.n_classes)
+            self.scaling_ = auto_feature_scaling(self._has_text(), data.n_rows, self.featurizer_.n_classes,
+                                                 (data.n_values or 0) / max(data.n_rows, 1))
         if first_fit and self.scaling_ == "log-idf-l2":
             self._fit_idf(data, source)
         if first_fit:
