@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import udt.columns as col
-from udt.centroid_head import class_embedding_sums, set_centroid_head, training_batches
+from udt.centroid_head import CENTERING, class_embedding_sums, set_centroid_head, training_batches
 from udt.classifier import Classifier, Regressor, load
 from udt.engine import Network
 from udt.trainer import CsrBatch, InMemoryData
@@ -61,11 +61,18 @@ def test_centroid_rows_point_at_class_means_and_rows_without_data_stay():
     length = np.median(np.linalg.norm(before["output.weight"], axis=1))
     assert set_centroid_head(net, lambda: training_batches(InMemoryData(batch), rows_per_batch=16)) == 4
     after = net.weights()
-    sums, _ = class_embedding_sums(net, [batch])
+    hidden = net.embed(batch.indices, batch.values, batch.offsets).astype(np.float64)
+    center = CENTERING * hidden.mean(axis=0)
     for c in range(4):
-        np.testing.assert_allclose(after["output.weight"][c], sums[c] / np.linalg.norm(sums[c]) * length, rtol=1e-5)
+        direction = (hidden[c::4] - center).sum(axis=0)
+        row = direction / np.linalg.norm(direction) * length
+        np.testing.assert_allclose(after["output.weight"][c], row, rtol=1e-4, atol=1e-6)
+        # the class prior stays, and the bias takes the center out of the query: (h - center) . row
+        assert after["output.bias"][c] == pytest.approx(before["output.bias"][c] - row @ center, rel=1e-4, abs=1e-6)
+        np.testing.assert_allclose(hidden @ after["output.weight"][c] + after["output.bias"][c],
+                                   (hidden - center) @ row + before["output.bias"][c], rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(after["output.weight"][4:], before["output.weight"][4:])
-    np.testing.assert_array_equal(after["output.bias"], before["output.bias"])  # the class prior stays
+    np.testing.assert_array_equal(after["output.bias"][4:], before["output.bias"][4:])
 
 
 def test_sigmoid_centroids_share_one_fitted_scale_and_offset():
@@ -76,7 +83,11 @@ def test_sigmoid_centroids_share_one_fitted_scale_and_offset():
     after = net.weights()
     lengths = np.linalg.norm(after["output.weight"][:5], axis=1)
     np.testing.assert_allclose(lengths, lengths[0], rtol=1e-5)
-    assert np.all(after["output.bias"][:5] == after["output.bias"][0])
+    # one offset for all: each bias is it minus the row's score of the center (see the softmax test)
+    hidden = net.embed(batch.indices, batch.values, batch.offsets).astype(np.float64)
+    pair_mean = (2 * hidden.sum(axis=0)) / (2 * len(hidden))  # each row has two labels
+    offsets = after["output.bias"][:5] + after["output.weight"][:5] @ (CENTERING * pair_mean)
+    np.testing.assert_allclose(offsets, offsets[0], rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(after["output.weight"][5], before["output.weight"][5])
     assert after["output.bias"][5] == before["output.bias"][5]
 
@@ -134,11 +145,13 @@ def test_sparse_inference_after_the_centroid_head(memory_budget_mb, monkeypatch)
     calls = []
     for name in ("rebuild_index", "index_labels"):
         original = getattr(Network, name)
-        monkeypatch.setattr(Network, name, lambda self, *a, _f=original, _n=name: calls.append(_n) or _f(self, *a))
+        monkeypatch.setattr(Network, name, lambda self, *a, _f=original, _n=name, **kw: calls.append(_n) or _f(self, *a, **kw))
     train, queries = search_tables(n_classes=300)
     model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", output_head="centroid",
                        sparsity=0.5, memory_budget_mb=memory_budget_mb, **SEARCH).fit(train, progress=False)
     assert calls[-1] == ("index_labels" if memory_budget_mb else "rebuild_index")
+    lsh = model.network_.lsh_params  # the index pass builds 4 x the training tables
+    assert lsh["L"] == (4 * lsh["training_L"] if memory_budget_mb else lsh["training_L"])
     dense = model.predict(queries, sparse_inference=False)
     sparse = model.predict(queries, sparse_inference=True)
     truth = queries["doc"].to_numpy()

@@ -12,7 +12,14 @@ summaries. Measured with the same trained network, P@1 of the trained rows -> th
 So neither head wins everywhere: the Classifier keeps the trained rows unless asked (output_head="centroid")
 or, with output_head="auto", unless the centroids score higher on the validation set given to fit.
 
-The rows point along the class mean. Softmax: they take the median length of the trained rows, so scores
+The rows point along the class mean, centered: ReLU activations all share one large positive component,
+so raw means point nearly the same way and their cosine mostly measures that component. Each row is the
+direction of sum(h - a * mu) over its class's rows (mu: the mean activation, a = CENTERING), and the bias
+gains -row . (a * mu), so a query scores (h - a * mu) . row: still a linear layer. debsearch, exact / sparse
+P@1 on 10,000 summaries with a = 0, 0.25, 0.5, 0.75, 1: 0.325 / 0.308, 0.335 / 0.313, 0.338 / 0.318,
+0.339 / 0.315, 0.332 / - (half, not all: the short queries' activations are not centered where the
+training sentences' are; centering each row after normalising it scores 0.340 but is no longer linear).
+Softmax: they take the median length of the trained rows, so scores
 keep the trained head's sharpness (debsearch test log-loss 5.54 at that length, 5.88 at twice it, 7.31 at
 half), and the trained biases stay (the class prior; P@1 the same with or without them). Sigmoid (multi-label):
 one scale and one offset for every label, fitted on training rows (_calibrate_sigmoid), so scores are
@@ -25,6 +32,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 EMBED_ROWS = 16_384  # rows embedded at once: 16 MB of activations at hidden_dim 256
+CENTERING = 0.5  # share of the mean activation taken out of rows and queries (module docstring)
 CALIBRATION_ROWS = 4096  # training rows that fit a sigmoid head's common scale and offset
 CALIBRATION_NEGATIVES = 16  # random other labels per calibration row
 
@@ -56,25 +64,29 @@ def set_centroid_head(network, batches: Callable[[], Iterable]) -> int:
     sums, counts = class_embedding_sums(network, batches())
     views = network.weights()
     weight, bias = views["output.weight"], views["output.bias"]
+    # mean activation over (row, label) pairs: the row mean for a single-label target
+    center = CENTERING * sums.sum(axis=0) / max(int(counts.sum()), 1)
+    sums -= counts[:, None] * center
     norms = np.linalg.norm(sums, axis=1)
-    replace = (counts > 0) & (norms > 0)  # a class whose rows all embed to zero keeps its trained row
+    replace = (counts > 0) & (norms > 0)  # a class whose rows all embed to the center keeps its trained row
     if not replace.any():
         return 0
     directions = np.zeros_like(sums)
     directions[replace] = sums[replace] / norms[replace, None]
     if network.config["loss"] == "sigmoid":
-        scale, offset = _calibrate_sigmoid(network, batches(), directions, replace)
+        scale, offset = _calibrate_sigmoid(network, batches(), directions, replace, center)
         bias[replace] = offset
     else:
         scale = float(np.median(np.linalg.norm(weight, axis=1)))
     weight[replace] = (directions[replace] * scale).astype(np.float32)
+    bias[replace] -= (weight[replace] @ center).astype(np.float32)  # scores (h - center) . row
     return int(np.count_nonzero(replace))
 
 
-def _calibrate_sigmoid(network, batches: Iterable, directions: np.ndarray, has_rows: np.ndarray,
+def _calibrate_sigmoid(network, batches: Iterable, directions: np.ndarray, has_rows: np.ndarray, center: np.ndarray,
                        n_rows: int = CALIBRATION_ROWS, negatives: int = CALIBRATION_NEGATIVES) -> tuple[float, float]:
-    """Scale a and offset b of the multi-label scores sigmoid(a * h.c + b), shared by every label: a weighted
-    logistic regression of "is c a label of the row" on the cosine-like score h.c over the first `n_rows`
+    """Scale a and offset b of the multi-label scores sigmoid(a * (h - center).c + b), shared by every label: a
+    weighted logistic regression of "is c a label of the row" on the cosine-like score over the first `n_rows`
     training rows, with each row's labels as positives and `negatives` random other labels standing for
     all the rest (weighted up to their number). A sigmoid head's trained biases and lengths belong to its
     trained rows; kept with the centroids, they ranked WordNet's labels by bias alone (P@1 0.015)."""
@@ -84,7 +96,7 @@ def _calibrate_sigmoid(network, batches: Iterable, directions: np.ndarray, has_r
     for batch in batches:
         take = min(batch.n_rows, n_rows - seen)
         part = batch.take(np.arange(take))
-        hidden = network.embed(part.indices, part.values, part.offsets).astype(np.float64)
+        hidden = network.embed(part.indices, part.values, part.offsets).astype(np.float64) - center
         labels = np.asarray(part.label_indices, np.int64)
         rows = np.repeat(np.arange(take), np.diff(part.label_offsets))
         scores.append(np.einsum("ij,ij->i", hidden[rows], directions[labels]))

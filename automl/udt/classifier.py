@@ -285,7 +285,8 @@ class _Estimator(BaseEstimator):
     def _index_labels(self, data, rebuild=False):
         """Build the sparse-inference index from the final weights (engine's index_labels): every
         training row's labels go into the buckets its hidden activation hashes to, so LSH retrieval
-        finds them.  One call over all rows, because each call rebuilds the tables; streamed data
+        finds them; with 4 x the training tables (Network.inference_tables).  One call over all
+        rows, because each call rebuilds the tables; streamed data
         (over the memory budget) keeps the index built during training, rebuilt if `rebuild` (the
         output rows changed after training)."""
         index_labels = getattr(self.network_, "index_labels", None)
@@ -296,7 +297,8 @@ class _Estimator(BaseEstimator):
                 self.network_.rebuild_index()
             return
         rows = data.rows
-        index_labels(rows.indices, rows.values, rows.offsets, rows.label_indices, rows.label_offsets)
+        index_labels(rows.indices, rows.values, rows.offsets, rows.label_indices, rows.label_offsets,
+                     num_tables=self.network_.inference_tables)
 
     # ---------------------------------------------------------------- temporal: items already seen
     def _history_key(self) -> str:

@@ -76,7 +76,10 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   / 0.371 -> 0.365 sparse inference (why was not investigated); debsearch (sparse,
                   single-label) is unchanged (0.2797 vs 0.2804 on 10,000 summaries), so a sparse layer
                   keeps 1.0 for want of a gain.  Not a Classifier option (the engine's Network takes it).
-  sparse_inference  predictions retrieve candidates with LSH only when training was sparse (see sparsity).
+  sparse_inference  predictions retrieve candidates with LSH only when training was sparse (see sparsity),
+                  from an index of 4 x the training tables built once after training (engine
+                  Network.inference_tables) and evaluate half as many outputs as a training sample
+                  (Network.inference_sparsity).
   batch_size      the power of two nearest min(n / 32, 8 n / c), within [256, 2048].  Large batches
                   average out the noise of hashed features (Adult: +0.8 points at 1024 over 128) and
                   keep every core busy, while an epoch takes at least c / 8 steps so classes with few

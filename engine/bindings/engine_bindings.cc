@@ -209,16 +209,16 @@ void bind_engine(py::module_& root) {
       .def(
           "index_labels",
           [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
-             const CArray<uint32_t>& label_indices, const CArray<int64_t>& label_offsets) {
+             const CArray<uint32_t>& label_indices, const CArray<int64_t>& label_offsets, uint32_t num_tables) {
             std::vector<py::object> keep;
             CsrView x = make_csr(offsets, indices, values, "inputs", keep);
             CsrView y = make_csr(label_offsets, label_indices, py::none(), "labels", keep);
             py::gil_scoped_release release;
-            net.index_labels(x, y);
+            net.index_labels(x, y, num_tables);
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"), py::arg("label_indices"),
-          py::arg("label_offsets"))
-      .def("set_lsh_capacity", &Network::set_lsh_capacity, py::arg("capacity"))
+          py::arg("label_offsets"), py::arg("num_tables") = 0)
+      .def("set_lsh_shape", &Network::set_lsh_shape, py::arg("num_tables"), py::arg("capacity"))
       .def("end_epoch", &Network::end_epoch)
       .def("rebuild_index", &Network::rebuild_index, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("config", &Network::config)
@@ -242,6 +242,8 @@ void bind_engine(py::module_& root) {
                                d["K"] = s.params().bits;
                                d["L"] = s.params().num_tables;
                                d["R"] = s.params().capacity;
+                               d["training_L"] = net.training_lsh().num_tables;
+                               d["training_R"] = net.training_lsh().capacity;
                                d["within_budget"] = s.params().within_budget;
                                d["hash_family"] = hash_kind_name(s.kind());
                                d["bucket_policy"] = bucket_policy_name(s.policy());

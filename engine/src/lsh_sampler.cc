@@ -16,9 +16,15 @@ LshSampler::LshSampler(HashKind kind, const LshParams& params, BucketPolicy poli
   redraw_hashes();
 }
 
-void LshSampler::set_capacity(uint32_t capacity) {
+void LshSampler::set_shape(uint32_t num_tables, uint32_t capacity) {
+  if (num_tables == 0) throw std::invalid_argument("LSH L (number of tables) must be >= 1");
   if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
-  if (capacity == params_.capacity) return;
+  if (num_tables == params_.num_tables && capacity == params_.capacity) return;
+  if (num_tables != params_.num_tables) {
+    params_.num_tables = num_tables;
+    hash_draws_ = hash_draws_ > 0 ? hash_draws_ - 1 : 0;  // the current draw, for the new L
+    redraw_hashes();
+  }
   params_.capacity = capacity;
   const BucketPolicy policy = index_.policy();
   index_ = LshIndex();  // free the old tables first: at 670k outputs they are ~1 GB, and peak RSS counts both

@@ -49,8 +49,10 @@ class LshSampler {
   void augment(const std::vector<uint32_t>& samples, const std::vector<uint32_t>& labels,
                const uint32_t* codes, ThreadPool& pool);
 
-  // Reallocates the buckets with a new capacity R (emptied; rebuild afterwards).
-  void set_capacity(uint32_t capacity);
+  // Reallocates the tables as L tables of buckets with capacity R, emptied (rebuild
+  // afterwards). A new L redraws the hash functions for that many tables, from the same
+  // draw number, so a saved schedule state restores them (set_schedule_state).
+  void set_shape(uint32_t num_tables, uint32_t capacity);
 
   const LshParams& params() const { return params_; }
   const LshIndex& index() const { return index_; }

@@ -51,6 +51,7 @@ Network::Network(const NetworkConfig& config)
   active_k_ = config_.output_dim;
   if (config_.uses_lsh()) {
     LshParams p = resolve_lsh(config_);
+    train_lsh_ = p;
     active_k_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::ceil(config_.output_sparsity * config_.output_dim)));
     active_k_ = std::min(active_k_, config_.output_dim);
     output_.sampler = std::make_unique<LshSampler>(config_.hash_kind, p, config_.bucket_policy, config_.schedule,
@@ -92,6 +93,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   check_labeled(x, labels);
   const size_t n = x.n_rows;
   if (n == 0) return 0.0f;
+  restore_training_shape();
   resize_scratch(n);
   const size_t h_dim = config_.hidden_dim;
   const uint32_t n_tables = uses_lsh() ? output_.sampler->params().num_tables : 0;
@@ -183,15 +185,25 @@ void Network::rebuild_index() {
   if (uses_lsh()) output_.sampler->rebuild(output_.weights, pool_);
 }
 
-void Network::index_labels(const CsrView& x, const CsrView& labels) {
+void Network::restore_training_shape() {
+  if (!uses_lsh()) return;
+  LshSampler& sampler = *output_.sampler;
+  if (sampler.params().num_tables == train_lsh_.num_tables && sampler.params().capacity == train_lsh_.capacity)
+    return;
+  sampler.set_shape(train_lsh_.num_tables, train_lsh_.capacity);
+  sampler.rebuild(output_.weights, pool_);
+}
+
+void Network::index_labels(const CsrView& x, const CsrView& labels, uint32_t num_tables) {
   if (!uses_lsh()) throw std::invalid_argument("index_labels needs an LSH index (output_sparsity < 1)");
+  if (num_tables > 4096) throw std::invalid_argument("num_tables must be in [0, 4096], got " + std::to_string(num_tables));
   check_labeled(x, labels);
   const size_t n = x.n_rows;
   LshSampler& sampler = *output_.sampler;
-  const uint32_t n_tables = sampler.params().num_tables;
+  const uint32_t n_tables = num_tables ? num_tables : train_lsh_.num_tables;
   const uint64_t entries = uint64_t(config_.output_dim) + labels.nnz();
   const uint32_t capacity = std::max(config_.lsh_capacity, default_bucket_capacity(entries, sampler.params().bits));
-  sampler.set_capacity(capacity);
+  sampler.set_shape(n_tables, capacity);
   sampler.rebuild(output_.weights, pool_);
   std::vector<uint32_t> codes(n * n_tables);
   pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
@@ -210,8 +222,8 @@ void Network::index_labels(const CsrView& x, const CsrView& labels) {
   sampler.augment(samples, ids, codes.data(), pool_);
 }
 
-void Network::set_lsh_capacity(uint32_t capacity) {
-  if (uses_lsh()) output_.sampler->set_capacity(capacity);
+void Network::set_lsh_shape(uint32_t num_tables, uint32_t capacity) {
+  if (uses_lsh()) output_.sampler->set_shape(num_tables, capacity);
 }
 
 }  // namespace udt

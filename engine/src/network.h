@@ -64,13 +64,16 @@ class Network {
   // hashes to (label-neuron augmentation as a pass of its own), so similar inputs
   // retrieve them. Buckets hold labels as well as neurons now, so R is re-derived by the
   // paper's rule, 2 x expected load, counting both. Run over the training data.
-  void index_labels(const CsrView& x, const CsrView& labels);
-  // Recreates the LSH buckets with capacity R (restoring a saved index of that shape).
-  void set_lsh_capacity(uint32_t capacity);
+  // `num_tables` (0 = the training L): inference can afford more tables than training,
+  // which rebuilds them over and over; the next train_batch restores the training shape.
+  void index_labels(const CsrView& x, const CsrView& labels, uint32_t num_tables = 0);
+  // Recreates the LSH tables as L tables of capacity R (restoring a saved index of that shape).
+  void set_lsh_shape(uint32_t num_tables, uint32_t capacity);
 
   const NetworkConfig& config() const { return config_; }
   bool uses_lsh() const { return output_.sampler != nullptr; }
   uint32_t active_neurons() const { return active_k_; }
+  const LshParams& training_lsh() const { return train_lsh_; }
   uint64_t batches_trained() const { return batches_; }
   const PhaseTimes& phase_times() const { return phase_times_; }
   size_t n_threads() const { return pool_.size(); }
@@ -85,12 +88,14 @@ class Network {
   void resize_scratch(size_t n_samples);
   void predict_sparse(const CsrView& x, uint32_t k, double sparsity, int32_t* ids, float* scores);
   void predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* scores);
+  void restore_training_shape();
 
   NetworkConfig config_;
   ThreadPool pool_;
   EmbeddingLayer hidden_;
   OutputLayer output_;
   uint32_t active_k_ = 0;
+  LshParams train_lsh_;  // the LSH shape training uses (index_labels may build another)
   uint64_t batches_ = 0;
   PhaseTimes phase_times_;
 
