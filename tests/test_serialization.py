@@ -147,3 +147,43 @@ def test_loading_never_unpickles(model_path, monkeypatch):
     monkeypatch.setattr(pickle, "loads", forbidden)
     monkeypatch.setattr(pickle, "load", forbidden)
     load_model_file(model_path)
+
+
+def test_payload_is_the_safetensors_layout_both_ways():
+    """The payload is read by the safetensors package as written here, and a payload that package
+    wrote (every file saved before udt wrote its own) loads here."""
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    blob = ser.encode_model(META, _arrays())
+    header_length = struct.unpack_from("<Q", blob, 12)[0]
+    payload = blob[20 + header_length:-32]
+    theirs = safetensors_numpy.load(payload)
+    for name, arr in _arrays().items():
+        assert theirs[name].dtype == arr.dtype and theirs[name].shape == arr.shape
+        assert theirs[name].tobytes() == arr.tobytes()
+    import hashlib
+    payload = safetensors_numpy.save(_arrays())
+    header = json.dumps({"metadata": META, "payload_length": len(payload)}).encode()
+    body = struct.pack("<8sIQ", ser.MAGIC, 1, len(header)) + header + payload
+    meta, arrays = ser.decode_model(body + hashlib.sha256(body).digest())
+    assert meta == META and {k: v.tobytes() for k, v in arrays.items()} == {k: v.tobytes() for k, v in _arrays().items()}
+
+
+def test_saving_and_loading_do_not_copy_the_whole_model(tmp_path):
+    """Saving writes the arrays from their own memory and loading reads each into its own array once,
+    so a model the size of the machine's memory can still be saved and loaded (tracemalloc counts
+    numpy's allocations)."""
+    import tracemalloc
+    big = np.arange(8 << 20, dtype=np.float32)  # 32 MB
+    tracemalloc.start()
+    try:
+        save_model_file(tmp_path / "big.udt", META, {"w": big, "b": np.ones(3, np.int64)})
+        _, saving_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        _, arrays = load_model_file(tmp_path / "big.udt")
+        _, loading_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(arrays["w"], big)
+    assert saving_peak < big.nbytes / 4, saving_peak
+    assert loading_peak < 1.25 * big.nbytes, loading_peak  # the loaded array itself, nothing more
+

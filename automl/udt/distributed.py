@@ -391,13 +391,9 @@ class DistributedTrainer(Trainer):
         self._sent = None   # (merge, report handles) of the last round, for the workers' next round
 
     def _start_pool(self, data):
-        # What load_state_arrays takes, straight from the driver's views: state_arrays() would copy
-        # the whole model once more before Ray copies it into the object store.
-        lsh, net = self.network.lsh_params, self.network
-        state = dict(net.state_views(), **{"train.batches": np.array([net.batches_trained], np.uint64),
-                                           "lsh.schedule": np.array(net.lsh_schedule_state, np.uint64),
-                                           "lsh.params": np.array([lsh["K"], lsh["L"], lsh["R"]] if lsh else [],
-                                                                  np.uint32)})
+        # What load_state_arrays takes, straight from the driver's memory: a copy would double the
+        # whole model once more before Ray copies it into the object store.
+        state = self.network.state_arrays(copy=False)
         rows = data.rows if isinstance(data, InMemoryData) else None
         if self.config.backend == "local":
             return LocalPool(self.config, self.network.config, state, rows, self.network.n_threads)

@@ -352,10 +352,13 @@ class Network:
         views = self._net.state_views()
         return {k: views[k] for k in ("embedding.weight", "embedding.bias", "output.weight", "output.bias")}
 
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """Copies of every learned array (weights, biases, Adam moments and step counts, LSH
-        tables) plus the training counters, enough to restore this network exactly."""
-        arrays = {k: np.ascontiguousarray(v).copy() for k, v in self._net.state_views().items()}
+    def state_arrays(self, copy: bool = True) -> dict[str, np.ndarray]:
+        """Every learned array (weights, biases, Adam moments and step counts, LSH tables) plus the
+        training counters, enough to restore this network exactly. Copies, unless `copy` is False:
+        then the learned arrays are the engine's own memory (state_views), for writing them out
+        without doubling a large model's memory; they change as the network trains."""
+        views = self._net.state_views()
+        arrays = {k: np.ascontiguousarray(v).copy() for k, v in views.items()} if copy else dict(views)
         arrays["train.batches"] = np.array([self._net.batches_trained], dtype=np.uint64)
         arrays["lsh.schedule"] = np.array(self._net.lsh_schedule_state, dtype=np.uint64)
         lsh = self.lsh_params

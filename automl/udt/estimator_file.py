@@ -37,7 +37,8 @@ def save_estimator(model, path: str | os.PathLike) -> None:
         arrays["seen/items"] = np.concatenate([np.zeros(0, np.int64), *model.seen_.values()])
     if hasattr(model, "idf_"):
         arrays["idf"] = model.idf_
-    arrays.update({f"engine/{k}": np.asarray(v) for k, v in model.network_.state_arrays().items()})
+    # the engine's own memory, written out array by array: saving adds no copy of the model
+    arrays.update({f"engine/{k}": np.asarray(v) for k, v in model.network_.state_arrays(copy=False).items()})
     save_model_file(path, metadata, arrays)
 
 
