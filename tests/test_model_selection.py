@@ -30,10 +30,10 @@ def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():
     assert choose_architecture(200_000, 50_000, "multi").output_sparsity == pytest.approx(a.output_sparsity / 2)
 
 
-def test_embedding_starts_smaller_under_a_dense_single_label_or_regression_output():
+def test_embedding_starts_smaller_unless_the_target_is_multi_label():
     assert choose_architecture(30_000, 20, "single").embedding_init_scale == 0.3
     assert choose_architecture(1000, 1, "regression").embedding_init_scale == 0.3
-    assert choose_architecture(200_000, 50_000, "single").embedding_init_scale == 1.0
+    assert choose_architecture(200_000, 50_000, "single").embedding_init_scale == 0.3  # sparse output layer
     assert choose_architecture(60_000, 17_000, "multi").embedding_init_scale == 1.0
     assert choose_architecture(60_000, 20, "multi").embedding_init_scale == 1.0
     # files saved before the field existed were trained with the engine's default
