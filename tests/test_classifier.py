@@ -243,15 +243,19 @@ def test_auto_scaling_uses_idf_only_when_classes_have_few_rows(model, table):
     assert fitted.evaluate(few.iloc[:50], metrics=["accuracy"])["accuracy"] >= 0
 
 
-def test_auto_scaling_uses_idf_for_long_documents(table):
-    """Many rows per class but long rows (110 filler words before each short text: ~230 distinct
-    unigrams and bigrams per row): IDF, and a streamed fit counts the row lengths to the same decision."""
-    filler = " ".join(f"w{i}" for i in range(110))
+def test_auto_scaling_uses_idf_for_long_documents(table, tmp_path):
+    """Many rows per class but long rows (120 filler words before each 7-word text): IDF, whether the
+    rows come from a table or a CSV file and whether they are held in memory or streamed."""
+    filler = " ".join(f"w{i}" for i in range(120))
     long = table.iloc[:300].assign(text=[f"{filler} {t}" for t in table.text.iloc[:300]])
+    long.to_csv(tmp_path / "long.csv", index=False)
     in_memory = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(long, progress=False)
-    streamed = Classifier(columns=TEXT_COLUMNS, target="topic", memory_budget_mb=0, **SMALL).fit(long, progress=False)
+    streamed = Classifier(columns=TEXT_COLUMNS, target="topic", memory_budget_mb=0, **SMALL).fit(
+        str(tmp_path / "long.csv"), progress=False)
     assert in_memory.scaling_ == streamed.scaling_ == "log-idf-l2"
     assert np.array_equal(in_memory.idf_, streamed.idf_)
+    short = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(table.iloc[:300], progress=False)
+    assert short.scaling_ == "log-l2"
 
 
 def test_tf_idf_model_survives_save_and_load(idf_model, table, tmp_path):

@@ -203,3 +203,13 @@ def test_arrow_types_are_read_like_their_text():
     b = TableFeaturizer(cols).fit(text).transform(text)
     np.testing.assert_array_equal(a.indices, b.indices)
     np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_mean_words_per_row_counts_text_columns_together(tmp_path):
+    from udt.data import mean_words_per_row
+    frame = pd.DataFrame({"a": ["one two three", None, "  four  "], "b": ["x y", "z", ""], "n": [1, 22, 333]})
+    assert mean_words_per_row(frame, ["a", "b"]) == pytest.approx((4 + 3) / 3)  # a missing value has no words
+    assert mean_words_per_row(frame, ["n"]) == 1.0  # read as text
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert mean_words_per_row(str(tmp_path / "t.csv"), ["a", "b"]) == pytest.approx(7 / 3)
+    assert mean_words_per_row(frame, ["a"], max_rows=1) == 3.0  # the first row only

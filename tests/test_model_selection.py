@@ -117,8 +117,8 @@ def test_many_classes_with_few_rows_get_more_epochs_wider_hidden_and_big_batches
 def test_text_scaling_uses_idf_when_classes_have_few_rows_or_rows_are_long():
     from udt.model_selection import auto_feature_scaling
     assert auto_feature_scaling(False, 1000, 500) == "none"
-    assert auto_feature_scaling(False, 1000, 2, values_per_row=500) == "none"  # no text, no IDF
+    assert auto_feature_scaling(False, 1000, 2, words_per_row=500) == "none"  # no text, no IDF
     assert auto_feature_scaling(True, 207_000, 63_000) == "log-idf-l2"  # 3.3 rows per class
-    assert auto_feature_scaling(True, 38_000, 58, values_per_row=114) == "log-l2"  # Debian sections
-    assert auto_feature_scaling(True, 11_293, 20, values_per_row=318) == "log-idf-l2"  # 20 Newsgroups
+    assert auto_feature_scaling(True, 38_000, 58, words_per_row=61) == "log-l2"  # Debian sections
+    assert auto_feature_scaling(True, 11_293, 20, words_per_row=269) == "log-idf-l2"  # 20 Newsgroups
     assert auto_feature_scaling(True, 1000, 1) == "log-l2"  # regression

@@ -185,6 +185,12 @@ class _Estimator(BaseEstimator):
             return self.feature_scaling
         return "log-l2" if self._has_text() else "none"
 
+    def _words_per_row(self, source) -> float:
+        """Mean words per row of the Text columns together (first 20,000 rows; 0 without text)."""
+        from .data import mean_words_per_row
+        text = [n for n, spec in self.columns.items() if isinstance(spec, _column_types().Text) and n != self.target]
+        return mean_words_per_row(source, text, delimiter=self.featurizer_.delimiter) if text else 0.0
+
     def _feature_weights(self):
         """Per-feature-id IDF weights ("log-idf-l2" scaling, set by the first fit), else None."""
         return getattr(self, "idf_", None)
@@ -232,7 +238,7 @@ class _Estimator(BaseEstimator):
                 data.rows.label_values = ((values - self.target_mean_) / self.target_std_).astype(np.float32)
         if first_fit and self.feature_scaling == "auto":
             self.scaling_ = auto_feature_scaling(self._has_text(), data.n_rows, self.featurizer_.n_classes,
-                                                 (data.n_values or 0) / max(data.n_rows, 1))
+                                                 self._words_per_row(source))
         if first_fit and self.scaling_ == "log-idf-l2":
             self._fit_idf(data, source)
         if first_fit:

@@ -19,16 +19,17 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   also multiplied by its feature's IDF ("log-idf-l2"): a class with 3 rows is told
                   apart by its rare words, which plain counts drown in common ones (hidden 128:
                   debsearch 0.142 -> 0.181 after 4 epochs, 16k slice 0.315 -> 0.396; a TF-IDF nearest
-                  centroid on the same features: 0.287 -> 0.377).  Long documents (a mean of 200 or more
-                  feature values per row: unigrams and bigrams of ~130 words) get IDF too: each row
-                  repeats the function words, which 1 + log(count) keeps heavy, and training moves an
-                  embedding row too little to learn them away (20 Newsgroups, 318 values per row:
-                  0.8540 / 0.8524 -> 0.8605 / 0.8568 over two seeds; IMDB/RT, 363: 0.8782 / 0.8747 ->
+                  centroid on the same features: 0.287 -> 0.377).  Long documents (a mean of 120 or more
+                  words per row in the Text columns, counted on the first 20,000 rows) get IDF too: each
+                  row repeats the function words, which 1 + log(count) keeps heavy, and training moves an
+                  embedding row too little to learn them away (20 Newsgroups, 269 words per row:
+                  0.8540 / 0.8524 -> 0.8605 / 0.8568 over two seeds; IMDB/RT, 180: 0.8782 / 0.8747 ->
                   0.8798 / 0.8762).  Short rows with many rows per class keep log-l2: there the common
                   words are the class vocabulary (Debian sections from package names and descriptions,
-                  114 values per row, 656 rows per class: 0.8145 / 0.8142 -> 0.7663 / 0.7678 with IDF),
+                  61 words per row, 656 rows per class: 0.8145 / 0.8142 -> 0.7663 / 0.7678 with IDF),
                   although IDF helps a nearest-centroid classifier on those rows (0.670 -> 0.737 on a
-                  held-out tenth), so that is no guide.
+                  held-out tenth), so that is no guide.  Words, not feature values: a graph column's
+                  neighbours add hundreds of values to a Debian row (539 in all) but no words.
   hidden_dim      256 when the output layer is sparse (c >= 8192): with that many classes the hidden
                   layer is a rank-hidden_dim bottleneck, and sparse training costs hidden_dim x the
                   ~650 sampled outputs per row, not x c (debsearch u95: 0.201 at 128, 0.234 at 256;
@@ -187,13 +188,13 @@ def auto_embedding_init_scale(multi_label: bool = False) -> float:
     return 1.0 if multi_label else 0.3
 
 
-LONG_ROWS_FROM = 200  # mean feature values per row from which text rows count as long documents
+LONG_TEXT_FROM = 120  # mean words per row (Text columns together) from which rows are long documents
 
 
-def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1, values_per_row: float = 0.0) -> str:
+def auto_feature_scaling(has_text: bool, n_rows: int = 1, n_classes: int = 1, words_per_row: float = 0.0) -> str:
     if not has_text:
         return "none"
-    idf = _few_rows_per_class(n_rows, n_classes) or values_per_row >= LONG_ROWS_FROM
+    idf = _few_rows_per_class(n_rows, n_classes) or words_per_row >= LONG_TEXT_FROM
     return "log-idf-l2" if idf else "log-l2"
 
 

@@ -58,7 +58,7 @@ OPTIONS = (
            '"auto", "none", "l2", "log-l2" or "log-idf-l2"',
            "how feature values reach the network (see udt.trainer.scale_features); auto: for text, log-idf-l2 "
            "(TF-IDF rows of unit length) when classes have fewer than 10 rows each or rows are long documents (a "
-           "mean of 200+ feature values), else log-l2; none without "
+           "mean of 120+ words per row), else log-l2; none without "
            "text (udt.model_selection.auto_feature_scaling)"),
     Option("input_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1',
            "number of hashed input feature ids"),

@@ -132,7 +132,6 @@ class InMemoryData:
     def __init__(self, rows: CsrBatch):
         self.rows = rows
         self.n_rows = rows.n_rows
-        self.n_values = int(rows.indices.size)  # feature values over all rows
 
     def epoch_row_ids(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
         """The rows of each batch of an epoch (distributed workers take them from their own copy)."""
@@ -153,11 +152,10 @@ class StreamingData:
     """
 
     def __init__(self, make_chunks: Callable[[], Iterable[CsrBatch]], buffer_rows: int = 262_144,
-                 n_rows: Optional[int] = None, n_values: Optional[int] = None):
+                 n_rows: Optional[int] = None):
         self.make_chunks = make_chunks
         self.buffer_rows = buffer_rows
         self.n_rows = n_rows
-        self.n_values = n_values  # feature values over all rows, when counted
 
     def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
         pending, pending_rows = [], 0
@@ -182,19 +180,16 @@ class StreamingData:
 def load_training_data(chunks: Iterable[CsrBatch], make_chunks: Callable[[], Iterable[CsrBatch]],
                        memory_budget_bytes: int, buffer_rows: int = 262_144):
     """Featurize once into memory when it fits the budget; otherwise fall back to streaming."""
-    kept, size, n_rows, n_values = [], 0, 0, 0
+    kept, size, n_rows = [], 0, 0
     chunks = iter(chunks)
     for chunk in chunks:
         kept.append(chunk)
         size += chunk.nbytes
         n_rows += chunk.n_rows
-        n_values += chunk.indices.size
         if size > memory_budget_bytes:
             kept.clear()
-            for c in chunks:  # finish counting without keeping them
-                n_rows += c.n_rows
-                n_values += c.indices.size
-            return StreamingData(make_chunks, buffer_rows, n_rows, n_values)
+            n_rows += sum(c.n_rows for c in chunks)  # finish counting rows without keeping them
+            return StreamingData(make_chunks, buffer_rows, n_rows)
     if not kept:
         raise ValueError("the training data has no rows")
     return InMemoryData(CsrBatch.concat(kept))
