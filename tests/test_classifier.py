@@ -176,6 +176,7 @@ def test_summary_reports_the_architecture(model, capsys):
     model.summary()
     out = capsys.readouterr().out
     assert "udt.Classifier" in out and "hidden_dim        32" in out and "(set)" in out and "(auto)" in out
+    assert "feature scaling   log-l2       (auto)" in out
 
 
 def test_single_row_predict_is_fast(model):

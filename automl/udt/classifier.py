@@ -414,7 +414,8 @@ class _Estimator(BaseEstimator):
         self._check_fitted()
         print(summary_text(self.architecture_, kind=self._kind, target=self.target, n_rows=self.n_train_rows_,
                            columns=self.columns, lsh_params=self.network_.lsh_params, history=self.history_,
-                           output_head=getattr(self, "output_head_", None)))
+                           output_head=getattr(self, "output_head_", None),
+                           feature_scaling=(self.scaling_, self.feature_scaling == "auto")))
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:

@@ -273,8 +273,9 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
 
 def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, columns: dict,
                  lsh_params: dict | None = None, history: list | None = None,
-                 output_head: dict | None = None) -> str:
-    """A human-readable report of what was chosen and why (`model.summary()`)."""
+                 output_head: dict | None = None, feature_scaling: tuple[str, bool] | None = None) -> str:
+    """A human-readable report of what was chosen and why (`model.summary()`); feature_scaling: the
+    rows' scaling and whether it was chosen automatically."""
     def mark(name):
         return "auto" if name in arch.auto else "set"
 
@@ -291,6 +292,8 @@ def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, col
              f"{arch.hidden_dim * arch.output_dim + arch.output_dim:>16,}",
              f"  {'total':<10}{'':>24}{arch.n_parameters:>16,}",
              "",
+             *([f"  feature scaling   {feature_scaling[0]:<12} ({'auto' if feature_scaling[1] else 'set'})"]
+               if feature_scaling else []),
              f"  input_dim         {arch.input_dim:<12,} ({mark('input_dim')})",
              f"  hidden_dim        {arch.hidden_dim:<12,} ({mark('hidden_dim')})",
              f"  output sparsity   {arch.output_sparsity:<12.4g} ({mark('sparsity')}; "
