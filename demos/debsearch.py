@@ -9,7 +9,7 @@ better than the trained rows (--output-head trained for the default).
     python demos/debsearch.py --data DIR
 
 Prints P@1 / P@5 with dense (exact) and sparse (LSH) inference and their latency; exits 1 below
-P@1 = 0.25 (dense inference; measured 0.32 with the centroid head, 0.28 with the trained one).
+P@1 = 0.30 (dense inference; measured 0.337 with the centroid head, 0.28 with the trained one).
 """
 import time
 
@@ -20,7 +20,7 @@ from udt.classifier import Classifier
 
 from _common import Timer, check_floor, data_file, parse_args
 
-FLOOR = 0.25
+FLOOR = 0.30
 
 
 def options(parser):
