@@ -102,17 +102,17 @@ void LshSampler::after_batch(const AlignedMatrix& weights, ThreadPool& pool, siz
 }
 
 void LshSampler::augment(const std::vector<uint32_t>& samples, const std::vector<uint32_t>& labels,
-                         const uint32_t* codes, ThreadPool& pool) {
+                         const uint32_t* codes, ThreadPool& pool, size_t sample_stride, size_t table_stride) {
   if (labels.empty()) return;
-  const uint32_t n_tables = params_.num_tables;
   const uint64_t call = augments_++;
   for_table_ranges(pool, [&](uint32_t t0, uint32_t t1) {
     constexpr size_t kAhead = 8;  // buckets are scattered over a large index: fetch ahead
     for (uint32_t t = t0; t < t1; ++t) {
       Rng rng(derive_seed(seed_, 0x4155 + call, t));
+      const uint32_t* table_codes = codes + t * table_stride;
       for (size_t j = 0; j < labels.size(); ++j) {
-        if (j + kAhead < labels.size()) index_.prefetch(t, codes[size_t(samples[j + kAhead]) * n_tables + t]);
-        index_.insert_unique(t, codes[size_t(samples[j]) * n_tables + t], labels[j], rng);
+        if (j + kAhead < labels.size()) index_.prefetch(t, table_codes[samples[j + kAhead] * sample_stride]);
+        index_.insert_unique(t, table_codes[samples[j] * sample_stride], labels[j], rng);
       }
     }
   });

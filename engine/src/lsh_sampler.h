@@ -45,9 +45,12 @@ class LshSampler {
   void hash(const float* x, uint32_t* codes) const { hasher_->hash_all(x, codes); }
 
   // Label-neuron augmentation: neuron labels[j] goes into the buckets given by the
-  // codes of its sample (codes + sample[j] * L), in order; tables split across threads.
+  // codes of its sample, in order; tables split across threads. The code of sample s in
+  // table t is codes[s * sample_stride + t * table_stride]: sample-major (stride L, 1)
+  // for a training batch, table-major (1, n) for the index pass over a whole data set,
+  // where each table then reads its codes in order instead of one cache line per code.
   void augment(const std::vector<uint32_t>& samples, const std::vector<uint32_t>& labels,
-               const uint32_t* codes, ThreadPool& pool);
+               const uint32_t* codes, ThreadPool& pool, size_t sample_stride, size_t table_stride);
 
   // Reallocates the tables as L tables of buckets with capacity R, emptied (rebuild
   // afterwards). A new L redraws the hash functions for that many tables, from the same

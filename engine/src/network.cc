@@ -165,7 +165,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
     std::vector<uint32_t> samples, missed_labels;
     for (size_t s = 0; s < n; ++s)
       for (uint32_t label : missed_[s]) { samples.push_back(static_cast<uint32_t>(s)); missed_labels.push_back(label); }
-    output_.sampler->augment(samples, missed_labels, codes_.data(), pool_);
+    output_.sampler->augment(samples, missed_labels, codes_.data(), pool_, n_tables, 1);
   }
   watch.lap(6);
   if (uses_lsh()) output_.sampler->after_batch(output_.weights, pool_, n, active_k_);
@@ -205,12 +205,21 @@ void Network::index_labels(const CsrView& x, const CsrView& labels, uint32_t num
   const uint32_t capacity = std::max(config_.lsh_capacity, default_bucket_capacity(entries, sampler.params().bits));
   sampler.set_shape(n_tables, capacity);
   sampler.rebuild(output_.weights, pool_);
+  // Codes table-major (codes[t * n + s]) so each table's augmentation reads them in order.
+  // Rows are hashed in blocks and transposed, each table receiving a contiguous run.
+  constexpr size_t kBlock = 64;
   std::vector<uint32_t> codes(n * n_tables);
-  pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
+  pool_.parallel_for((n + kBlock - 1) / kBlock, 1, [&](size_t b0, size_t b1, size_t) {
     AlignedMatrix h(1, config_.hidden_dim);
-    for (size_t s = begin; s < end; ++s) {
-      hidden_.forward(x, s, h.row(0));
-      sampler.hash(h.row(0), &codes[s * n_tables]);
+    std::vector<uint32_t> block(kBlock * n_tables);
+    for (size_t b = b0; b < b1; ++b) {
+      const size_t first = b * kBlock, count = std::min(kBlock, n - first);
+      for (size_t i = 0; i < count; ++i) {
+        hidden_.forward(x, first + i, h.row(0));
+        sampler.hash(h.row(0), &block[i * n_tables]);
+      }
+      for (uint32_t t = 0; t < n_tables; ++t)
+        for (size_t i = 0; i < count; ++i) codes[t * n + first + i] = block[i * n_tables + t];
     }
   });
   std::vector<uint32_t> samples, ids;
@@ -219,7 +228,7 @@ void Network::index_labels(const CsrView& x, const CsrView& labels, uint32_t num
       samples.push_back(static_cast<uint32_t>(s));
       ids.push_back(labels.indices[e]);
     }
-  sampler.augment(samples, ids, codes.data(), pool_);
+  sampler.augment(samples, ids, codes.data(), pool_, 1, n);
 }
 
 void Network::set_lsh_shape(uint32_t num_tables, uint32_t capacity) {
