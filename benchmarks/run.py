@@ -27,7 +27,7 @@ from benchmarks.peers.tasks import TASKS, prepare  # noqa: E402
 
 # seconds before a system is stopped and recorded as "timeout"
 TIMEOUT_S = {"full": 1500, "quick": 300}
-UDT_SYSTEMS = {"udt", "udt_centroid", "udt_text_only", "udt_neighbors", "sparsity_sweep", "autotune_vs_grid", "label_augmentation"}
+UDT_SYSTEMS = {"udt", "udt_trained", "udt_text_only", "udt_neighbors", "sparsity_sweep", "autotune_vs_grid", "label_augmentation"}
 
 
 def default_data_dir() -> str:

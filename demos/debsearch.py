@@ -1,10 +1,10 @@
 """Extreme classification on debsearch: ~63k Debian packages, each a class.
 
 Train on the sentences of each package's long description, test on its one-line summary
-(a different text): few examples per class, the case where sparse training must shine. A search task,
-so the demo sets output_head="centroid" (udt.centroid_head): after training, each package's output row
-becomes the mean learned representation of its sentences, which matches differently worded queries
-better than the trained rows (--output-head trained for the default).
+(a different text): few examples per class, the case where sparse training must shine. With ~3 rows per
+class the Classifier ends with the centroid output head (udt.centroid_head, model_selection.auto_output_head):
+each package's output row becomes the centered mean learned representation of its sentences, which
+matches differently worded queries better than the trained rows (--output-head trained to compare).
 
     python demos/debsearch.py --data DIR
 
@@ -28,8 +28,9 @@ def options(parser):
         kind = float if name in ("sparsity", "learning_rate") else int
         parser.add_argument("--" + name.replace("_", "-"), type=lambda v, kind=kind: v if v == "auto" else kind(v),
                             default="auto", help=f"{name} (default: auto)")
-    parser.add_argument("--output-head", choices=("centroid", "trained", "auto"), default="centroid",
-                        help="output rows after training (default: centroid, see udt.centroid_head)")
+    parser.add_argument("--output-head", choices=("centroid", "trained", "auto"), default="auto",
+                        help="output rows after training (default: auto, the centroid head here; "
+                             "see udt.centroid_head)")
 
 
 def main():

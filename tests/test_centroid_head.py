@@ -107,6 +107,20 @@ def test_multi_label_centroid_head_ranks_and_thresholds_sensibly():
     assert np.all((scores > 0) & (scores < 1))
 
 
+def test_auto_head_without_validation_follows_the_rows_per_class(capsys):
+    train, queries = search_tables()  # 120 documents, a few rows each
+    model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", **SEARCH)
+    model.fit(train, progress=False)
+    assert model.output_head_ == {"output_head": "centroid", "rule": "fewer than 10 training rows per class"}
+    model.summary()
+    assert "output head       centroid (auto: fewer than 10 training rows per class)" in capsys.readouterr().out
+    few_docs, _ = search_tables(n_classes=10)
+    many = pd.concat([few_docs] * 4, ignore_index=True)  # 12 rows per document
+    model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", **SEARCH)
+    model.fit(many, progress=False)
+    assert model.output_head_ == {"output_head": "trained", "rule": "at least 10 training rows per class"}
+
+
 def test_auto_head_keeps_whichever_scores_better_on_validation():
     train, queries = search_tables()
     model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", **SEARCH)

@@ -12,8 +12,9 @@ the rows were centered, see below):
   20 Newsgroups 0.850 -> 0.845; Debian sections from descriptions 0.781 -> 0.763.
 Centered, in the benchmark (benchmarks/RESULTS.md): debsearch 0.283 -> 0.334, WordNet 0.401 -> 0.401 (445
 test rows won and 445 lost), sparse inference.
-So neither head wins everywhere: the Classifier keeps the trained rows unless asked (output_head="centroid")
-or, with output_head="auto", unless the centroids score higher on the validation set given to fit.
+So neither head wins everywhere: with output_head="auto" (the default) the Classifier keeps whichever scores
+higher on the validation set given to fit, and without one takes the centroids when classes have fewer than
+10 training rows each (udt.model_selection.auto_output_head); "trained" or "centroid" force one.
 
 The rows point along the class mean, centered: ReLU activations all share one large positive component,
 so raw means point nearly the same way and their cosine mostly measures that component. Each row is the

@@ -15,7 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import metrics as udt_metrics
-from .model_selection import Architecture, auto_feature_scaling, auto_input_dim, choose_architecture, summary_text
+from .model_selection import (FEW_ROWS_PER_CLASS, Architecture, auto_feature_scaling, auto_input_dim, auto_output_head,
+                              choose_architecture, summary_text)
 from .options import OPTION_NAMES, unknown_option_error, validate_options
 from .centroid_head import apply_output_head
 from .estimator_file import load, save_estimator  # noqa: F401  (udt.load and cli import load from here)
@@ -284,7 +285,13 @@ class _Estimator(BaseEstimator):
         self.stopped_early_ = trainer.stopped_early
         head_replaced = False
         if task != "regression":
-            self.output_head_ = apply_output_head(self.network_, data, options["output_head"], validate, specs[0])
+            head, rule = options["output_head"], None
+            if head == "auto" and validate is None:
+                head = auto_output_head(data.n_rows, self.featurizer_.n_classes)
+                rule = f"{'fewer than' if head == 'centroid' else 'at least'} {FEW_ROWS_PER_CLASS} training rows per class"
+            self.output_head_ = apply_output_head(self.network_, data, head, validate, specs[0])
+            if rule:
+                self.output_head_["rule"] = rule
             head_replaced = self.output_head_["output_head"] == "centroid"
         self._index_labels(data, rebuild=head_replaced)
 

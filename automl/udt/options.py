@@ -74,7 +74,8 @@ OPTIONS = (
     Option("output_head", "auto", lambda v: v in ("auto", "trained", "centroid"), '"auto", "trained" or "centroid"',
            "classifiers: after training, keep the trained output rows or set each class's row to the mean hidden "
            "activation of its training rows (udt.centroid_head; better for search, where queries are worded "
-           "unlike the training rows); auto: the centroids only if they score higher on fit's validation set"),
+           "unlike the training rows); auto: the centroids if they score higher on fit's validation set, or "
+           "without one, when classes have fewer than 10 training rows each (udt.model_selection.auto_output_head)"),
     Option("early_stopping_patience", 2, lambda v: v is None or _int()(v), "None or an integer >= 1",
            "with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, _fraction, "a float in (0, 1]",

@@ -224,9 +224,10 @@ class TorchDense(System):
 
 
 class UdtXC(System):
-    """udt at its defaults, or with output_head="centroid" (udt.centroid_head: each class's output row set to the
-    mean hidden activation of its training rows after training), the option its docs give for search, where
-    queries are worded unlike the training rows (debsearch: summaries vs description sentences)."""
+    """udt at its defaults, or with output_head="trained". With ~3 rows per class the defaults end with the
+    centroid head (udt.centroid_head: each class's output row set to the centered mean hidden activation of its
+    training rows after training; udt.model_selection.auto_output_head); the trained-head row shows what that
+    buys on search, where queries are worded unlike the training rows (debsearch: summaries vs sentences)."""
 
     def __init__(self, ctx, output_head: str = "auto"):
         super().__init__(ctx)
@@ -280,5 +281,5 @@ def udt(ctx):
     return _run(ctx, UdtXC(ctx))
 
 
-def udt_centroid(ctx):
-    return _run(ctx, UdtXC(ctx, output_head="centroid"))
+def udt_trained(ctx):
+    return _run(ctx, UdtXC(ctx, output_head="trained"))
