@@ -15,8 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import metrics as udt_metrics
-from .model_selection import (FEW_ROWS_PER_CLASS, Architecture, auto_feature_scaling, auto_input_dim, auto_output_head,
-                              choose_architecture, summary_text)
+from .model_selection import (Architecture, auto_feature_scaling, auto_input_dim, auto_output_head, choose_architecture,
+                              summary_text)
 from .options import OPTION_NAMES, unknown_option_error, validate_options
 from .centroid_head import apply_output_head
 from .estimator_file import load, save_estimator  # noqa: F401  (udt.load and cli import load from here)
@@ -287,8 +287,7 @@ class _Estimator(BaseEstimator):
         if task != "regression":
             head, rule = options["output_head"], None
             if head == "auto" and validate is None:
-                head = auto_output_head(data.n_rows, self.featurizer_.n_classes)
-                rule = f"{'fewer than' if head == 'centroid' else 'at least'} {FEW_ROWS_PER_CLASS} training rows per class"
+                head, rule = auto_output_head(data.n_rows, self.featurizer_.n_classes)
             self.output_head_ = apply_output_head(self.network_, data, head, validate, specs[0])
             if rule:
                 self.output_head_["rule"] = rule
@@ -299,9 +298,8 @@ class _Estimator(BaseEstimator):
         """Build the sparse-inference index from the final weights (engine's index_labels): every
         training row's labels go into the buckets its hidden activation hashes to, so LSH retrieval
         finds them; with 4 x the training tables (Network.inference_tables).  One call over all
-        rows, because each call rebuilds the tables; streamed data
-        (over the memory budget) keeps the index built during training, rebuilt if `rebuild` (the
-        output rows changed after training)."""
+        rows, because each call rebuilds the tables; streamed data (over the memory budget) keeps the
+        index built during training, rebuilt if `rebuild` (the output rows changed after training)."""
         index_labels = getattr(self.network_, "index_labels", None)
         if index_labels is None or self.network_.lsh_params is None:
             return

@@ -192,9 +192,11 @@ def sparse_output(n_classes: int, n_rows: int = 1, multi_label: bool = False) ->
     return multi_label and n_classes >= SPARSE_MULTI_LABEL_FROM and _few_rows_per_class(n_rows, n_classes)
 
 
-def auto_output_head(n_rows: int, n_classes: int) -> str:
-    """The output head "auto" takes when fit has no validation set (module docstring)."""
-    return "centroid" if _few_rows_per_class(n_rows, n_classes) else "trained"
+def auto_output_head(n_rows: int, n_classes: int) -> tuple[str, str]:
+    """The output head "auto" takes when fit has no validation set (module docstring), and why."""
+    if _few_rows_per_class(n_rows, n_classes):
+        return "centroid", f"fewer than {FEW_ROWS_PER_CLASS} training rows per class"
+    return "trained", f"at least {FEW_ROWS_PER_CLASS} training rows per class"
 
 
 def auto_embedding_init_scale(multi_label: bool = False) -> float:
