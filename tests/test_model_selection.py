@@ -56,6 +56,13 @@ def test_regression_has_one_dense_output():
     assert a.output_dim == 1 and a.loss == "mse" and a.output_sparsity == 1.0
 
 
+def test_a_softmax_over_many_classes_takes_smaller_batches_than_a_binary_one():
+    assert choose_architecture(38_058, 58, "single").batch_size == 256    # Debian sections: 38_058 / 128 = 297
+    assert choose_architecture(38_058, 2, "single").batch_size == 1024    # binary: 38_058 / 32 = 1189
+    assert choose_architecture(38_058, 1, "regression").batch_size == 1024
+    assert choose_architecture(38_058, 58, "multi").batch_size == 1024    # multi-label keeps n / 32
+
+
 def test_more_rows_give_fewer_epochs_and_bigger_batches():
     small, big = choose_architecture(5_000, 10, "single"), choose_architecture(2_000_000, 10, "single")
     assert small.epochs > big.epochs and small.batch_size < big.batch_size
