@@ -172,6 +172,23 @@ def test_sparse_inference_after_the_centroid_head(memory_budget_mb, monkeypatch)
     assert np.mean(dense == truth) > 0.5 and np.mean(sparse == truth) > 0.4  # chance: 1/300
 
 
+def test_saved_sparse_model_keeps_its_inference_index(tmp_path):
+    """The index pass's 4 x L tables are saved and restored as they are: sparse predictions of the loaded
+    model are identical, and training it further goes back to the training tables."""
+    train, queries = search_tables(n_classes=300)
+    model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", sparsity=0.5,
+                       warm_start=True, **SEARCH).fit(train, progress=False)
+    model.save(tmp_path / "m.udt")
+    loaded = load(tmp_path / "m.udt")
+    lsh = loaded.network_.lsh_params
+    assert (lsh["L"], lsh["R"]) == (model.network_.lsh_params["L"], model.network_.lsh_params["R"])
+    assert lsh["L"] == 4 * lsh["training_L"]
+    np.testing.assert_array_equal(loaded.predict(queries, top_k=3, sparse_inference=True),
+                                  model.predict(queries, top_k=3, sparse_inference=True))
+    loaded.fit(train, epochs=1, progress=False)  # trains on the training tables, then indexes again
+    assert loaded.network_.lsh_params["L"] == 4 * lsh["training_L"]
+
+
 def test_regressor_refuses_a_centroid_head():
     table = pd.DataFrame({"x": ["a", "b"] * 20, "y": np.arange(40.0)})
     model = Regressor(columns={"x": col.Categorical(), "y": col.Numeric()}, target="y", output_head="centroid")
