@@ -35,6 +35,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .model_selection import auto_output_head
+
 EMBED_ROWS = 16_384  # rows embedded at once: 16 MB of activations at hidden_dim 256
 CENTERING = 0.5  # share of the mean activation taken out of rows and queries (module docstring)
 CALIBRATION_ROWS = 4096  # training rows that fit a sigmoid head's common scale and offset
@@ -154,11 +156,15 @@ def training_batches(data, rows_per_batch: int = EMBED_ROWS):
 
 def apply_output_head(network, data, choice: str, validate=None, metric=None) -> dict:
     """Carry out the Classifier's output_head option after training: "trained" keeps the trained rows,
-    "centroid" replaces them (set_centroid_head), "auto" replaces them only when `validate()` (metric
-    name -> value on the validation set) scores `metric` better with the centroids; without a validation
-    set "auto" keeps the trained rows. Returns what was done, for the model's summary:
-    {"output_head": "trained" | "centroid"} plus, for "auto" with validation, both scores."""
-    if choice == "trained" or (choice == "auto" and validate is None):
+    "centroid" replaces them (set_centroid_head), "auto" replaces them when `validate()` (metric name ->
+    value on the validation set) scores `metric` better with the centroids, or, without a validation set,
+    when classes have few training rows each (model_selection.auto_output_head). Returns what was done,
+    for the model's summary: {"output_head": "trained" | "centroid"} plus, for "auto", both validation
+    scores or the rule that decided."""
+    if choice == "auto" and validate is None:
+        head, rule = auto_output_head(data.n_rows, network.output_dim)
+        return dict(apply_output_head(network, data, head), rule=rule)
+    if choice == "trained":
         return {"output_head": "trained"}
     if choice == "centroid":
         set_centroid_head(network, lambda: training_batches(data))

@@ -15,8 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import metrics as udt_metrics
-from .model_selection import (Architecture, auto_feature_scaling, auto_input_dim, auto_output_head, choose_architecture,
-                              summary_text)
+from .model_selection import Architecture, auto_feature_scaling, auto_input_dim, choose_architecture, summary_text
 from .options import OPTION_NAMES, unknown_option_error, validate_options
 from .centroid_head import apply_output_head
 from .estimator_file import load, save_estimator  # noqa: F401  (udt.load and cli import load from here)
@@ -285,12 +284,7 @@ class _Estimator(BaseEstimator):
         self.stopped_early_ = trainer.stopped_early
         head_replaced = False
         if task != "regression":
-            head, rule = options["output_head"], None
-            if head == "auto" and validate is None:
-                head, rule = auto_output_head(data.n_rows, self.featurizer_.n_classes)
-            self.output_head_ = apply_output_head(self.network_, data, head, validate, specs[0])
-            if rule:
-                self.output_head_["rule"] = rule
+            self.output_head_ = apply_output_head(self.network_, data, options["output_head"], validate, specs[0])
             head_replaced = self.output_head_["output_head"] == "centroid"
         self._index_labels(data, rebuild=head_replaced)
 
@@ -438,9 +432,10 @@ class Classifier(ClassifierMixin, _Estimator):
       temporal: {"user_column": ["item_column"]} builds each key's recent history as features
       crosses: False, "auto" (all pairs of tabular columns) or [(column, column), ...]
       input_dim, hidden_dim, sparsity, sparse_inference, learning_rate, batch_size, epochs: network and schedule
-      output_head: "trained", "centroid" (each class's output row = the mean hidden activation of its training
-        rows, set after training: for search, where queries are worded unlike the training rows) or "auto"
-        (the centroids only if they score higher on fit's validation set); see udt.centroid_head
+      output_head: "trained", "centroid" (each class's output row = the centered mean hidden activation of its
+        training rows, set after training: for search, where queries are worded unlike the training rows) or
+        "auto" (the centroids if they score higher on fit's validation set, or without one, when classes have
+        fewer than 10 training rows each); see udt.centroid_head
       early_stopping_patience: epochs without validation improvement before stopping (None: never)
       threshold: multi-label score threshold of predict()
       hash_family, seed, n_threads, warm_start, memory_budget_mb: see udt.options
