@@ -1,6 +1,6 @@
 """What a saved Classifier/Regressor file holds, and how a fitted estimator is rebuilt from it.
 
-The container (one safetensors file: JSON metadata + named arrays, checked on load) is
+The container (one checksummed file: JSON metadata + named arrays in the safetensors layout) is
 udt.serialization; this module decides its contents: the constructor's options, the column specs as
 plain data, the featurizer's state, the chosen architecture, the training history and the engine's
 arrays. Loading never runs code named by the file: column types come from a registry.
