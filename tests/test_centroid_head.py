@@ -7,7 +7,8 @@ import udt.columns as col
 from udt.centroid_head import CENTERING, class_embedding_sums, set_centroid_head, training_batches
 from udt.classifier import Classifier, Regressor, load
 from udt.engine import Network
-from udt.trainer import CsrBatch, InMemoryData
+from udt.batch import CsrBatch
+from udt.trainer import InMemoryData
 
 SEARCH = dict(input_dim=1 << 16, hidden_dim=32, epochs=10, batch_size=64, learning_rate=5e-3)
 
@@ -111,21 +112,21 @@ def test_auto_head_without_validation_follows_the_rows_per_class(capsys):
     train, queries = search_tables()  # 120 documents, a few rows each
     model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", **SEARCH)
     model.fit(train, progress=False)
-    assert model.output_head_ == {"output_head": "centroid", "rule": "fewer than 10 training rows per class"}
+    assert model.model_.output_head == {"output_head": "centroid", "rule": "fewer than 10 training rows per class"}
     model.summary()
     assert "output head       centroid (auto: fewer than 10 training rows per class)" in capsys.readouterr().out
     few_docs, _ = search_tables(n_classes=10)
     many = pd.concat([few_docs] * 4, ignore_index=True)  # 12 rows per document
     model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", **SEARCH)
     model.fit(many, progress=False)
-    assert model.output_head_ == {"output_head": "trained", "rule": "at least 10 training rows per class"}
+    assert model.model_.output_head == {"output_head": "trained", "rule": "at least 10 training rows per class"}
 
 
 def test_auto_head_keeps_whichever_scores_better_on_validation():
     train, queries = search_tables()
     model = Classifier(columns={"text": col.Text(), "doc": col.Categorical()}, target="doc", **SEARCH)
     model.fit(train, validation=queries, metrics=["precision@1"], progress=False)
-    head = model.output_head_
+    head = model.model_.output_head
     assert head["metric"] == "precision@1" and head["output_head"] in ("trained", "centroid")
     winner = max(("trained", "centroid"), key=lambda h: (head[h], h == "trained"))  # a tie keeps the trained rows
     assert head["output_head"] == winner
@@ -138,7 +139,7 @@ def test_centroid_head_on_request_is_used_saved_and_reported(tmp_path, capsys):
     columns = {"text": col.Text(), "doc": col.Categorical()}
     trained = Classifier(columns=columns, target="doc", output_head="trained", **SEARCH).fit(train, progress=False)
     centroid = Classifier(columns=columns, target="doc", output_head="centroid", **SEARCH).fit(train, progress=False)
-    assert trained.output_head_ == {"output_head": "trained"} and centroid.output_head_ == {"output_head": "centroid"}
+    assert trained.model_.output_head == {"output_head": "trained"} and centroid.model_.output_head == {"output_head": "centroid"}
     # Same seed, same training: only the output rows differ, and the queries find their documents.
     np.testing.assert_array_equal(trained.network_.weights()["embedding.weight"],
                                   centroid.network_.weights()["embedding.weight"])
@@ -146,7 +147,7 @@ def test_centroid_head_on_request_is_used_saved_and_reported(tmp_path, capsys):
     path = tmp_path / "m.udt"
     centroid.save(path)
     loaded = load(path)
-    assert loaded.output_head_ == {"output_head": "centroid"}
+    assert loaded.model_.output_head == {"output_head": "centroid"}
     np.testing.assert_array_equal(loaded.predict(queries), centroid.predict(queries))
     loaded.summary()
     assert "output head       centroid" in capsys.readouterr().out

@@ -29,7 +29,7 @@ def test_learns_the_topic_and_reports_classes(model, table):
 
 
 def test_network_is_built_with_the_chosen_embedding_init(model):
-    assert model.architecture_.embedding_init_scale == 0.3  # dense output layer (model_selection)
+    assert model.plan_.embedding_init_scale == 0.3  # dense output layer (model_selection)
     assert model.network_.config["embedding_init_scale"] == 0.3
 
 
@@ -100,7 +100,7 @@ def test_early_stopping_on_noise_stops_before_the_last_epoch():
                        **dict(SMALL, epochs=30, learning_rate=0.05), early_stopping_patience=1,
                        output_head="trained")  # "auto" might swap in class centroids after the best epoch
     model.fit(noise.iloc[:300], validation=noise.iloc[300:], metrics=["log_loss"], progress=False)
-    assert model.stopped_early_ and len(model.history_) < 30
+    assert model.model_.stopped_early and len(model.history_) < 30
     # The best epoch's weights came back: scoring the validation rows again gives its value.
     best = min(h["val_log_loss"] for h in model.history_)
     assert best < model.history_[-1]["val_log_loss"]
@@ -138,7 +138,7 @@ def test_ctrl_c_during_fit_leaves_a_usable_model(table, monkeypatch):
     model = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         model.fit(table.iloc[:600], progress=False)
-    assert model.interrupted_ and model.history_[-1]["interrupted"]
+    assert model.model_.interrupted and model.history_[-1]["interrupted"]
     assert len(model.predict(table.iloc[600:610])) == 10
 
 
@@ -226,21 +226,22 @@ def test_text_rows_are_tf_idf_weighted(idf_model):
     """log-idf-l2: filler words in many rows weigh less than topic words, and the single-row
     path and the batch path apply the same weights."""
     model = idf_model
-    assert model.scaling_ == "log-idf-l2" and model.idf_.shape == (model.featurizer_.input_dim,)
-    idx, val, _ = model._row({"text": "the goal"})
+    assert model.featurizer_.scaling == "log-idf-l2" and model.featurizer_.idf.shape == (model.featurizer_.input_dim,)
+    idx, val = model.featurizer_.transform_row({"text": "the goal"})
     the, goal = (set(model.featurizer_.transform_row({"text": w})[0]) for w in ("the", "goal"))
     the, goal = list(the - goal), list(goal - the)  # the word's own id (the other ids mark missing columns)
-    assert model.idf_[the] < model.idf_[goal]  # "the" is in more rows than "goal"
+    assert model.featurizer_.idf[the] < model.featurizer_.idf[goal]  # "the" is in more rows than "goal"
     assert np.isclose(np.linalg.norm(val), 1.0)
-    rows = next(model._rows(pd.DataFrame([{"text": "the goal", "price": None, "shop": None}])))
+    rows = model.featurizer_.transform(pd.DataFrame([{"text": "the goal", "price": None, "shop": None}]),
+                                       with_labels=False)
     assert rows.values.tobytes() == val.tobytes()
 
 
 def test_auto_scaling_uses_idf_only_when_classes_have_few_rows(model, table):
-    assert model.scaling_ == "log-l2" and not hasattr(model, "idf_")  # 200 rows per class
+    assert model.featurizer_.scaling == "log-l2" and model.featurizer_.idf is None  # 200 rows per class
     few = table.iloc[:300].assign(topic=[f"{t}{i % 40}" for i, t in enumerate(table.topic.iloc[:300])])
     fitted = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(few, progress=False)
-    assert fitted.scaling_ == "log-idf-l2" and hasattr(fitted, "idf_")  # 120 classes, 2.5 rows each
+    assert fitted.featurizer_.scaling == "log-idf-l2" and fitted.featurizer_.idf is not None  # 120 classes, 2.5 rows each
     assert fitted.evaluate(few.iloc[:50], metrics=["accuracy"])["accuracy"] >= 0
 
 
@@ -253,17 +254,17 @@ def test_auto_scaling_uses_idf_for_long_documents(table, tmp_path):
     in_memory = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(long, progress=False)
     streamed = Classifier(columns=TEXT_COLUMNS, target="topic", memory_budget_mb=0, **SMALL).fit(
         str(tmp_path / "long.csv"), progress=False)
-    assert in_memory.scaling_ == streamed.scaling_ == "log-idf-l2"
-    assert np.array_equal(in_memory.idf_, streamed.idf_)
+    assert in_memory.featurizer_.scaling == streamed.featurizer_.scaling == "log-idf-l2"
+    assert np.array_equal(in_memory.featurizer_.idf, streamed.featurizer_.idf)
     short = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(table.iloc[:300], progress=False)
-    assert short.scaling_ == "log-l2"
+    assert short.featurizer_.scaling == "log-l2"
 
 
 def test_tf_idf_model_survives_save_and_load(idf_model, table, tmp_path):
     from udt.classifier import load
     idf_model.save(tmp_path / "m.udt")
     loaded = load(tmp_path / "m.udt")
-    assert loaded.scaling_ == "log-idf-l2" and np.array_equal(loaded.idf_, idf_model.idf_)
+    assert loaded.featurizer_.scaling == "log-idf-l2" and np.array_equal(loaded.featurizer_.idf, idf_model.featurizer_.idf)
     assert np.array_equal(loaded.predict_proba(table.iloc[600:]), idf_model.predict_proba(table.iloc[600:]))
     assert loaded.predict({"text": "goal ball"}) == idf_model.predict({"text": "goal ball"})
 
@@ -271,5 +272,5 @@ def test_tf_idf_model_survives_save_and_load(idf_model, table, tmp_path):
 def test_streamed_fit_counts_the_same_idf(idf_model, table):
     streamed = Classifier(columns=TEXT_COLUMNS, target="topic", feature_scaling="log-idf-l2", memory_budget_mb=0,
                           **SMALL).fit(table.iloc[:600], progress=False)
-    assert np.array_equal(streamed.idf_, idf_model.idf_)
+    assert np.array_equal(streamed.featurizer_.idf, idf_model.featurizer_.idf)
     assert streamed.evaluate(table.iloc[600:])["accuracy"] > 0.9

@@ -21,7 +21,7 @@ def multi_model():
 
 def test_multi_label_predicts_label_sets(multi_model):
     model, test = multi_model
-    assert model.featurizer_.task == "multi" and model.architecture_.loss == "sigmoid"
+    assert model.featurizer_.task == "multi" and model.plan_.loss == "sigmoid"
     predicted = model.predict(test.drop(columns="topics"))
     truth = [set(t.split()) for t in test["topics"]]
     exact = np.mean([set(p) == t for p, t in zip(predicted, truth)])
@@ -50,7 +50,7 @@ def regressor():
 
 def test_regression_head_predicts_real_values(regressor):
     model, test = regressor
-    assert model.architecture_.loss == "mse" and model.architecture_.output_dim == 1
+    assert model.plan_.loss == "mse" and model.plan_.output_dim == 1
     scores = model.evaluate(test, metrics=["r2", "mae", "rmse"])
     assert scores["r2"] > 0.9 and scores["mae"] < 3.0
     pred = model.predict(test.drop(columns="y"))
@@ -198,7 +198,7 @@ def test_sparse_output_layer_trains_and_sparse_inference_finds_the_labels(tmp_pa
     model = Classifier(columns=columns, target="label", sparsity=0.1, input_dim=20_000, hidden_dim=64,
                        epochs=10, batch_size=64, learning_rate=1e-2, early_stopping_patience=None)
     model.fit(table, validation=table, metrics=["precision@1"], progress=False)
-    assert model.network_.lsh_params is not None and model.architecture_.sparse_inference
+    assert model.network_.lsh_params is not None and model.plan_.sparse_inference
     dense = model.evaluate(table, metrics=["precision@1"], sparse_inference=False)["precision@1"]
     assert model.history_[-1]["val_precision@1"] == dense  # validation scores exact (dense) inference
     sparse = model.evaluate(table, metrics=["precision@1"], sparse_inference=True)["precision@1"]
@@ -213,8 +213,8 @@ def test_regression_streamed_equals_regression_in_memory():
     kwargs = dict(columns=REGRESSION_COLUMNS, target="y", input_dim=5000, hidden_dim=32, epochs=15, batch_size=64)
     in_memory = Regressor(**kwargs).fit(table, progress=False)
     streamed = Regressor(memory_budget_mb=0, **kwargs).fit(table, progress=False)
-    assert streamed.target_mean_ == pytest.approx(in_memory.target_mean_)
-    assert streamed.target_std_ == pytest.approx(in_memory.target_std_)
+    assert streamed.model_.target_scale[0] == pytest.approx(in_memory.model_.target_scale[0])
+    assert streamed.model_.target_scale[1] == pytest.approx(in_memory.model_.target_scale[1])
     r2_streamed = streamed.evaluate(table, metrics=["r2"])["r2"]
     r2_in_memory = in_memory.evaluate(table, metrics=["r2"])["r2"]
     assert r2_streamed > 0.8 and abs(r2_streamed - r2_in_memory) < 0.05

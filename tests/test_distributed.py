@@ -13,7 +13,8 @@ from udt import distributed as dist
 from udt.distributed import DistributedTrainer, RayConfig, WorkerError
 from udt.sparse_merge import AdamSettings, merge_row_blocks
 from udt.engine import Network
-from udt.trainer import CsrBatch, InMemoryData, Trainer
+from udt.batch import CsrBatch
+from udt.trainer import InMemoryData, Trainer
 
 from classifier_data import SMALL, TEXT_COLUMNS, adult_columns, adult_sample, text_table
 from engine_tasks import prototype_task
@@ -214,7 +215,7 @@ def test_ctrl_c_keeps_the_last_merged_model(monkeypatch):
     model = udt.Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         model.fit(text_table(600), distributed=RayConfig(num_workers=2, sync_every=1, backend="local"), progress=False)
-    assert model.interrupted_ and model.history_[-1]["interrupted"] and model.history_[-1]["rounds"] == 2
+    assert model.model_.interrupted and model.history_[-1]["interrupted"] and model.history_[-1]["rounds"] == 2
     assert model.network_.batches_trained == 2   # both completed rounds (one batch per worker) are merged
     assert len(model.predict(text_table(10, seed=9))) == 10
 
@@ -305,6 +306,6 @@ def test_ray_ctrl_c_stops_cleanly_with_the_merged_model(ray_cluster, monkeypatch
             model.fit(text_table(600), distributed=RayConfig(num_workers=2, sync_every=1), progress=False)
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert model.interrupted_ and model.network_.batches_trained == 2
+    assert model.model_.interrupted and model.network_.batches_trained == 2
     assert len(model.predict(text_table(10, seed=9))) == 10
     assert _wait_for_cpus(ray_cluster, 2)        # the workers were released

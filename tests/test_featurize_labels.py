@@ -7,7 +7,8 @@ import pytest
 
 from udt.columns import Categorical, Numeric, Text
 from udt.errors import ConfigError, DataError
-from udt.featurize import FeatureBatch, TableFeaturizer
+from udt.batch import CsrBatch
+from udt.featurize import TableFeaturizer
 
 ADULT = os.path.join(os.path.dirname(__file__), "data", "adult_sample.csv")
 
@@ -73,7 +74,7 @@ def test_regression_targets():
 def test_predict_without_target_column():
     fz = TableFeaturizer({"t": Text(), "y": Categorical()}, target="y").fit({"t": ["a"], "y": ["x"]})
     fb = next(fz.transform_batches({"t": ["a b"]}, with_labels=False))
-    assert fb.label_indices is None and fb.n_rows == 1
+    assert len(fb.label_indices) == 0 and fb.label_offsets.tolist() == [0, 0] and fb.n_rows == 1
     with pytest.raises(DataError, match="missing column 'y'"):
         fz.transform({"t": ["a b"]})
 
@@ -85,7 +86,7 @@ def test_state_round_trip_is_json_and_gives_identical_features():
     meta, arrays = fz.state()
     clone = TableFeaturizer.from_state(json.loads(json.dumps(meta)), arrays)
     a, b = fz.transform(ADULT), clone.transform(ADULT)
-    for name in FeatureBatch.__slots__[:5]:
+    for name in ("indices", "values", "offsets", "label_indices", "label_offsets"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert list(clone.classes_) == list(fz.classes_) and clone.crosses_ == fz.crosses_ and len(fz.crosses_) == 10
 
@@ -93,7 +94,7 @@ def test_state_round_trip_is_json_and_gives_identical_features():
 def test_batches_concatenate_to_the_whole():
     fz = TableFeaturizer({"age": Numeric(), "sex": Categorical(), "income": Categorical()}, target="income").fit(ADULT)
     whole = fz.transform(ADULT, batch_rows=1000)
-    parts = FeatureBatch.concatenate(list(fz.transform_batches(ADULT, batch_rows=7)))
+    parts = CsrBatch.concat(list(fz.transform_batches(ADULT, batch_rows=7)))
     for name in ("indices", "values", "offsets", "label_indices", "label_offsets"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(parts, name))
     assert whole.n_rows == 300

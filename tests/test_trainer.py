@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from udt.metrics import MetricSpec
-from udt.trainer import CsrBatch, EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
+from udt.batch import CsrBatch
+from udt.trainer import EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
 
 
 class RecordingNetwork:
@@ -149,7 +150,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_history():
 
 @pytest.mark.parametrize("scaling", ["none", "l2", "log-l2", "log-idf-l2"])
 def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
-    from udt.trainer import scale_features
+    from udt.row_scaling import scale_features
     rng = np.random.default_rng(3)
     lengths = rng.integers(0, 40, 50)
     offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
@@ -170,7 +171,7 @@ def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
 
 
 def test_feature_scaling_matches_the_formula_and_rejects_bad_input():
-    from udt.trainer import scale_features
+    from udt.row_scaling import scale_features
     rng = np.random.default_rng(5)
     offsets = np.array([0, 3, 3, 10], np.int64)  # the middle row is empty
     values = rng.uniform(0.1, 30, 10).astype(np.float32)
@@ -193,7 +194,7 @@ def test_feature_scaling_matches_the_formula_and_rejects_bad_input():
 
 
 def test_idf_weights_and_log_idf_l2_scaling():
-    from udt.trainer import idf_weights, scale_features
+    from udt.row_scaling import idf_weights, scale_features
     idf = idf_weights(np.array([9, 0, 1]), 9)
     assert idf == pytest.approx([1.0, np.log(10) + 1, np.log(5) + 1], rel=1e-6)  # ln((1 + n) / (1 + df)) + 1
     offsets = np.array([0, 2], np.int64)

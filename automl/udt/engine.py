@@ -244,17 +244,21 @@ class Network:
 
     # ---- inference ------------------------------------------------------------------------
     def predict(self, indices, values, offsets, top_k: int = 1, sparse: bool = False,
-                sparsity: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                sparsity: float | None = None, checked: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Top-k outputs per row, best first: ``(ids int32 (n, k), scores float32 (n, k))``.
 
         Dense inference evaluates every output neuron (exact). ``sparse=True`` evaluates only the
         neurons LSH retrieves: ``max(top_k, sparsity * output_dim)`` of them (sparsity defaults to
         :attr:`inference_sparsity`, half the training sparsity). Scores are softmax probabilities
         over the evaluated neurons, sigmoid activations, or raw outputs for "mse".
+        ``checked=False`` skips this wrapper's conversions and checks, for arrays of the right dtypes
+        that the featurizer made (single-row serving); the engine still checks the CSR structure.
         """
-        top_k = _positive_int("top_k", top_k)
         if sparsity is None:
             sparsity = self.inference_sparsity
+        if not checked:
+            return self._net.predict_topk(indices, values, offsets, top_k, sparse, float(sparsity))
+        top_k = _positive_int("top_k", top_k)
         x_idx = _ids(indices, "indices", self._dims[0])
         return self._net.predict_topk(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"),
                                       top_k, bool(sparse), float(sparsity))
@@ -415,6 +419,16 @@ class Network:
             view[...] = arrays[name]
         self._net.batches_trained = int(np.asarray(arrays["train.batches"])[0])
         self._net.lsh_schedule_state = [int(v) for v in np.asarray(arrays["lsh.schedule"])]
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(config, arrays) for a model file: the engine's own memory, not a copy (see state_arrays)."""
+        return self.config, self.state_arrays(copy=False)
+
+    @classmethod
+    def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "Network":
+        network = cls(**config)
+        network.load_state_arrays(arrays)
+        return network
 
     def __repr__(self) -> str:
         lsh = self.lsh_params

@@ -1,85 +1,96 @@
-"""What a saved Classifier/Regressor file holds, and how a fitted estimator is rebuilt from it.
+"""What a saved Classifier/Regressor file holds: the estimator's kind and options, its column specs as
+plain data, and its FittedModel encoded field by field (udt.fitted).
 
 The container (one checksummed file: JSON metadata + named arrays in the safetensors layout) is
-udt.serialization; this module decides its contents: the constructor's options, the column specs as
-plain data, the featurizer's state, the chosen architecture, the training history and the engine's
-arrays. Loading never runs code named by the file: column types come from a registry.
+udt.serialization. This module knows nothing of the estimator classes: it returns a StoredEstimator,
+and udt.estimator builds the estimator from it. Loading never runs code named by the file: column
+types come from a registry and fitted fields are decoded by their declared types.
+
+Content versions: 2 (this one); 1, written before the FittedModel existed, is converted on load.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 
 from .columns import ColumnSpec
-from .model_selection import Architecture
-from .serialization import ModelFileError, load_model_file, save_model_file
+from .fitted import FittedModel, decode_fitted, encode_fitted
+from .serialization import ModelFileError, decode_model, encode_model, load_model_file, save_model_file
 
 FILE_KIND = "udt-estimator"
+CONTENT_VERSION = 2
 
 
-def save_estimator(model, path: str | os.PathLike) -> None:
-    """Write a fitted estimator to `path`."""
-    fz_meta, fz_arrays = model.featurizer_.state()
-    params = {k: v for k, v in model.get_params(deep=False).items() if k != "columns"}
-    metadata = {
-        "file_kind": FILE_KIND, "estimator": model._kind,
-        "columns": {name: spec.to_dict() for name, spec in model.columns.items()},
-        "params": params, "architecture": model.architecture_.to_dict(), "network": model.network_.config,
-        "featurizer": fz_meta, "feature_scaling": model.scaling_, "history": model.history_,
-        "n_train_rows": model.n_train_rows_, "output_head": getattr(model, "output_head_", None),
-        "target_scale": [model.target_mean_, model.target_std_] if hasattr(model, "target_mean_") else None,
-    }
-    arrays = {f"featurizer/{k}": np.asarray(v) for k, v in fz_arrays.items()}
-    if hasattr(model, "seen_"):
-        metadata["seen_keys"] = list(model.seen_)
-        arrays["seen/lengths"] = np.array([len(v) for v in model.seen_.values()], np.int64)
-        arrays["seen/items"] = np.concatenate([np.zeros(0, np.int64), *model.seen_.values()])
-    if hasattr(model, "idf_"):
-        arrays["idf"] = model.idf_
-    # the engine's own memory, written out array by array: saving adds no copy of the model
-    arrays.update({f"engine/{k}": np.asarray(v) for k, v in model.network_.state_arrays(copy=False).items()})
-    save_model_file(path, metadata, arrays)
+@dataclasses.dataclass
+class StoredEstimator:
+    kind: str          # "Classifier" or "Regressor"
+    params: dict       # the constructor's options, "columns" included (as column specs)
+    fitted: FittedModel
 
 
-def load(path: str | os.PathLike):
-    """Load a model written by save(); refuses anything that is not a valid udt model file."""
-    from .classifier import Classifier, Regressor
-    from .engine import Network
-    from .featurize import TableFeaturizer
+def _contents(stored: StoredEstimator) -> tuple[dict, dict[str, np.ndarray]]:
+    fitted_meta, arrays = encode_fitted(stored.fitted)
+    params = {k: v for k, v in stored.params.items() if k != "columns"}
+    metadata = {"file_kind": FILE_KIND, "content_version": CONTENT_VERSION, "estimator": stored.kind,
+                "columns": {name: spec.to_dict() for name, spec in stored.params["columns"].items()},
+                "params": params, "fitted": fitted_meta}
+    return metadata, arrays
 
-    metadata, arrays = load_model_file(path)
+
+def write_estimator(path: str | os.PathLike, stored: StoredEstimator) -> None:
+    save_model_file(path, *_contents(stored))
+
+
+def encode_estimator(stored: StoredEstimator) -> bytes:
+    """The model file's bytes (pickling a fitted estimator goes through them)."""
+    return encode_model(*_contents(stored))
+
+
+def read_estimator(path: str | os.PathLike) -> StoredEstimator:
+    """Refuses anything that is not a valid udt estimator file (ModelFileError naming the file)."""
+    return _stored(*load_model_file(path), source=os.fspath(path))
+
+
+def decode_estimator(blob: bytes, source: str = "<bytes>") -> StoredEstimator:
+    return _stored(*decode_model(blob, source), source=source)
+
+
+def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
     if metadata.get("file_kind") != FILE_KIND:
-        raise ModelFileError(f"{os.fspath(path)} is a udt file but not a saved estimator")
-    cls = {"Classifier": Classifier, "Regressor": Regressor}.get(metadata.get("estimator"))
-    if cls is None:
-        raise ModelFileError(f"{os.fspath(path)} holds an unknown estimator {metadata.get('estimator')!r}")
+        raise ModelFileError(f"{source} is a udt file but not a saved estimator")
+    version = metadata.get("content_version", 1)
+    if version not in (1, CONTENT_VERSION):
+        raise ModelFileError(f"{source} holds estimator content version {version!r}; this udt reads versions 1 "
+                             f"and {CONTENT_VERSION} (a newer udt wrote it)")
+    kind = metadata.get("estimator")
+    if kind not in ("Classifier", "Regressor"):
+        raise ModelFileError(f"{source} holds an unknown estimator {kind!r}")
     try:
+        if version == 1:
+            metadata, arrays = _from_version_1(metadata, arrays)
         columns = {name: _column_from_dict(d) for name, d in metadata["columns"].items()}
-        model = cls(columns=columns, **metadata["params"])
-        fz_arrays = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("featurizer/")}
-        model.featurizer_ = TableFeaturizer.from_state(metadata["featurizer"], fz_arrays)
-        model.network_ = Network(**metadata["network"])
-        model.network_.load_state_arrays({k.split("/", 1)[1]: v for k, v in arrays.items()
-                                          if k.startswith("engine/")})
-        model.architecture_ = Architecture.from_dict(metadata["architecture"])
-        model.history_ = list(metadata["history"])
-        model.scaling_ = str(metadata["feature_scaling"])
-        if "idf" in arrays:
-            model.idf_ = np.asarray(arrays["idf"], np.float32)
-        if "seen_keys" in metadata:
-            items = np.split(arrays["seen/items"], np.cumsum(arrays["seen/lengths"])[:-1])
-            model.seen_ = dict(zip(metadata["seen_keys"], items))
-        model.n_train_rows_ = int(metadata["n_train_rows"])
-        if metadata.get("output_head") is not None:  # files from before output_head keep the trained rows
-            model.output_head_ = dict(metadata["output_head"])
-        if metadata["target_scale"] is not None:
-            model.target_mean_, model.target_std_ = map(float, metadata["target_scale"])
+        fitted = decode_fitted(metadata["fitted"], arrays)
+        params = dict(metadata["params"], columns=columns)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{os.fspath(path)} has inconsistent model contents: {exc}") from None
-    return model
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ModelFileError(f"{source} has inconsistent model contents: {exc}") from None
+    return StoredEstimator(kind, params, fitted)
+
+
+def _from_version_1(md: dict, arrays: dict) -> tuple[dict, dict]:
+    """A version-1 file's metadata and arrays in version 2's names."""
+    featurizer = dict(md["featurizer"], scaling=md["feature_scaling"])
+    fitted = {"featurizer": featurizer, "network": md["network"], "plan": md["architecture"],
+              "n_train_rows": md["n_train_rows"], "history": md["history"], "output_head": md.get("output_head"),
+              "target_scale": md["target_scale"], "seen": {"keys": md["seen_keys"]} if "seen_keys" in md else None}
+    renamed = {}
+    for name, a in arrays.items():
+        renamed["featurizer/idf" if name == "idf" else "network/" + name[7:] if name.startswith("engine/")
+                else name] = a
+    return dict(md, fitted=fitted), renamed
 
 
 def _column_from_dict(d: dict):

@@ -4,6 +4,7 @@ All features land in one space of `input_dim` ids, salted per column, with a fix
 the same row gives the same ids in every process and after save/load. The C++ kernels
 (featurizers/src) read Arrow buffers directly, release the GIL and use all cores.
 """
+import contextlib
 import os
 import warnings
 
@@ -11,48 +12,18 @@ import numpy as np
 
 from . import _core
 from .arrow_columns import column_view, null_view
+from .batch import CsrBatch
 from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text
 from .data import DEFAULT_BATCH_ROWS, iter_sources
 from .errors import ConfigError, DataError
 from .labels import LabelEncoder
 from .numeric_quantiles import ValueSample
+from .row_scaling import SCALINGS, scale_features
 
 _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, Neighbors: 6}
 _TOKENIZER = {"words": 0, "words-punct": 1}
 _MAX_AUTO_CROSS_COLUMNS = 16
-STATE_VERSION = 1
-
-
-class FeatureBatch:
-    """CSR input features of `n_rows` rows, and their labels (None without a target).
-
-    indices uint32, values float32, offsets int64 (n_rows + 1); label_indices uint32,
-    label_offsets int64; label_values float32 for regression targets, else None.
-    `n_unseen_labels` counts label values not in the training vocabulary (skipped)."""
-
-    __slots__ = ("indices", "values", "offsets", "label_indices", "label_offsets", "label_values",
-                 "n_rows", "n_unseen_labels")
-
-    def __init__(self, indices, values, offsets, label_indices=None, label_offsets=None, label_values=None,
-                 n_unseen_labels=0):
-        self.indices, self.values, self.offsets = indices, values, offsets
-        self.label_indices, self.label_offsets, self.label_values = label_indices, label_offsets, label_values
-        self.n_rows = len(offsets) - 1
-        self.n_unseen_labels = n_unseen_labels
-
-    @staticmethod
-    def concatenate(batches):
-        def cat_csr(idx, off):
-            shifts = np.cumsum([0] + [len(i) for i in idx[:-1]])
-            return np.concatenate(idx), np.concatenate([off[0][:1]] + [o[1:] + s for o, s in zip(off, shifts)])
-
-        indices, offsets = cat_csr([b.indices for b in batches], [b.offsets for b in batches])
-        values = np.concatenate([b.values for b in batches])
-        if batches[0].label_offsets is None:
-            return FeatureBatch(indices, values, offsets)
-        li, lo = cat_csr([b.label_indices for b in batches], [b.label_offsets for b in batches])
-        lv = None if batches[0].label_values is None else np.concatenate([b.label_values for b in batches])
-        return FeatureBatch(indices, values, offsets, li, lo, lv, sum(b.n_unseen_labels for b in batches))
+STATE_VERSION = 2  # 2: the row scaling and IDF weights are the featurizer's (1: none)
 
 
 class TableFeaturizer:
@@ -84,6 +55,23 @@ class TableFeaturizer:
         self.timestamp = timestamp
         self.delimiter = delimiter
         self._core = None
+        self._history_baseline = None
+        self.scaling, self.idf = "none", None
+
+    def set_scaling(self, scaling: str, idf=None):
+        """How values reach the network from now on (udt.row_scaling): a scaling name, and for
+        "log-idf-l2" the IDF weight of every feature id (input_dim floats)."""
+        if scaling not in SCALINGS:
+            raise ConfigError(f"feature scaling {scaling!r}: expected one of {', '.join(SCALINGS)}")
+        if idf is not None:
+            idf = np.asarray(idf, np.float32)
+            if idf.shape != (int(self.input_dim),):
+                raise ConfigError(f"IDF weights: expected {int(self.input_dim)} (input_dim) values, got {idf.shape}")
+        self.scaling, self.idf = scaling, idf
+        return self
+
+    def _scaled(self, indices, values, offsets):
+        return scale_features(values, offsets, self.scaling, None if self.idf is None else self.idf[indices])
 
     # ----------------------------------------------------------------- configuration
     def _validate(self):
@@ -257,23 +245,40 @@ class TableFeaturizer:
             self._core.index_graph_nodes(views, part.batch.num_rows, offsets, ids, n_threads)
 
     def reset_history(self):
-        """Forgets all temporal history (transform_batches(update_history=True) does this itself)."""
+        """Forgets all temporal history."""
         self._check_fitted()
         self._core.clear_history()
 
+    @contextlib.contextmanager
+    def training_passes(self):
+        """Within this block, each training pass (transform_batches(update_history=True)) starts from
+        the history as it was when the block began, so epochs over the same rows never record an
+        event twice, and continued training adds the new events to every key's earlier history."""
+        self._check_fitted()
+        self._history_baseline = self._core.history_state() if self._temporal_resolved else None
+        try:
+            yield self
+        finally:
+            self._history_baseline = None
+
     # ----------------------------------------------------------------- transforming
     def transform_batches(self, source, batch_rows=DEFAULT_BATCH_ROWS, with_labels=True, update_history=True):
-        """Yields a FeatureBatch per record batch of `source`.
+        """Yields a CsrBatch per record batch of `source`, its values scaled (set_scaling).
 
-        update_history (temporal only): True = a training pass: the history is cleared when the
-        pass starts, then each row's tracked values are recorded after its features are read, so a
-        second pass never sees events of later rows from the first; "append" = record on top of
-        the existing history (streaming on); False = read only (prediction)."""
+        update_history (temporal only): True = a training pass: the history is reset when the pass
+        starts (to its state when training_passes() began, else to empty), then each row's tracked
+        values are recorded after its features are read, so a second pass never sees events of
+        later rows from the first; "append" = record on top of the existing history (serving new
+        events); False = read only (prediction)."""
         self._check_fitted()
         if update_history not in (True, False, "append"):
             raise ConfigError(f"update_history={update_history!r}: expected True, False or 'append'")
         if update_history is True and self._temporal_resolved:
-            self._core.clear_history()
+            baseline = self._history_baseline
+            if baseline is None:
+                self._core.clear_history()
+            else:
+                self._core.load_history_state(*(baseline[k] for k in ("keys", "offsets", "ts", "values")))
         with_labels = with_labels and self.target is not None
         required = list(self._input_names) + ([self.target] if with_labels else [])
         optional = [n for n in self._cpp_names if n not in required]
@@ -282,8 +287,8 @@ class TableFeaturizer:
             yield self._transform_part(part, with_labels, update_history, n_threads)
 
     def transform(self, source, with_labels=True, update_history=True, batch_rows=DEFAULT_BATCH_ROWS):
-        """All of `source` as one FeatureBatch."""
-        return FeatureBatch.concatenate(list(self.transform_batches(source, batch_rows, with_labels, update_history)))
+        """All of `source` as one CsrBatch."""
+        return CsrBatch.concat(list(self.transform_batches(source, batch_rows, with_labels, update_history)))
 
     def _views(self, part, with_labels):
         batch, names = part.batch, part.batch.schema.names
@@ -302,12 +307,13 @@ class TableFeaturizer:
         with _located(part):
             views, _keep = self._views(part, with_labels)
             indices, values, offsets = self._core.featurize(views, n, n_threads, bool(update_history))
+            values = self._scaled(indices, values, offsets)
             if not with_labels:
-                return FeatureBatch(indices, values, offsets)
+                return CsrBatch.unlabeled(indices, values, offsets)
             view, _k = column_view(part.batch.column(self.target), self.target, part.origin)
             if self.labels_ is None:
                 lo, li, lv = _core.featurizers.regression_targets(view, n, self.target)
-                return FeatureBatch(indices, values, offsets, li, lo, lv)
+                return CsrBatch(indices, values, offsets, li, lo, np.asarray(lv, np.float32))
             lo, li, unseen = self.labels_.lookup(view, n, self.target)
         if unseen:
             if self.labels_.n_classes is not None:
@@ -315,19 +321,22 @@ class TableFeaturizer:
                                 file=part.origin, column=self.target)
             warnings.warn(f"{unseen} label value(s) in column '{self.target}' were not seen in training; "
                           "they are counted as misses", stacklevel=3)
-        return FeatureBatch(indices, values, offsets, li, lo, None, unseen)
+        return CsrBatch(indices, values, offsets, li, lo, None, unseen)
 
     def transform_row(self, row, update_history=False):
         """Features of one row given as a dict {column: value} (missing keys are missing
-        values): (indices uint32, values float32). Direct to C++, no Arrow or pandas."""
+        values): (indices uint32, values float32, scaled). Direct to C++, no Arrow or pandas."""
         try:
-            return self._core.featurize_dict(row, update_history)
+            indices, values = self._core.featurize_dict(row, update_history)
         except _core.featurizers.FeatureError as e:
             message, _row, column = e.args
             raise DataError(message, column=column) from None
         except AttributeError:
             self._check_fitted()
             raise
+        if self.scaling == "none":
+            return indices, values
+        return indices, self._scaled(indices, values, np.array([0, len(indices)], np.int64))
 
     # ----------------------------------------------------------------- labels
     @property
@@ -373,8 +382,9 @@ class TableFeaturizer:
             "numeric_ranges": {n: list(r) for n, r in self.numeric_ranges_.items()},
             "numeric_quantiles": self.numeric_quantiles_,
             "labels": None if self.labels_ is None else self.labels_.state(),
+            "scaling": self.scaling,
         }
-        arrays = {}
+        arrays = {} if self.idf is None else {"idf": self.idf}
         if self._temporal_resolved:
             arrays.update({f"history/{k}": v for k, v in self._core.history_state().items()})
         if self._core.n_graph_nodes:
@@ -383,7 +393,7 @@ class TableFeaturizer:
 
     @classmethod
     def from_state(cls, meta, arrays):
-        if meta.get("version") != STATE_VERSION:
+        if meta.get("version") not in (1, STATE_VERSION):
             raise ConfigError(f"featurizer state version {meta.get('version')!r} is not supported "
                               f"(expected {STATE_VERSION})")
         columns = {n: ColumnSpec.from_dict(d) for n, d in meta["columns"].items()}
@@ -398,6 +408,7 @@ class TableFeaturizer:
             spec = columns[meta["target"]]
             fz.labels_ = LabelEncoder.from_state(meta["labels"], spec.delimiter, spec.n_classes)
         fz._build({n: tuple(r) for n, r in meta["numeric_ranges"].items()}, meta.get("numeric_quantiles"))
+        fz.set_scaling(meta.get("scaling", "none"), arrays.get("idf"))
         if "history/keys" in arrays:
             fz._core.load_history_state(*(arrays[f"history/{k}"] for k in ("keys", "offsets", "ts", "values")))
         if "graph/nodes" in arrays:

@@ -15,115 +15,13 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
-from . import _core
+from .batch import CsrBatch
 from .metrics import MetricSpec
 
 try:
     from tqdm.auto import tqdm
 except ImportError:  # tqdm is a declared dependency; degrade to no progress bar rather than fail
     tqdm = None
-
-
-def _gather_rows(offsets: np.ndarray, rows: np.ndarray):
-    """Positions of the elements of CSR `rows`, and the new offsets, fully vectorised."""
-    starts = offsets[rows]
-    lengths = offsets[rows + 1] - starts
-    new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_offsets[1:])
-    positions = np.arange(new_offsets[-1], dtype=np.int64) + np.repeat(starts - new_offsets[:-1], lengths)
-    return positions, new_offsets
-
-
-def idf_weights(document_frequency: np.ndarray, n_rows: int) -> np.ndarray:
-    """Inverse document frequency per feature id, ln((1 + n) / (1 + df)) + 1 (scikit-learn's smoothed
-    form): 1 for a feature in every row, ~ln(n) for one seen once, and ln(1 + n) + 1 for one never
-    seen in training (a new word keeps full weight, so warm-start training can still learn it)."""
-    df = np.asarray(document_frequency, np.float64)
-    return (np.log((1.0 + n_rows) / (1.0 + df)) + 1.0).astype(np.float32)
-
-
-def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
-                   weights: Optional[np.ndarray] = None) -> np.ndarray:
-    """Feature values as the network sees them (a scaled float32 copy; the C++ kernel
-    featurizers/src/row_scaling.cc).
-
-    "log-l2": counts become 1 + log(count) (a word seen 100 times is not 100 times the evidence),
-    then every row is scaled to unit L2 norm so long and short documents reach the hidden layer
-    at the same scale; "log-idf-l2": the same with each value also multiplied by its feature's
-    weight in `weights` (one per value: the IDF of its feature id, see idf_weights) before the
-    row scaling, so words common to many rows count less (TF-IDF); without weights it equals
-    "log-l2".  "l2": only the row scaling; "none": values unchanged.
-    """
-    if scaling == "none":  # the kernel would only copy; it validates every other name
-        return np.asarray(values, np.float32)
-    return _core.featurizers.scale_rows(values, offsets, scaling, weights)
-
-
-@dataclass
-class CsrBatch:
-    """Rows of hashed input features plus their labels, both in CSR form (the engine's inputs)."""
-
-    indices: np.ndarray        # uint32 feature ids
-    values: np.ndarray         # float32 feature values
-    offsets: np.ndarray        # int64, n_rows + 1
-    label_indices: np.ndarray  # label ids (or 0 for regression)
-    label_offsets: np.ndarray  # int64, n_rows + 1
-    label_values: Optional[np.ndarray] = None
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.offsets) - 1
-
-    @property
-    def nbytes(self) -> int:
-        arrays = (self.indices, self.values, self.offsets, self.label_indices, self.label_offsets, self.label_values)
-        return sum(a.nbytes for a in arrays if a is not None)
-
-    @classmethod
-    def from_feature_batch(cls, fb, scaling: str = "none", feature_weights: Optional[np.ndarray] = None) -> "CsrBatch":
-        """From a featurizer FeatureBatch; rows without labels get empty label CSR arrays.
-        feature_weights: one weight per feature id (the IDF of "log-idf-l2"), or None."""
-        offsets = np.asarray(fb.offsets, np.int64)
-        indices = np.asarray(fb.indices, np.uint32)
-        weights = None if feature_weights is None else feature_weights[indices]
-        values = scale_features(np.asarray(fb.values, np.float32), offsets, scaling, weights)
-        if fb.label_offsets is None:
-            labels, label_offsets = np.zeros(0, np.uint32), np.zeros(len(offsets), np.int64)
-        else:
-            labels, label_offsets = np.asarray(fb.label_indices, np.uint32), np.asarray(fb.label_offsets, np.int64)
-        return cls(indices, values, offsets, labels, label_offsets,
-                   None if fb.label_values is None else np.asarray(fb.label_values, np.float32))
-
-    def take(self, rows: np.ndarray) -> "CsrBatch":
-        rows = np.asarray(rows, dtype=np.int64)
-        pos, offsets = _gather_rows(self.offsets, rows)
-        lpos, loffsets = _gather_rows(self.label_offsets, rows)
-        return CsrBatch(self.indices[pos], self.values[pos], offsets, self.label_indices[lpos], loffsets,
-                        None if self.label_values is None else self.label_values[lpos])
-
-    @staticmethod
-    def concat(batches: list["CsrBatch"]) -> "CsrBatch":
-        if len(batches) == 1:
-            return batches[0]
-
-        def stack_offsets(name):
-            parts, base = [np.zeros(1, np.int64)], 0
-            for b in batches:
-                off = getattr(b, name)
-                parts.append(off[1:] - off[0] + base)
-                base += off[-1] - off[0]
-            return np.concatenate(parts)
-
-        has_values = [b.label_values is not None for b in batches]
-        if any(has_values) and not all(has_values):
-            raise ValueError("cannot concatenate batches with and without label values")
-        return CsrBatch(np.concatenate([b.indices[b.offsets[0]:b.offsets[-1]] for b in batches]),
-                        np.concatenate([b.values[b.offsets[0]:b.offsets[-1]] for b in batches]),
-                        stack_offsets("offsets"),
-                        np.concatenate([b.label_indices[b.label_offsets[0]:b.label_offsets[-1]] for b in batches]),
-                        stack_offsets("label_offsets"),
-                        np.concatenate([b.label_values[b.label_offsets[0]:b.label_offsets[-1]] for b in batches])
-                        if all(has_values) else None)
 
 
 class InMemoryData:

@@ -1,0 +1,233 @@
+"""What Classifier and Regressor share: options from the one schema, fit, featurized prediction,
+evaluation, the model file and pickling.
+
+The constructor only stores its arguments (its signature is generated from udt.options.OPTIONS).
+`fit` validates them and calls udt.fit.fit_model; the estimator holds what that returns, one
+FittedModel (`model_`), swapped in whole at the end of a first fit, so a model that is being fitted
+for the first time is simply not fitted yet. Continued training trains the held model in place; the
+engine serves predictions during it from the weights of the last completed batch.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from . import metrics as udt_metrics
+from .columns import ColumnSpec
+from .estimator_file import StoredEstimator, decode_estimator, encode_estimator, read_estimator, write_estimator
+from .fit import PASS_BATCH_ROWS, featurized_rows, fit_model, record_seen
+from .model_selection import summary_text
+from .options import OPTIONS, unknown_option_error, validate_options
+from .scoring import score_rows
+
+
+def _with_target(X, y, target: str):
+    """Join a feature DataFrame and a target Series/array into one table, as fit(X, y) expects."""
+    import pandas as pd
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"fit(X, y) needs X to be a pandas DataFrame, got {type(X).__name__}; "
+                        f"or pass one table/file that contains the target column {target!r}")
+    if target in X.columns:
+        raise ValueError(f"X already contains the target column {target!r}; pass either fit(X) or fit(X_without_"
+                         f"target, y)")
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    return X.assign(**{target: y})
+
+
+_SIGNATURE = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+     inspect.Parameter("columns", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
+     inspect.Parameter("target", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+    + [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default) for o in OPTIONS])
+
+
+class _Estimator(BaseEstimator):
+    _kind = "Estimator"
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = _SIGNATURE.bind(self, *args, **kwargs)
+        except TypeError:
+            unknown = set(kwargs) - set(_SIGNATURE.parameters)
+            if unknown:  # the message lists the valid options
+                raise unknown_option_error(self._kind, unknown) from None
+            raise
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = _SIGNATURE  # what scikit-learn's get_params and help() read
+
+    def __sklearn_clone__(self):
+        # Column specs are value objects with their own get_params(); sklearn's generic clone would
+        # treat them as estimators, so copy them as plain values instead.
+        params = self.get_params(deep=False)
+        params["columns"] = copy.deepcopy(params["columns"])
+        params["temporal"] = copy.deepcopy(params["temporal"])
+        return type(self)(**params)
+
+    # ---------------------------------------------------------------- the fitted state
+    def _check_fitted(self):
+        if "model_" not in self.__dict__:
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError(f"this udt.{self._kind} is not fitted yet; call fit() first")
+        return self.model_
+
+    @property
+    def network_(self):
+        return self._check_fitted().network
+
+    @property
+    def featurizer_(self):
+        return self._check_fitted().featurizer
+
+    @property
+    def plan_(self):
+        return self._check_fitted().plan
+
+    @property
+    def history_(self):
+        return self._check_fitted().history
+
+    # ---------------------------------------------------------------- validation
+    def _validated_options(self) -> dict:
+        values = validate_options({o.name: getattr(self, o.name) for o in OPTIONS})
+        if not isinstance(self.columns, dict) or not self.columns:
+            raise ValueError(f"columns must be a non-empty dict of column name -> column type "
+                             f"(e.g. udt.Text()), got {self.columns!r}")
+        for name, spec in self.columns.items():
+            if not isinstance(name, str):
+                raise ValueError(f"column names must be strings, got {name!r}")
+            if not isinstance(spec, ColumnSpec):
+                raise ValueError(f"column {name!r} has type {spec!r}; expected an instance such as udt.Text(), "
+                                 f"udt.Categorical(), udt.Numeric(), udt.Date()")
+        if self.target not in self.columns:
+            raise ValueError(f"target {self.target!r} is not one of the columns: {', '.join(self.columns)}")
+        for key, items in (values["temporal"] or {}).items():
+            for name in [key, *items]:
+                if name not in self.columns:
+                    raise ValueError(f"temporal column {name!r} is not one of the columns: {', '.join(self.columns)}")
+        return values
+
+    # ---------------------------------------------------------------- fitting
+    def _source(self, X, y=None):
+        return X if y is None else _with_target(X, y, self.target)
+
+    def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto", distributed=None):
+        """Train on `X`: a CSV/Parquet path (or list of paths), a DataFrame or a pyarrow Table that holds
+        every column including the target, or a feature DataFrame `X` plus a target `y`.
+
+        epochs overrides the constructor's `epochs`; validation is data of the same kinds (or an
+        (X, y) tuple) scored after every epoch with `metrics` (default: accuracy, precision@1 for
+        multi-label, rmse for regression), kept in `history_` and used for early stopping; it is
+        scored with exact (dense) inference, as the sparse-inference index is built after training.
+        progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).
+        distributed: None, or a udt.RayConfig to train data-parallel on Ray workers (udt.distributed);
+        the featurizer is fitted and the data featurized here, as without it.
+        With warm_start=True and a fitted model, training continues (as partial_fit does, for
+        `epochs` epochs): the vocabulary, temporal histories and optimizer state are kept.
+        """
+        options = self._validated_options()
+        if distributed is not None:
+            from .distributed import check_distributed
+            check_distributed(distributed)
+        previous = self.__dict__.get("model_") if options["warm_start"] else None
+        self._fit(options, self._source(X, y), previous, epochs=epochs, validation=validation, metrics=metrics,
+                  progress=progress, distributed=distributed)
+        return self
+
+    def partial_fit(self, X, y=None, *, validation=None, metrics=None, progress=False):
+        """One more epoch on new data with the fitted featurizer and network (fits from scratch if unfitted)."""
+        options = self._validated_options()
+        self._fit(options, self._source(X, y), self.__dict__.get("model_"), epochs=1, validation=validation,
+                  metrics=metrics, progress=progress)
+        return self
+
+    def _fit(self, options, source, previous, *, validation, **kwargs):
+        if isinstance(validation, tuple):
+            validation = self._source(*validation)
+        fitted = fit_model(self.columns, self.target, options, source, previous=previous, validation=validation,
+                           check_task=self._check_task, **kwargs)
+        self.model_ = fitted
+
+    def update_history(self, data) -> None:
+        """Records new events (a dict, table or file with the temporal key, the tracked columns and the
+        timestamp) in each key's history without training: later predictions for those keys see them,
+        and predict(..., exclude_seen=True) leaves their items out. Temporal models only."""
+        fitted = self._check_fitted()
+        if not fitted.featurizer.temporal:
+            raise ValueError("update_history() needs a model fitted with temporal={key: [tracked columns]}")
+        if isinstance(data, dict):
+            fitted.featurizer.transform_row(data, update_history=True)
+            data = [data]
+        else:
+            for _ in fitted.featurizer.transform_batches(data, with_labels=False, update_history="append"):
+                pass
+        if fitted.seen is not None:
+            record_seen(fitted, data)
+
+    # ---------------------------------------------------------------- inference helpers
+    def _use_sparse(self, sparse_inference) -> bool:
+        if sparse_inference is None:
+            return self.model_.plan.sparse_inference
+        if not isinstance(sparse_inference, (bool, np.bool_)):
+            raise ValueError(f"invalid sparse_inference={sparse_inference!r}: expected None, True or False")
+        return bool(sparse_inference)
+
+    def _batches(self, data, with_labels=False):
+        """Featurized CSR batches of `data` (prediction reads temporal histories, never writes them)."""
+        if isinstance(data, dict):
+            raise TypeError("this method takes a table or file; use predict(dict) for one row")
+        return self.model_.featurizer.transform_batches(data, batch_rows=PASS_BATCH_ROWS, with_labels=with_labels,
+                                                        update_history=False)
+
+    def _row(self, row: dict):
+        """One row's (indices, values, offsets), through the featurizer's single-row fast path."""
+        idx, val = self.model_.featurizer.transform_row(row)
+        return idx, val, np.array([0, len(idx)], np.int64)
+
+    def _top_k(self, batch, k, sparse):
+        return self.model_.network.predict(batch.indices, batch.values, batch.offsets, top_k=k, sparse=sparse)
+
+    # ---------------------------------------------------------------- public
+    def evaluate(self, data, metrics=None, *, sparse_inference=None) -> dict:
+        """Metrics (names as in udt.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
+        fitted = self._check_fitted()
+        specs = udt_metrics.parse_metrics(metrics, fitted.featurizer.task)
+        return score_rows(fitted, featurized_rows(fitted, data), specs, self._use_sparse(sparse_inference))
+
+    def summary(self) -> None:
+        """Print the chosen architecture, its parameter count and the last epoch's metrics."""
+        fitted = self._check_fitted()
+        print(summary_text(fitted.plan, kind=self._kind, target=self.target, n_rows=fitted.n_train_rows,
+                           columns=self.columns, lsh_params=fitted.network.lsh_params, history=fitted.history,
+                           output_head=fitted.output_head,
+                           feature_scaling=(fitted.featurizer.scaling, self.feature_scaling == "auto")))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model (options, featurizer state, label vocabulary, weights) to one file."""
+        write_estimator(path, self._stored())
+
+    def _stored(self) -> StoredEstimator:
+        return StoredEstimator(self._kind, self.get_params(deep=False), self._check_fitted())
+
+    # pickle, copy.deepcopy and joblib go through the model file's bytes (the engine's memory is C++)
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items() if k != "model_"}
+        if "model_" in self.__dict__:
+            state["model_file_"] = encode_estimator(self._stored())
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        blob = state.pop("model_file_", None)
+        self.__dict__.update(state)
+        if blob is not None:
+            self.model_ = decode_estimator(blob, f"<pickled udt.{self._kind}>").fitted
+

@@ -1,0 +1,200 @@
+"""fit_model: the whole fit pipeline as one plain function, from a data source to a FittedModel.
+
+    featurizer.fit (vocabulary, numeric ranges)      one pass, first fit only
+    featurize the training rows                      one pass (kept in memory within the budget)
+    statistics -> plan (model_selection)             target scale, feature scaling, IDF, architecture
+    Trainer.run                                      epochs of CSR batches into the engine
+    output head, sparse-inference index              after training
+
+A first fit builds a new FittedModel; continued training (`previous`) trains the given one further,
+keeping its featurizer (vocabulary, histories), plan and optimizer state. The estimators only
+validate options and hold the result, so "train this plan on these rows and score it" is this call.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import metrics as udt_metrics
+from .batch import CsrBatch
+from .centroid_head import apply_output_head
+from .columns import Sequence, Text
+from .data import mean_words_per_row, read_batches
+from .engine import Network
+from .featurize import TableFeaturizer
+from .fitted import FittedModel
+from .model_selection import auto_feature_scaling, auto_input_dim, choose_architecture
+from .row_scaling import idf_weights, scale_features
+from .scoring import score_rows
+from .seen_items import SeenItems
+from .trainer import EarlyStopping, InMemoryData, Trainer, load_training_data
+
+PASS_BATCH_ROWS = 8192  # rows per featurizer call in training and prediction passes
+
+
+def new_featurizer(columns: dict, target: str, options: dict) -> TableFeaturizer:
+    has_text = _has_text(columns, target)
+    input_dim = options["input_dim"] if options["input_dim"] != "auto" else auto_input_dim(has_text)
+    featurizer = TableFeaturizer(columns=columns, target=target, input_dim=input_dim, temporal=options["temporal"],
+                                 crosses=options["crosses"], seed=options["seed"], n_threads=options["n_threads"])
+    # Until the training rows are counted: log-l2 for text (may become log-idf-l2), else none.
+    scaling = options["feature_scaling"]
+    return featurizer.set_scaling(("log-l2" if has_text else "none") if scaling == "auto" else scaling)
+
+
+def _has_text(columns: dict, target: str) -> bool:
+    return any(isinstance(s, (Text, Sequence)) for n, s in columns.items() if n != target)
+
+
+def fit_model(columns: dict, target: str, options: dict, source, *, previous: Optional[FittedModel] = None,
+              epochs: Optional[int] = None, validation=None, metrics=None, progress=False, distributed=None,
+              check_task: Optional[Callable[[str], None]] = None) -> FittedModel:
+    """Train on `source` (any table or file udt reads) and return the fitted model.
+
+    options: the estimator's validated options (udt.options). previous: a FittedModel to train further
+    (its featurizer and plan are kept). validation: a source scored after every epoch with `metrics`
+    (exact inference), for early stopping and the output head. check_task(task) may refuse the target's
+    task before any training pass."""
+    featurizer = previous.featurizer if previous is not None else new_featurizer(columns, target, options).fit(source)
+    task = featurizer.task
+    if check_task is not None:
+        check_task(task)
+    if task == "regression" and options["output_head"] == "centroid":
+        raise ValueError("output_head='centroid' needs classes; a regression model has one numeric output")
+    specs = udt_metrics.parse_metrics(metrics, task)
+    # Every pass over the new rows records their events on top of the histories the model already
+    # has: continued training must never forget earlier keys' histories.
+    with featurizer.training_passes():
+        target_scale = [previous.target_scale if previous is not None else None]
+
+        def training_chunks():
+            for batch in featurizer.transform_batches(source, batch_rows=PASS_BATCH_ROWS, update_history=True):
+                if target_scale[0] is not None:
+                    mean, std = target_scale[0]
+                    batch.label_values = ((batch.label_values - mean) / std).astype(np.float32)
+                yield batch
+
+        data = load_training_data(training_chunks(), training_chunks, options["memory_budget_mb"] << 20)
+        if previous is None:
+            previous = _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale)
+        fitted = previous
+        _train(fitted, options, data, specs, source, epochs, validation, progress, distributed)
+    return fitted
+
+
+def _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale) -> FittedModel:
+    """A first fit's statistics -> target scale, feature scaling (IDF), architecture and a new network."""
+    task, in_memory = featurizer.task, isinstance(data, InMemoryData)
+    if task == "regression":
+        # Standardise the target so one learning rate suits every scale; predictions undo it.
+        values = data.rows.label_values if in_memory else np.concatenate(
+            [c.label_values for c in training_chunks()])
+        target_scale[0] = [float(np.mean(values)), float(np.std(values)) or 1.0]
+        if in_memory:  # streamed chunks are scaled by training_chunks from now on
+            mean, std = target_scale[0]
+            data.rows.label_values = ((values - mean) / std).astype(np.float32)
+    has_text = _has_text(columns, target)
+    scaling = featurizer.scaling
+    if options["feature_scaling"] == "auto":
+        text = [n for n, s in columns.items() if isinstance(s, Text) and n != target]
+        words = mean_words_per_row(source, text, delimiter=featurizer.delimiter) if text else 0.0
+        scaling = auto_feature_scaling(has_text, data.n_rows, featurizer.n_classes, words)
+    if scaling == "log-idf-l2":
+        _fit_idf(featurizer, data, training_chunks)
+    else:
+        featurizer.set_scaling(scaling)
+    plan = choose_architecture(
+        data.n_rows, featurizer.n_classes, task, has_text=has_text, normalized_rows=scaling != "none",
+        **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
+                                   "learning_rate", "epochs")})
+    network = Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
+                      output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
+                      random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,
+                      seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"])
+    return FittedModel(featurizer=featurizer, network=network, plan=plan, n_train_rows=data.n_rows,
+                       target_scale=target_scale[0], seen=SeenItems() if options["temporal"] and task == "single"
+                       else None)
+
+
+def _fit_idf(featurizer, data, training_chunks) -> None:
+    """Document frequencies of the training rows -> IDF weights; rows already in memory, scaled before
+    the weights existed, are re-weighted in place (the row scaling is linear, so multiplying the log-l2
+    values by the IDF and normalising again equals log, IDF, normalise)."""
+    n_features = featurizer.input_dim
+    if isinstance(data, InMemoryData):
+        df = np.bincount(data.rows.indices, minlength=n_features)
+    else:
+        df = np.zeros(n_features, np.int64)
+        for chunk in training_chunks():
+            df += np.bincount(chunk.indices, minlength=n_features)
+    featurizer.set_scaling("log-idf-l2", idf_weights(df, data.n_rows))
+    if isinstance(data, InMemoryData):
+        rows = data.rows
+        rows.values = scale_features(rows.values * featurizer.idf[rows.indices], rows.offsets, "l2")
+
+
+def featurized_rows(fitted: FittedModel, source, with_labels: bool = True) -> CsrBatch:
+    """All rows of `source` as one batch, as prediction sees them (temporal histories read, not written)."""
+    return CsrBatch.concat(list(fitted.featurizer.transform_batches(
+        source, batch_rows=PASS_BATCH_ROWS, with_labels=with_labels, update_history=False)))
+
+
+def _train(fitted: FittedModel, options, data, specs, source, epochs, validation, progress, distributed) -> None:
+    validate = None
+    if validation is not None:
+        val_rows = featurized_rows(fitted, validation)
+        # Exact (dense) inference: the sparse-inference index is only built after the last epoch, so
+        # sparse scores mid-training would measure the unfinished index, not what the network learned.
+        validate = lambda: score_rows(fitted, val_rows, specs, sparse=False)  # noqa: E731
+    patience = options["early_stopping_patience"]
+    stopper = EarlyStopping(specs[0], patience) if patience else None
+    trainer_options = dict(batch_size=fitted.plan.batch_size, seed=options["seed"],
+                           progress=sys.stderr.isatty() if progress == "auto" else progress,
+                           validate=validate, early_stopping=stopper)
+    if distributed is None:
+        trainer = Trainer(fitted.network, **trainer_options)
+    else:
+        from .distributed import DistributedTrainer
+        trainer = DistributedTrainer(fitted.network, distributed, **trainer_options)
+    n_epochs = epochs if epochs is not None else fitted.plan.epochs
+    if not (isinstance(n_epochs, int) and n_epochs >= 1):
+        raise ValueError(f"invalid epochs={n_epochs!r}: expected an integer >= 1")
+    first_epoch = fitted.history[-1]["epoch"] + 1 if fitted.history else 1
+    if fitted.seen is not None:
+        record_seen(fitted, source)
+    trainer.run(data, n_epochs, fitted.history, first_epoch=first_epoch)
+    fitted.interrupted, fitted.stopped_early = trainer.interrupted, trainer.stopped_early
+    head_replaced = False
+    if fitted.featurizer.task != "regression":
+        fitted.output_head = apply_output_head(fitted.network, data, options["output_head"], validate, specs[0])
+        head_replaced = fitted.output_head["output_head"] == "centroid"
+    index_labels(fitted.network, data, rebuild=head_replaced)
+
+
+def record_seen(fitted: FittedModel, source) -> None:
+    """Adds each row's label to its temporal key's seen items (predict(..., exclude_seen=True))."""
+    featurizer = fitted.featurizer
+    key = next(iter(featurizer.temporal))
+    label_id = {str(c): i for i, c in enumerate(featurizer.classes_)}
+    for batch in read_batches(source, columns=[key, featurizer.target]):
+        keys, labels = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        fitted.seen.record(keys, [label_id.get(str(v), -1) for v in labels])
+
+
+def index_labels(network, data, rebuild: bool = False) -> None:
+    """Build the sparse-inference index from the final weights (engine's index_labels): every
+    training row's labels go into the buckets its hidden activation hashes to, so LSH retrieval
+    finds them; with 4 x the training tables (Network.inference_tables).  One call over all
+    rows, because each call rebuilds the tables; streamed data (over the memory budget) keeps the
+    index built during training, rebuilt if `rebuild` (the output rows changed after training)."""
+    if network.lsh_params is None:
+        return
+    if not isinstance(data, InMemoryData):
+        if rebuild:
+            network.rebuild_index()
+        return
+    rows = data.rows
+    network.index_labels(rows.indices, rows.values, rows.offsets, rows.label_indices, rows.label_offsets,
+                         num_tables=network.inference_tables)

@@ -1,0 +1,54 @@
+"""Per temporal key, the label ids it has already had (for predict(..., exclude_seen=True)).
+
+A recommender should not recommend what the user already has. Training and update_history() record
+each row's (key, label); prediction drops a key's recorded labels from its ranked list.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class SeenItems:
+    """key (str) -> sorted unique label ids (int64)."""
+
+    def __init__(self, by_key: dict[str, np.ndarray] | None = None):
+        self.by_key = dict(by_key or {})
+
+    def record(self, keys, label_ids) -> None:
+        """Adds label id label_ids[i] to keys[i]; ids < 0 (labels outside the vocabulary) are skipped."""
+        added: dict[str, set] = {}
+        for key, label in zip(keys, label_ids):
+            if label >= 0:
+                added.setdefault(str(key), set()).add(int(label))
+        for key, ids in added.items():
+            old = self.by_key.get(key)
+            new = np.fromiter(ids, np.int64, len(ids))
+            self.by_key[key] = np.union1d(old, new) if old is not None else np.unique(new)
+
+    @property
+    def most_per_key(self) -> int:
+        return max((len(v) for v in self.by_key.values()), default=0)
+
+    def drop(self, ids: np.ndarray, scores: np.ndarray, keys, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best ids (and scores) of each row that its key has not seen. `ids` must hold at least
+        k + most_per_key candidates per row, best first."""
+        out_ids = np.empty((len(ids), k), ids.dtype)
+        out_scores = np.empty((len(ids), k), scores.dtype)
+        for i, key in enumerate(keys):
+            keep = ~np.isin(ids[i], self.by_key.get(str(key), ()))
+            out_ids[i], out_scores[i] = ids[i][keep][:k], scores[i][keep][:k]
+        return out_ids, out_scores
+
+    # ------------------------------------------------------------------ model file
+    def state(self) -> tuple[dict, dict]:
+        keys = list(self.by_key)
+        arrays = {"lengths": np.array([len(self.by_key[k]) for k in keys], np.int64),
+                  "items": np.concatenate([np.zeros(0, np.int64), *self.by_key.values()])}
+        return {"keys": keys}, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict) -> "SeenItems":
+        keys, lengths, items = meta["keys"], arrays["lengths"], arrays["items"]
+        if len(keys) != len(lengths) or lengths.min(initial=0) < 0 or lengths.sum() != len(items):
+            raise ValueError("seen items: keys, lengths and items disagree")
+        return cls(dict(zip(map(str, keys), np.split(np.asarray(items, np.int64), np.cumsum(lengths)[:-1]))))
