@@ -138,6 +138,21 @@ def test_tokens_are_the_model_words(text):
     assert result[0].score == pytest.approx(result.value - proba[idx], abs=1e-6)
 
 
+@pytest.mark.parametrize("tokenizer, tokens", [
+    ("words-punct", ["!", ",", "the", "zebra"]),  # each punctuation character is a token too
+    ("char-3", ["the", "zebra!", "zebra,"]),      # char-k columns are explained by whole words
+])
+def test_other_tokenizers(tokenizer, tokens):
+    table = text_table(n=600)[["text", "habitat"]]
+    columns = {"text": col.Text(tokenizer=tokenizer), "habitat": col.Categorical()}
+    model = Classifier(columns=columns, target="habitat", **SMALL).fit(table, progress=False)
+    result = explain(model, {"text": "Zebra, the zebra!"})
+    assert sorted(e.token for e in result) == tokens
+    planted = explain(model, table.head(30))
+    assert all(r[0].token == next(w for w in t.split() if w in ("zebra", "walrus", "falcon"))
+               for r, t in zip(planted, table.text.head(30)))
+
+
 def test_top_columns_and_json(text):
     model, test = text
     result = explain(model, test.iloc[0].to_dict(), top=2)
