@@ -10,7 +10,7 @@ import pytest
 
 import udt
 from udt import distributed as dist
-from udt.distributed import DistributedTrainer, RayConfig, WorkerError
+from udt.distributed import DistributedRounds, RayConfig, WorkerError
 from udt.sparse_merge import AdamSettings, merge_row_blocks
 from udt.engine import Network
 from udt.batch import CsrBatch
@@ -162,8 +162,8 @@ def test_one_worker_with_lsh_output_matches_single_process_tables_and_all():
     single, one = make(), make()
     assert single.lsh_params is not None
     Trainer(single, batch_size=128, seed=0, progress=False).run(data, 2, [])
-    DistributedTrainer(one, RayConfig(num_workers=1, sync_every=4, backend="local"), batch_size=128, seed=0,
-                       progress=False).run(data, 2, [])
+    Trainer(one, batch_size=128, seed=0, progress=False,
+            rounds=DistributedRounds(one, RayConfig(num_workers=1, sync_every=4, backend="local"))).run(data, 2, [])
     assert_same_state(single, one)
 
 
@@ -194,7 +194,7 @@ def test_lsh_output_trains_on_two_workers(sync_adam):
     for config in (None, RayConfig(num_workers=2, sync_every=4, backend="local", sync_adam=sync_adam)):
         net = make()
         options = dict(batch_size=128, seed=0, progress=False)
-        trainer = Trainer(net, **options) if config is None else DistributedTrainer(net, config, **options)
+        trainer = Trainer(net, **options, rounds=None if config is None else DistributedRounds(net, config))
         trainer.run(data, 6, [])
         ids, _ = net.predict(rows.indices, rows.values, rows.offsets)
         scores.append((ids[:, 0] == rows.label_indices).mean())
@@ -228,12 +228,13 @@ def bad_rows_data():
 
 
 def test_a_failing_worker_is_named_with_its_cause():
-    trainer = DistributedTrainer(Network(100, 8, 3), RayConfig(num_workers=2, backend="local"), batch_size=4, seed=0,
-                                 progress=False)
+    net = Network(100, 8, 3)
+    trainer = Trainer(net, batch_size=4, seed=0, progress=False,
+                      rounds=DistributedRounds(net, RayConfig(num_workers=2, backend="local")))
     with pytest.raises(WorkerError, match=r"worker 0 of 2 failed in epoch 1, round 1: ValueError: .*index 5000, "
                                           r"expected < 100") as info:
         trainer.run(bad_rows_data(), 1, [])
-    assert isinstance(info.value.cause, ValueError) and trainer._pool is None
+    assert isinstance(info.value.cause, ValueError) and trainer.rounds._pool is None
 
 
 # ---------------------------------------------------------------------------------------------- Ray
@@ -260,8 +261,8 @@ def test_ray_with_lsh_and_streamed_data_matches_local(ray_cluster):
     nets = []
     for backend in ("local", "ray"):
         nets.append(make())
-        DistributedTrainer(nets[-1], RayConfig(num_workers=2, sync_every=3, backend=backend), batch_size=256, seed=0,
-                           progress=False).run(data, 1, [])
+        Trainer(nets[-1], batch_size=256, seed=0, progress=False,
+                rounds=DistributedRounds(nets[-1], RayConfig(num_workers=2, sync_every=3, backend=backend))).run(data, 1, [])
     assert_same_state(*nets)
     streamed = [fit_text(RayConfig(num_workers=2, sync_every=2, backend=b), memory_budget_mb=0, epochs=1)
                 for b in ("local", "ray")]
@@ -269,7 +270,8 @@ def test_ray_with_lsh_and_streamed_data_matches_local(ray_cluster):
 
 
 def test_ray_worker_failure_is_named_and_the_actors_are_released(ray_cluster):
-    trainer = DistributedTrainer(Network(100, 8, 3), RayConfig(num_workers=2), batch_size=4, seed=0, progress=False)
+    net = Network(100, 8, 3)
+    trainer = Trainer(net, batch_size=4, seed=0, progress=False, rounds=DistributedRounds(net, RayConfig(num_workers=2)))
     with pytest.raises(WorkerError, match=r"worker [01] of 2 failed in epoch 1, round 1: ValueError: .*index 5000"):
         trainer.run(bad_rows_data(), 1, [])
     assert ray_cluster.is_initialized()          # a cluster udt did not start is left running
@@ -287,7 +289,7 @@ def _wait_for_cpus(ray, n, seconds=10.0):
 
 
 def test_ray_ctrl_c_stops_cleanly_with_the_merged_model(ray_cluster, monkeypatch):
-    original = DistributedTrainer._apply
+    original = DistributedRounds._apply
     merges = {"n": 0}
 
     def apply_then_sigint(self, merge, reports):
@@ -296,7 +298,7 @@ def test_ray_ctrl_c_stops_cleanly_with_the_merged_model(ray_cluster, monkeypatch
         if merges["n"] == 2:   # round 2 is in the driver's model, round 3 is running
             signal.raise_signal(signal.SIGINT)   # a real Ctrl-C, raised in the driver's main thread
 
-    monkeypatch.setattr(DistributedTrainer, "_apply", apply_then_sigint)
+    monkeypatch.setattr(DistributedRounds, "_apply", apply_then_sigint)
     # What a terminal gives Python. A process a non-interactive shell starts in the background (`cmd &`, as
     # some CI runners do) inherits SIGINT *ignored*, and then Python installs no KeyboardInterrupt handler.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -43,9 +43,9 @@ import numpy as np
 
 from .sparse_merge import (ADAM_STATE, PARAMETER_GROUPS, AdamSettings, apply_merge, plan_merge, row_views,
                            touched_block)
-from .trainer import InMemoryData, Trainer, tqdm
+from .trainer import InMemoryData
 
-__all__ = ["RayConfig", "WorkerError", "DistributedTrainer", "import_ray"]
+__all__ = ["RayConfig", "WorkerError", "DistributedRounds", "import_ray"]
 
 BACKENDS = ("ray", "local")
 MERGES = ("mean", "sum")
@@ -373,9 +373,9 @@ def _sigint_deferred():
                 raise KeyboardInterrupt
 
 
-class DistributedTrainer(Trainer):
-    """The Trainer's epoch loop (validation, early stopping, Ctrl-C, history) with each epoch trained
-    by a pool of workers; `network` (the driver's) holds the merged model after every round.
+class DistributedRounds:
+    """The Trainer's rounds run by a pool of workers; `network` (the driver's) holds the merged model
+    after every round.
 
     The driver merges round r into its own network while the workers train round r + 1 (they apply
     the same merge first). History rows gain `rounds`, `exchanged_mb` (rows the workers reported),
@@ -383,43 +383,36 @@ class DistributedTrainer(Trainer):
     worker's training: merging, moving rows, waiting) and `worker_cpu_seconds` (the workers'
     processes; with Ray the first epoch includes their start)."""
 
-    def __init__(self, network, config: RayConfig, **kwargs):
-        super().__init__(network, **kwargs)
-        self.config = config
+    def __init__(self, network, config: RayConfig):
+        self.network = network
+        self.config = check_distributed(config)
         self.adam = AdamSettings.of(network.config)
         self._pool = None
         self._sent = None   # (merge, report handles) of the last round, for the workers' next round
+        self._stats = {}
 
-    def _start_pool(self, data):
+    def start(self, data) -> None:
+        self._views, self._sent = row_views(self.network), None
         # What load_state_arrays takes, straight from the driver's memory: a copy would double the
         # whole model once more before Ray copies it into the object store.
         state = self.network.state_arrays(copy=False)
         rows = data.rows if isinstance(data, InMemoryData) else None
         if self.config.backend == "local":
-            return LocalPool(self.config, self.network.config, state, rows, self.network.n_threads)
-        return RayPool(self.config, self.network.config, state, rows)
-
-    def run(self, data, epochs: int, history: list, first_epoch: int = 1) -> list:
-        self._views, self._sent = row_views(self.network), None
-        try:
-            self._pool = self._start_pool(data)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            warnings.warn("training interrupted by Ctrl-C while the workers were starting; the model is unchanged",
-                          RuntimeWarning, stacklevel=3)
-            return history
+            self._pool = LocalPool(self.config, self.network.config, state, rows, self.network.n_threads)
+        else:
+            self._pool = RayPool(self.config, self.network.config, state, rows)
         self._start_cpu = self._pool.start_cpu_seconds
+
+    def stop(self, interrupted: bool) -> None:
         try:
-            super().run(data, epochs, history, first_epoch)
-            if not self.config.sync_adam and not self.interrupted:
+            if not self.config.sync_adam and not interrupted:
                 with _sigint_deferred():
                     for name, values in self._pool.adam_state().items():
                         self._views[name][...] = values
-            return history
         finally:
             pool, self._pool, self._sent = self._pool, None, None
             pool.shutdown()
-            if self.interrupted and self.network.lsh_params is not None:
+            if interrupted and self.network.lsh_params is not None:
                 self.network.rebuild_index()  # the tables of the last epoch end may be stale
 
     def _apply(self, merge: dict, reports: list) -> None:
@@ -432,15 +425,17 @@ class DistributedTrainer(Trainer):
                 self._views["lsh.buckets"][...] = lsh["buckets"]
                 self.network.lsh_schedule_state = lsh["schedule"]
 
-    def _train_epoch(self, data, rng, epoch: int, label: str) -> dict:
-        bar = tqdm(total=data.n_rows, desc=label, unit="rows", unit_scale=True, leave=True, dynamic_ncols=True,
-                   mininterval=0.5) if self.progress else None
-        loss_sum, rows_seen, rounds, slowest, merging, exchanged, cpu = 0.0, 0, 0, 0.0, 0.0, 0, self._start_cpu
-        self._start_cpu, pending, start = 0.0, None, time.perf_counter()
+    def epoch_stats(self, seconds: float) -> dict:
+        st = self._stats
+        return {"rounds": st["rounds"], "exchanged_mb": st["exchanged"] / 2**20, "merge_seconds": st["merging"],
+                "sync_seconds": max(0.0, seconds - st["slowest"]), "worker_cpu_seconds": st["cpu"]}
+
+    def epoch(self, data, batch_size: int, rng: np.random.Generator, epoch: int):
+        st = self._stats = {"rounds": 0, "slowest": 0.0, "merging": 0.0, "exchanged": 0, "cpu": self._start_cpu}
+        self._start_cpu, pending = 0.0, None
         try:
-            for plans, last in epoch_rounds(data, self.batch_size, rng, self.config.num_workers,
-                                            self.config.sync_every):
-                where = f"in epoch {epoch}, round {rounds + 1}"
+            for plans, last in epoch_rounds(data, batch_size, rng, self.config.num_workers, self.config.sync_every):
+                where = f"in epoch {epoch}, round {st['rounds'] + 1}"
                 merge, handles = self._sent if self._sent is not None else (None, [])
                 handles = self._pool.submit(None if merge is None else self._pool.share(merge), plans, last,
                                             handles, where)
@@ -448,37 +443,23 @@ class DistributedTrainer(Trainer):
                 if pending is not None:  # the last round, into the driver's network, while the workers train
                     applying, pending = pending, None
                     self._apply(*applying)
-                merging += time.perf_counter() - t
+                st["merging"] += time.perf_counter() - t
                 reports = self._pool.collect(handles, where)
                 t = time.perf_counter()
                 merge = plan_merge(reports, self.adam, self._views if self.config.merge == "sum" else None)
-                merging += time.perf_counter() - t
+                st["merging"] += time.perf_counter() - t
                 self._sent, pending = (merge, handles), (merge, reports)
-                slowest += max(r["train_seconds"] for r in reports)
-                cpu += sum(r["cpu_seconds"] for r in reports)
-                exchanged += sum(a.nbytes for r in reports for b in r["groups"].values() for a in b.values())
-                rounds += 1
-                n = sum(r["rows"] for r in reports)
-                loss_sum += sum(r["loss_sum"] for r in reports)
-                rows_seen += n
-                if bar is not None:
-                    bar.update(n)
-                    bar.set_postfix(loss=f"{loss_sum / max(rows_seen, 1):.4f}", refresh=False)
+                st["slowest"] += max(r["train_seconds"] for r in reports)
+                st["cpu"] += sum(r["cpu_seconds"] for r in reports)
+                st["exchanged"] += sum(a.nbytes for r in reports for b in r["groups"].values() for a in b.values())
+                st["rounds"] += 1
+                yield sum(r["rows"] for r in reports), sum(r["loss_sum"] for r in reports)
             t = time.perf_counter()
             if pending is not None:
                 applying, pending = pending, None
                 self._apply(*applying)
-            merging += time.perf_counter() - t
-        except KeyboardInterrupt:
-            if pending is not None:  # a complete round the driver has not applied yet: keep it
+            st["merging"] += time.perf_counter() - t
+        except BaseException:  # Ctrl-C, here or in the Trainer's loop: keep the complete round not yet applied
+            if pending is not None:
                 self._apply(*pending)
             raise
-        finally:
-            seconds = time.perf_counter() - start
-            if bar is not None:
-                bar.close()
-            self._last_partial = {"epoch": epoch, "loss": loss_sum / max(rows_seen, 1), "rows": rows_seen,
-                                  "train_seconds": seconds, "rows_per_second": rows_seen / max(seconds, 1e-9),
-                                  "rounds": rounds, "exchanged_mb": exchanged / 2**20, "merge_seconds": merging,
-                                  "sync_seconds": max(0.0, seconds - slowest), "worker_cpu_seconds": cpu}
-        return self._last_partial

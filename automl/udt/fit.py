@@ -153,11 +153,10 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
     trainer_options = dict(batch_size=fitted.plan.batch_size, seed=options["seed"],
                            progress=sys.stderr.isatty() if progress == "auto" else progress,
                            validate=validate, early_stopping=stopper)
-    if distributed is None:
-        trainer = Trainer(fitted.network, **trainer_options)
-    else:
-        from .distributed import DistributedTrainer
-        trainer = DistributedTrainer(fitted.network, distributed, **trainer_options)
+    if distributed is not None:
+        from .distributed import DistributedRounds
+        trainer_options["rounds"] = DistributedRounds(fitted.network, distributed)
+    trainer = Trainer(fitted.network, **trainer_options)
     n_epochs = epochs if epochs is not None else fitted.plan.epochs
     if not (isinstance(n_epochs, int) and n_epochs >= 1):
         raise ValueError(f"invalid epochs={n_epochs!r}: expected an integer >= 1")

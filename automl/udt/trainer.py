@@ -102,17 +102,46 @@ class EarlyStopping:
     restore_best: bool = True
 
 
+class LocalRounds:
+    """Runs training in this process: every batch is one round of one engine call. The Trainer's
+    strategy for running rounds; udt.distributed.DistributedRounds runs them on a pool of workers."""
+
+    def __init__(self, network):
+        self.network = network
+
+    def start(self, data) -> None:
+        pass
+
+    def epoch(self, data, batch_size: int, rng: np.random.Generator, epoch: int) -> Iterator[tuple[int, float]]:
+        """Trains epoch number `epoch`, yielding (rows, summed loss) after every round."""
+        for batch in data.epoch_batches(batch_size, rng):
+            loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
+                                            batch.label_offsets, batch.label_values)
+            yield batch.n_rows, float(loss) * batch.n_rows
+        self.network.end_epoch()
+
+    def epoch_stats(self, seconds: float) -> dict:
+        """Extra history fields of the epoch that just ran (or was interrupted)."""
+        return {}
+
+    def stop(self, interrupted: bool) -> None:
+        pass
+
+
 class Trainer:
-    """Runs epochs of mini-batch training on an engine Network and records one history row per epoch."""
+    """Runs epochs of mini-batch training on an engine Network and records one history row per epoch.
+    `rounds` runs the batches (LocalRounds by default, or udt.distributed.DistributedRounds)."""
 
     def __init__(self, network, *, batch_size: int, seed: int, progress: bool = True,
-                 validate: Optional[Callable[[], dict]] = None, early_stopping: Optional[EarlyStopping] = None):
+                 validate: Optional[Callable[[], dict]] = None, early_stopping: Optional[EarlyStopping] = None,
+                 rounds=None):
         self.network = network
         self.batch_size = batch_size
         self.seed = seed
         self.progress = progress and tqdm is not None
         self.validate = validate
         self.early_stopping = early_stopping
+        self.rounds = rounds if rounds is not None else LocalRounds(network)
         self.interrupted = False
         self.stopped_early = False
         self.restored_best = False
@@ -122,25 +151,36 @@ class Trainer:
                    mininterval=0.5) if self.progress else None
         loss_sum, rows_seen, start = 0.0, 0, time.perf_counter()
         try:
-            for batch in data.epoch_batches(self.batch_size, rng):
-                loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
-                                                batch.label_offsets, batch.label_values)
-                loss_sum += float(loss) * batch.n_rows
-                rows_seen += batch.n_rows
+            for rows, round_loss in self.rounds.epoch(data, self.batch_size, rng, epoch):
+                loss_sum += round_loss
+                rows_seen += rows
                 if bar is not None:
-                    bar.update(batch.n_rows)
-                    bar.set_postfix(loss=f"{loss_sum / rows_seen:.4f}", refresh=False)
-            self.network.end_epoch()
+                    bar.update(rows)
+                    bar.set_postfix(loss=f"{loss_sum / max(rows_seen, 1):.4f}", refresh=False)
         finally:
             seconds = time.perf_counter() - start
             if bar is not None:
                 bar.close()
             self._last_partial = {"epoch": epoch, "loss": loss_sum / max(rows_seen, 1), "rows": rows_seen,
-                                  "train_seconds": seconds, "rows_per_second": rows_seen / max(seconds, 1e-9)}
+                                  "train_seconds": seconds, "rows_per_second": rows_seen / max(seconds, 1e-9),
+                                  **self.rounds.epoch_stats(seconds)}
         return self._last_partial
 
     def run(self, data, epochs: int, history: list, first_epoch: int = 1) -> list:
         """Train for `epochs` epochs, appending one dict per epoch to `history` (returned)."""
+        try:
+            self.rounds.start(data)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            warnings.warn("training interrupted by Ctrl-C before it started; the model is unchanged",
+                          RuntimeWarning, stacklevel=2)
+            return history
+        try:
+            return self._epochs(data, epochs, history, first_epoch)
+        finally:
+            self.rounds.stop(self.interrupted)
+
+    def _epochs(self, data, epochs: int, history: list, first_epoch: int) -> list:
         best, best_state, waited = None, None, 0
         stopper = self.early_stopping if self.validate is not None else None
         self._last_partial = None
@@ -177,7 +217,7 @@ class Trainer:
             if partial is not None and (not history or history[-1]["epoch"] != partial["epoch"]):
                 history.append(dict(partial, interrupted=True))
             warnings.warn("training interrupted by Ctrl-C; the model keeps the weights learned so far",
-                          RuntimeWarning, stacklevel=3)
+                          RuntimeWarning, stacklevel=4)
             return history
         if best_state is not None:  # the best epoch was not the last one: go back to it
             self._restore(best_state)
