@@ -44,25 +44,6 @@ CsrView make_csr(const CArray<int64_t>& offsets, const CArray<uint32_t>& indices
   return csr;
 }
 
-py::array matrix_view(AlignedMatrix& m, py::handle owner) {
-  return py::array(py::dtype::of<float>(), {m.rows(), m.cols()},
-                   {m.stride() * sizeof(float), sizeof(float)}, m.data(), owner);
-}
-
-template <typename T>
-py::array vector_view(std::vector<T>& v, py::handle owner) {
-  return py::array(py::dtype::of<T>(), {v.size()}, {sizeof(T)}, v.data(), owner);
-}
-
-template <typename T>
-py::array array_view(AlignedArray<T>& a, py::handle owner) {
-  return py::array(py::dtype::of<T>(), {a.size()}, {sizeof(T)}, a.data(), owner);
-}
-
-py::array row_view(AlignedMatrix& m, py::handle owner) {
-  return py::array(py::dtype::of<float>(), {m.cols()}, {sizeof(float)}, m.row(0), owner);
-}
-
 // An (n_rows, width) float array filled by `fill(x, out)` with the GIL released: the shape of the
 // network's dense per-row outputs (all scores, hidden activations).
 template <class Fill>
@@ -77,31 +58,6 @@ CArray<float> per_row_matrix(const CArray<uint32_t>& indices, const py::object& 
     fill(x, out_ptr);
   }
   return out;
-}
-
-py::dict state_views(Network& net, py::handle self) {
-  py::dict d;
-  EmbeddingLayer& e = net.hidden();
-  d["embedding.weight"] = matrix_view(e.weights, self);
-  d["embedding.bias"] = row_view(e.bias, self);
-  d["embedding.adam_m"] = matrix_view(e.adam_state.m, self);
-  d["embedding.adam_v"] = matrix_view(e.adam_state.v, self);
-  d["embedding.adam_steps"] = vector_view(e.adam_state.steps, self);
-  d["embedding.bias_adam_m"] = row_view(e.bias_adam.m, self);
-  d["embedding.bias_adam_v"] = row_view(e.bias_adam.v, self);
-  d["embedding.bias_adam_steps"] = vector_view(e.bias_adam.steps, self);
-  OutputLayer& o = net.output();
-  d["output.weight"] = matrix_view(o.weights, self);
-  d["output.bias"] = vector_view(o.bias, self);
-  d["output.adam_m"] = matrix_view(o.adam_state.m, self);
-  d["output.adam_v"] = matrix_view(o.adam_state.v, self);
-  d["output.adam_steps"] = vector_view(o.adam_state.steps, self);
-  d["output.bias_adam_m"] = vector_view(o.adam_state.m_bias, self);
-  d["output.bias_adam_v"] = vector_view(o.adam_state.v_bias, self);
-  if (o.sampler) {
-    d["lsh.buckets"] = array_view(o.sampler->index().words(), self);
-  }
-  return d;
 }
 
 }  // namespace
@@ -159,7 +115,8 @@ void bind_engine(py::module_& root) {
       .def_readwrite("force_lsh", &NetworkConfig::force_lsh)
       .def("validate", &NetworkConfig::validate);
 
-  py::class_<Network>(m, "Network")
+  py::class_<Network> network(m, "Network");
+  network
       .def(py::init<const NetworkConfig&>(), py::arg("config"), py::call_guard<py::gil_scoped_release>())
       .def(
           "train_batch",
@@ -218,46 +175,69 @@ void bind_engine(py::module_& root) {
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"), py::arg("label_indices"),
           py::arg("label_offsets"), py::arg("num_tables") = 0)
-      .def("set_lsh_shape", &Network::set_lsh_shape, py::arg("num_tables"), py::arg("capacity"))
-      .def("end_epoch", &Network::end_epoch)
+      .def("set_lsh_shape", &Network::set_lsh_shape, py::arg("num_tables"), py::arg("capacity"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("end_epoch", &Network::end_epoch, py::call_guard<py::gil_scoped_release>())
       .def("rebuild_index", &Network::rebuild_index, py::call_guard<py::gil_scoped_release>())
+      .def("validate_state", &Network::validate_state, py::call_guard<py::gil_scoped_release>(),
+           "Raises ValueError when restored state (an LSH bucket id >= output_dim) would make inference read "
+           "out of bounds; call after writing state views.")
       .def_property_readonly("config", &Network::config)
       .def_property_readonly("uses_lsh", &Network::uses_lsh)
       .def_property_readonly("phase_seconds",
                              [](const Network& net) {
+                               PhaseTimes times;
+                               {
+                                 py::gil_scoped_release release;  // a training batch may hold the lock
+                                 times = net.phase_times();
+                               }
                                py::dict d;
-                               for (size_t i = 0; i < net.phase_times().seconds.size(); ++i)
-                                 d[PhaseTimes::kNames[i]] = net.phase_times().seconds[i];
+                               for (size_t i = 0; i < times.seconds.size(); ++i)
+                                 d[PhaseTimes::kNames[i]] = times.seconds[i];
                                return d;
                              })
       .def_property_readonly("active_neurons", &Network::active_neurons)
       .def_property_readonly("n_threads", &Network::n_threads)
-      .def_property("batches_trained", &Network::batches_trained,
-                    [](Network& net, uint64_t v) { net.batch_counter() = v; })
+      .def_property("batches_trained",
+                    [](const Network& net) {
+                      py::gil_scoped_release release;
+                      return net.batches_trained();
+                    },
+                    [](Network& net, uint64_t v) {
+                      py::gil_scoped_release release;
+                      net.set_batches_trained(v);
+                    })
       .def_property_readonly("lsh_params",
-                             [](Network& net) -> py::object {
+                             [](const Network& net) -> py::object {
                                if (!net.uses_lsh()) return py::none();
-                               const LshSampler& s = *net.output().sampler;
+                               LshInfo s;
+                               {
+                                 py::gil_scoped_release release;
+                                 s = net.lsh_info();
+                               }
                                py::dict d;
-                               d["K"] = s.params().bits;
-                               d["L"] = s.params().num_tables;
-                               d["R"] = s.params().capacity;
-                               d["training_L"] = net.training_lsh().num_tables;
-                               d["training_R"] = net.training_lsh().capacity;
-                               d["within_budget"] = s.params().within_budget;
-                               d["hash_family"] = hash_kind_name(s.kind());
-                               d["bucket_policy"] = bucket_policy_name(s.policy());
-                               d["rebuilds"] = s.rebuilds();
-                               d["index_bytes"] = s.index().memory_bytes();
+                               d["K"] = s.current.bits;
+                               d["L"] = s.current.num_tables;
+                               d["R"] = s.current.capacity;
+                               d["training_L"] = s.training.num_tables;
+                               d["training_R"] = s.training.capacity;
+                               d["within_budget"] = s.current.within_budget;
+                               d["hash_family"] = hash_kind_name(s.kind);
+                               d["bucket_policy"] = bucket_policy_name(s.policy);
+                               d["rebuilds"] = s.rebuilds;
+                               d["index_bytes"] = s.index_bytes;
                                return d;
                              })
-      .def_property(
-          "lsh_schedule_state",
-          [](Network& net) { return net.uses_lsh() ? net.output().sampler->schedule_state() : std::vector<uint64_t>{}; },
-          [](Network& net, const std::vector<uint64_t>& s) {
-            if (net.uses_lsh()) net.output().sampler->set_schedule_state(s);
-          })
-      .def("state_views", [](py::object self) { return state_views(self.cast<Network&>(), self); });
+      .def_property("lsh_schedule_state",
+                    [](const Network& net) {
+                      py::gil_scoped_release release;
+                      return net.lsh_schedule_state();
+                    },
+                    [](Network& net, const std::vector<uint64_t>& s) {
+                      py::gil_scoped_release release;
+                      net.set_lsh_schedule_state(s);
+                    });
+  bind_engine_state(m, network);
 
   m.def("autotune_lsh",
         [](double sparsity, uint64_t dim, double c1, double c2, uint32_t max_tables) {

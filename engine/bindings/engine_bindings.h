@@ -2,5 +2,8 @@
 #include <pybind11/pybind11.h>
 
 namespace udt {
+class Network;
 void bind_engine(pybind11::module_& m);
+// The state half of the engine's bindings (state_bindings.cc), called by bind_engine.
+void bind_engine_state(pybind11::module_& engine, pybind11::class_<Network>& network);
 }

@@ -25,6 +25,7 @@ uint32_t ActiveSetSelector::select(const LshIndex& index, const uint32_t* codes,
     const uint32_t* ids = index.bucket(t, codes[t]);
     const uint32_t n = index.bucket_size(t, codes[t]);
     for (uint32_t j = 0; j < n; ++j) {
+      if (ids[j] >= dim_) continue;  // a corrupted (restored) bucket must not index past votes_
       uint16_t& v = votes_[ids[j]];
       if (v++ == 0) retrieved_.push_back(ids[j]);
     }

@@ -15,10 +15,41 @@ const char* bucket_policy_name(BucketPolicy policy) {
   return policy == BucketPolicy::Reservoir ? "reservoir" : "fifo";
 }
 
-LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy)
-    : num_tables_(num_tables), buckets_(1u << bits), capacity_(capacity), policy_(policy) {
-  if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
-  words_.resize(size_t(num_tables) * buckets_ * (capacity + 1));
+size_t LshIndex::words_for(uint32_t num_tables, uint32_t bits, uint32_t capacity) {
+  auto check = [](bool ok, const char* name, uint64_t value, uint64_t max) {
+    if (!ok)
+      throw std::invalid_argument(std::string(name) + " must be in [1, " + std::to_string(max) + "], got " +
+                                  std::to_string(value));
+  };
+  check(bits >= 1 && bits <= kMaxBits, "LSH K (bits per table, lsh_k)", bits, kMaxBits);
+  check(num_tables >= 1 && num_tables <= kMaxTables, "LSH L (number of tables, lsh_l)", num_tables, kMaxTables);
+  check(capacity >= 1 && capacity <= kMaxCapacity, "LSH R (bucket capacity, lsh_r)", capacity, kMaxCapacity);
+  const uint64_t per_table = (uint64_t(1) << bits) * (uint64_t(capacity) + 1);  // <= 2^61: no overflow
+  if (per_table > kMaxWords / num_tables)
+    throw std::invalid_argument("LSH index of L=" + std::to_string(num_tables) + " tables of 2^" +
+                                std::to_string(bits) + " buckets of R=" + std::to_string(capacity) +
+                                " ids exceeds 2^36 words (256 GiB)");
+  return static_cast<size_t>(per_table * num_tables);
+}
+
+LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy) {
+  const size_t words = words_for(num_tables, bits, capacity);  // before any member changes
+  num_tables_ = num_tables;
+  buckets_ = 1u << bits;
+  capacity_ = capacity;
+  policy_ = policy;
+  words_.resize(words);
+}
+
+bool LshIndex::ids_below(uint32_t dim) const {
+  for (uint32_t t = 0; t < num_tables_; ++t)
+    for (uint32_t b = 0; b < buckets_; ++b) {
+      const uint32_t* ids = bucket(t, b);
+      const uint32_t n = bucket_size(t, b);
+      for (uint32_t j = 0; j < n; ++j)
+        if (ids[j] >= dim) return false;
+    }
+  return true;
 }
 
 void LshIndex::clear() {

@@ -19,8 +19,17 @@ const char* bucket_policy_name(BucketPolicy policy);
 
 class LshIndex {
  public:
+  static constexpr uint32_t kMaxBits = 30;                 // K
+  static constexpr uint32_t kMaxTables = 4096;             // L
+  static constexpr uint32_t kMaxCapacity = 0x7fffffffu;    // R: R + 1 and the arrival counter fit 32 bits
+  static constexpr uint64_t kMaxWords = uint64_t(1) << 36;  // 256 GiB of buckets
+
   LshIndex() = default;
   LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy);
+  // Words an index of this shape stores (L * 2^K * (1 + R)). Throws std::invalid_argument
+  // naming K, L or R when one is out of range or the total exceeds kMaxWords, so a shape
+  // read from a file is checked, without overflow, before anything is allocated.
+  static size_t words_for(uint32_t num_tables, uint32_t bits, uint32_t capacity);
 
   void clear();
   void clear_table(uint32_t table);
@@ -41,6 +50,8 @@ class LshIndex {
   uint32_t capacity() const { return capacity_; }
   BucketPolicy policy() const { return policy_; }
   size_t memory_bytes() const { return words_.size() * 4; }
+  // True when every stored id is < dim (a restored index can be checked before use).
+  bool ids_below(uint32_t dim) const;
 
   // Raw state, for saving and restoring an index exactly.
   AlignedArray<uint32_t>& words() { return words_; }

@@ -17,18 +17,22 @@ LshSampler::LshSampler(HashKind kind, const LshParams& params, BucketPolicy poli
 }
 
 void LshSampler::set_shape(uint32_t num_tables, uint32_t capacity) {
-  if (num_tables == 0) throw std::invalid_argument("LSH L (number of tables) must be >= 1");
-  if (capacity == 0) throw std::invalid_argument("LSH R (bucket capacity) must be >= 1");
+  LshIndex::words_for(num_tables, params_.bits, capacity);  // a bad shape throws before anything changes
   if (num_tables == params_.num_tables && capacity == params_.capacity) return;
+  const BucketPolicy policy = index_.policy();
+  index_ = LshIndex();  // free the old tables first: at 670k outputs they are ~1 GB, and peak RSS counts both
+  try {
+    index_ = LshIndex(num_tables, params_.bits, capacity, policy);
+  } catch (...) {  // out of memory: keep the old shape (emptied; the next rebuild refills it)
+    index_ = LshIndex(params_.num_tables, params_.bits, params_.capacity, policy);
+    throw;
+  }
+  params_.capacity = capacity;
   if (num_tables != params_.num_tables) {
     params_.num_tables = num_tables;
     hash_draws_ = hash_draws_ > 0 ? hash_draws_ - 1 : 0;  // the current draw, for the new L
     redraw_hashes();
   }
-  params_.capacity = capacity;
-  const BucketPolicy policy = index_.policy();
-  index_ = LshIndex();  // free the old tables first: at 670k outputs they are ~1 GB, and peak RSS counts both
-  index_ = LshIndex(params_.num_tables, params_.bits, capacity, policy);
 }
 
 void LshSampler::redraw_hashes() {

@@ -39,12 +39,17 @@ LshParams resolve_lsh(const NetworkConfig& c) {
   return p;
 }
 
+const NetworkConfig& validated(const NetworkConfig& c) {
+  c.validate();  // before any member is built from it
+  return c;
+}
+
 }  // namespace
 
 Network::Network(const NetworkConfig& config)
-    : config_(config),
+    : config_(validated(config)),
       pool_(config.n_threads),
-      hidden_((config.validate(), config.input_dim), config.hidden_dim, config.embedding_init_scale,
+      hidden_(config.input_dim, config.hidden_dim, config.embedding_init_scale,
               derive_seed(config.seed, stream::kInit, 1), pool_),
       output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, stream::kInit, 2), pool_),
       predict_selectors_(config.output_dim) {
@@ -93,6 +98,7 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   check_labeled(x, labels);
   const size_t n = x.n_rows;
   if (n == 0) return 0.0f;
+  const auto lock = lock_.writing();
   restore_training_shape();
   resize_scratch(n);
   const size_t h_dim = config_.hidden_dim;
@@ -177,14 +183,6 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   return static_cast<float>(total / double(n));
 }
 
-void Network::end_epoch() {
-  if (uses_lsh()) output_.sampler->end_epoch();
-}
-
-void Network::rebuild_index() {
-  if (uses_lsh()) output_.sampler->rebuild(output_.weights, pool_);
-}
-
 void Network::restore_training_shape() {
   if (!uses_lsh()) return;
   LshSampler& sampler = *output_.sampler;
@@ -194,11 +192,13 @@ void Network::restore_training_shape() {
   sampler.rebuild(output_.weights, pool_);
 }
 
+
 void Network::index_labels(const CsrView& x, const CsrView& labels, uint32_t num_tables) {
   if (!uses_lsh()) throw std::invalid_argument("index_labels needs an LSH index (output_sparsity < 1)");
   if (num_tables > 4096) throw std::invalid_argument("num_tables must be in [0, 4096], got " + std::to_string(num_tables));
   check_labeled(x, labels);
   const size_t n = x.n_rows;
+  const auto lock = lock_.writing();
   LshSampler& sampler = *output_.sampler;
   const uint32_t n_tables = num_tables ? num_tables : train_lsh_.num_tables;
   const uint64_t entries = uint64_t(config_.output_dim) + labels.nnz();
@@ -229,10 +229,6 @@ void Network::index_labels(const CsrView& x, const CsrView& labels, uint32_t num
       ids.push_back(labels.indices[e]);
     }
   sampler.augment(samples, ids, codes.data(), pool_, 1, n);
-}
-
-void Network::set_lsh_shape(uint32_t num_tables, uint32_t capacity) {
-  if (uses_lsh()) output_.sampler->set_shape(num_tables, capacity);
 }
 
 }  // namespace udt

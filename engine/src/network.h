@@ -13,6 +13,8 @@
 // row a single writer.
 // Every random draw comes from a stream keyed by (seed, batch, sample) or (seed, table),
 // so a given seed gives bit-identical weights whatever the number of threads.
+// Thread safety: inference (predict_*, embed, getters) may run while another thread trains; it
+// sees the model as of a completed batch (changes hold the ModelLock exclusively, inference shared).
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -20,6 +22,7 @@
 
 #include "active_set.h"
 #include "embedding_layer.h"
+#include "model_lock.h"
 #include "network_config.h"
 #include "output_layer.h"
 #include "sparse_batch.h"
@@ -40,6 +43,16 @@ struct PhaseTimes {
   static constexpr const char* kNames[] = {"select", "group", "forward", "loss", "backward_output",
                                            "backward_hidden", "augment", "rebuild"};
   std::array<double, 8> seconds{};
+};
+
+// The LSH index's shape and counters, read together (Network::lsh_info).
+struct LshInfo {
+  LshParams current;   // the tables now (index_labels may have built more, or larger, ones)
+  LshParams training;  // the shape training uses
+  HashKind kind = HashKind::Dwta;
+  BucketPolicy policy = BucketPolicy::Reservoir;
+  uint64_t rebuilds = 0;
+  size_t index_bytes = 0;
 };
 
 class Network {
@@ -69,18 +82,28 @@ class Network {
   void index_labels(const CsrView& x, const CsrView& labels, uint32_t num_tables = 0);
   // Recreates the LSH tables as L tables of capacity R (restoring a saved index of that shape).
   void set_lsh_shape(uint32_t num_tables, uint32_t capacity);
+  // Throws std::invalid_argument when restored state could make inference read out of
+  // bounds (an LSH bucket holding an id >= output_dim); call after writing state views.
+  void validate_state() const;
 
-  const NetworkConfig& config() const { return config_; }
+  const NetworkConfig& config() const { return config_; }  // fixed at construction
   bool uses_lsh() const { return output_.sampler != nullptr; }
   uint32_t active_neurons() const { return active_k_; }
-  const LshParams& training_lsh() const { return train_lsh_; }
-  uint64_t batches_trained() const { return batches_; }
-  const PhaseTimes& phase_times() const { return phase_times_; }
   size_t n_threads() const { return pool_.size(); }
+  // Consistent snapshots, taken under the lock.
+  uint64_t batches_trained() const;
+  void set_batches_trained(uint64_t batches);
+  PhaseTimes phase_times() const;
+  LshInfo lsh_info() const;  // uses_lsh() only
+  std::vector<uint64_t> lsh_schedule_state() const;
+  void set_lsh_schedule_state(const std::vector<uint64_t>& state);
 
+  // Raw parameter storage (saving, loading, distributed merges): hold read_lock() to read it
+  // consistently, write_lock() to change it, and call rebuild_index/validate_state afterwards.
   EmbeddingLayer& hidden() { return hidden_; }
   OutputLayer& output() { return output_; }
-  uint64_t& batch_counter() { return batches_; }
+  std::shared_lock<std::shared_mutex> read_lock() const { return lock_.reading(); }
+  ModelLock::Writing write_lock() { return lock_.writing(); }
 
  private:
   void check_inputs(const CsrView& x) const;
@@ -90,6 +113,7 @@ class Network {
   void predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* scores);
   void restore_training_shape();
 
+  mutable ModelLock lock_;
   NetworkConfig config_;
   ThreadPool pool_;
   EmbeddingLayer hidden_;

@@ -3,6 +3,7 @@
 // which field is wrong and what would be right.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hash_family.h"
 #include "loss.h"
@@ -47,6 +48,18 @@ struct NetworkConfig {
   bool uses_lsh() const { return output_sparsity < 1.0 || force_lsh; }
   void validate() const;  // throws std::invalid_argument
 };
+
+// The range of one numeric NetworkConfig field, under the name Python gives it (udt.engine
+// keywords). validate() checks every field against this table, and the bindings export it
+// (udt._core.engine.config_bounds), so no other layer retypes a bound.
+struct ConfigBound {
+  const char* name;
+  double min, max;
+  bool min_inclusive, max_inclusive;
+  bool integer;
+  double (*get)(const NetworkConfig&);
+};
+const std::vector<ConfigBound>& config_bounds();
 
 // "auto" output sparsity: dense below 8192 outputs; above, 0.02 * sqrt(65536 / d), which
 // keeps the active set growing slowly with d (63k -> ~1.3k, 200k -> ~2.3k, 670k -> ~4.2k).

@@ -40,6 +40,7 @@ void Network::predict_topk(const CsrView& x, uint32_t k, bool sparse, double spa
                                 "(build it with output_sparsity < 1)");
   if (sparse && !(sparsity > 0.0 && sparsity <= 1.0))
     throw std::invalid_argument("inference sparsity must be in (0, 1], got " + std::to_string(sparsity));
+  const auto lock = lock_.reading();
   if (sparse) predict_sparse(x, k, sparsity, ids, scores);
   else predict_dense(x, k, ids, scores);
 }
@@ -154,6 +155,7 @@ void Network::predict_dense(const CsrView& x, uint32_t k, int32_t* ids, float* s
 
 void Network::predict_all(const CsrView& x, float* out) {
   check_inputs(x);
+  const auto lock = lock_.reading();
   const size_t n = x.n_rows, d = config_.output_dim, h_dim = config_.hidden_dim;
   const size_t n_blocks = (n + kPredictBlock - 1) / kPredictBlock;
   pool_.parallel_for(n_blocks, 1, [&](size_t b0, size_t b1, size_t) {
@@ -169,6 +171,7 @@ void Network::predict_all(const CsrView& x, float* out) {
 
 void Network::embed(const CsrView& x, float* out) {
   check_inputs(x);
+  const auto lock = lock_.reading();
   const size_t h_dim = config_.hidden_dim;
   pool_.parallel_for(x.n_rows, 64, [&](size_t begin, size_t end, size_t) {
     AlignedMatrix h(1, h_dim);  // forward writes an aligned, padded row; out rows are packed

@@ -21,6 +21,35 @@ AdamStep AdamStep::at(const AdamConfig& cfg, uint64_t t) {
   return {t, static_cast<float>(corrected_lr(cfg, t)), static_cast<float>(cfg.eps * c2)};
 }
 
+IdleSteps IdleSteps::between(const AdamConfig& cfg, uint64_t last, uint64_t target) {
+  if (last == 0 || target <= last) return {};
+  const double gap = double(target - last);
+  const double rho = double(cfg.beta1) / std::sqrt(double(cfg.beta2));
+  const double tail = rho * (1.0 - std::pow(rho, gap)) / (1.0 - rho);
+  return {static_cast<float>(corrected_lr(cfg, last + 1) * tail), static_cast<float>(std::pow(double(cfg.beta1), gap)),
+          static_cast<float>(std::pow(double(cfg.beta2), gap))};
+}
+
+void IdleSteps::apply(float* w, float* m, float* v, size_t n, float eps) const {
+  simd::adam_idle_steps(w, m, v, n, drift, d1, d2, eps);
+}
+
+void IdleSteps::apply(float& w, float& m, float& v, float eps) const {
+  w -= drift * m / (std::sqrt(v) + eps);
+  m *= d1;
+  v *= d2;
+}
+
+void catch_up_rows(const AdamConfig& cfg, float* w, float* m, float* v, size_t rows, size_t cols, size_t stride,
+                   const uint64_t* steps, const uint64_t* target) {
+  for (size_t r = 0; r < rows; ++r) {
+    if (steps[r] == 0 || steps[r] >= target[r]) continue;
+    const IdleSteps idle = IdleSteps::between(cfg, steps[r], target[r]);
+    if (cols == 0) idle.apply(w[r], m[r], v[r], cfg.eps);
+    else idle.apply(w + r * stride, m + r * stride, v + r * stride, cols, cfg.eps);
+  }
+}
+
 SparseAdam::SparseAdam(size_t rows, size_t cols, bool with_bias)
     : m(rows, cols), v(rows, cols), steps(rows, 0) {
   if (with_bias) { m_bias.assign(rows, 0.0f); v_bias.assign(rows, 0.0f); }
@@ -33,20 +62,10 @@ void SparseAdam::update_row(size_t r, const AdamStep& global, float* weights, fl
   if (cfg.catch_up) {
     const uint64_t last = steps[r];
     steps[r] = step.t;
-    if (last != 0 && step.t > last + 1) {
-      // gap idle steps (gradient 0) between the last update and this one.
-      const double gap = double(step.t - last - 1);
-      const double rho = double(cfg.beta1) / std::sqrt(double(cfg.beta2));
-      const double tail = rho * (1.0 - std::pow(rho, gap)) / (1.0 - rho);
-      const float drift = static_cast<float>(corrected_lr(cfg, last + 1) * tail);
-      const float d1 = static_cast<float>(std::pow(double(cfg.beta1), gap));
-      const float d2 = static_cast<float>(std::pow(double(cfg.beta2), gap));
-      simd::adam_idle_steps(weights, m.row(r), v.row(r), n, drift, d1, d2, cfg.eps);
-      if (bias) {
-        *bias -= drift * m_bias[r] / (std::sqrt(v_bias[r]) + cfg.eps);
-        m_bias[r] *= d1;
-        v_bias[r] *= d2;
-      }
+    if (last != 0 && step.t > last + 1) {  // the idle steps (gradient 0) since the last update
+      const IdleSteps idle = IdleSteps::between(cfg, last, step.t - 1);
+      idle.apply(weights, m.row(r), v.row(r), n, cfg.eps);
+      if (bias) idle.apply(*bias, m_bias[r], v_bias[r], cfg.eps);
     }
   } else {
     step = AdamStep::at(cfg, ++steps[r]);  // plain lazy Adam: the row's own step count

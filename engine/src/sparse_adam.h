@@ -40,6 +40,23 @@ struct AdamStep {
   static AdamStep at(const AdamConfig& cfg, uint64_t t);
 };
 
+// The catch-up in closed form: the zero-gradient steps last+1 .. target of a row whose last
+// update was at global step `last` (>= 1). Weights move by drift * m / (sqrt(v) + eps), the
+// moments decay by d1 and d2. update_row applies it; distributed merges apply it to rows
+// that several replicas touched (catch_up_rows), so both take the same steps.
+struct IdleSteps {
+  float drift = 0.0f, d1 = 1.0f, d2 = 1.0f;
+  static IdleSteps between(const AdamConfig& cfg, uint64_t last, uint64_t target);
+  void apply(float* w, float* m, float* v, size_t n, float eps) const;  // a weight row
+  void apply(float& w, float& m, float& v, float eps) const;             // a bias
+};
+
+// Brings every row r with 0 < steps[r] < target[r] up to target[r] (IdleSteps); `steps` is
+// left to the caller. Rows are `stride` floats apart; cols == 0 means one scalar per row (a
+// bias with its moments), updated as update_row updates a bias.
+void catch_up_rows(const AdamConfig& cfg, float* w, float* m, float* v, size_t rows, size_t cols, size_t stride,
+                   const uint64_t* steps, const uint64_t* target);
+
 class SparseAdam {
  public:
   SparseAdam() = default;

@@ -1,6 +1,8 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "denormals.h"
 
@@ -8,21 +10,37 @@ namespace udt {
 
 size_t ThreadPool::default_threads() {
   unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
+  return std::min<size_t>(n == 0 ? 1 : n, kMaxThreads);
 }
 
 ThreadPool::ThreadPool(size_t n_threads) {
+  if (n_threads > kMaxThreads)
+    throw std::invalid_argument("n_threads must be in [0, " + std::to_string(kMaxThreads) + "], got " +
+                                std::to_string(n_threads));
   if (n_threads == 0) n_threads = default_threads();
-  for (size_t w = 1; w < n_threads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+  workers_.reserve(n_threads - 1);
+  for (size_t w = 1; w < n_threads; ++w) {
+    try {
+      workers_.emplace_back([this, w] { worker_loop(w); });
+    } catch (const std::exception& e) {
+      // Destroying the members now would wait forever on the started threads: stop them first.
+      stop_workers();
+      throw std::runtime_error("could not start thread " + std::to_string(w + 1) + " of " +
+                               std::to_string(n_threads) + " (" + e.what() + "); use fewer threads (n_threads)");
+    }
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void ThreadPool::run_chunks(size_t worker) {

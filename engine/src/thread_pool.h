@@ -17,7 +17,11 @@ class ThreadPool {
  public:
   // fn(begin, end, worker): a half-open range of items and the worker's index in [0, size()).
   using RangeFn = std::function<void(size_t, size_t, size_t)>;
+  // Threads beyond this are a mistake (or a crafted model file), not a machine.
+  static constexpr size_t kMaxThreads = 1024;
 
+  // n_threads in [0, kMaxThreads] (0 = every hardware thread), else std::invalid_argument.
+  // When the system cannot start a thread, joins those started and throws std::runtime_error.
   explicit ThreadPool(size_t n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -33,6 +37,7 @@ class ThreadPool {
   static size_t default_threads();
 
  private:
+  void stop_workers();
   void worker_loop(size_t worker);
   void run_chunks(size_t worker);
 

@@ -55,6 +55,11 @@ py::array_t<T> copy_numpy(const std::vector<T>& v, size_t begin, size_t end) {
   return a;
 }
 
+template <class T>
+std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
 py::tuple csr_to_python(SparseRows&& rows) {
   return py::make_tuple(to_numpy(std::move(rows.indices)), to_numpy(std::move(rows.values)),
                         to_numpy(std::move(rows.offsets)));
@@ -240,11 +245,10 @@ void bind_featurizers(pybind11::module_& m) {
               py::array_t<int64_t, py::array::c_style | py::array::forcecast> offsets,
               py::array_t<int64_t, py::array::c_style | py::array::forcecast> ts,
               py::array_t<uint64_t, py::array::c_style | py::array::forcecast> values) {
-             const int nt = b.core.history().n_tracked();
-             if (offsets.size() != keys.size() * nt + 1 || ts.size() != values.size() ||
-                 (offsets.size() && offsets.data()[offsets.size() - 1] != ts.size()))
-               throw std::invalid_argument("inconsistent temporal history arrays");
-             b.core.history().import_flat(keys.data(), size_t(keys.size()), offsets.data(), ts.data(), values.data());
+             if (values.size() != ts.size())
+               throw std::invalid_argument("temporal history: ts and values differ in length");
+             b.core.history().import_flat(keys.data(), size_t(keys.size()), offsets.data(), size_t(offsets.size()),
+                                          ts.data(), values.data(), size_t(ts.size()));
            })
       .def("graph_state",
            [](BoundFeaturizer& b) {
@@ -263,17 +267,8 @@ void bind_featurizers(pybind11::module_& m) {
               py::array_t<uint32_t, py::array::c_style | py::array::forcecast> features,
               py::array_t<int64_t, py::array::c_style | py::array::forcecast> label_offsets,
               py::array_t<uint32_t, py::array::c_style | py::array::forcecast> labels) {
-             const auto n = size_t(nodes.size());
-             if (size_t(feature_offsets.size()) != n + 1 || size_t(label_offsets.size()) != n + 1 ||
-                 feature_offsets.data()[n] != features.size() || label_offsets.data()[n] != labels.size())
-               throw std::invalid_argument("inconsistent graph arrays");
-             GraphIndex& g = b.core.graph();
-             g.nodes.assign(nodes.data(), nodes.data() + n);
-             g.feature_offsets.assign(feature_offsets.data(), feature_offsets.data() + n + 1);
-             g.features.assign(features.data(), features.data() + features.size());
-             g.label_offsets.assign(label_offsets.data(), label_offsets.data() + n + 1);
-             g.labels.assign(labels.data(), labels.data() + labels.size());
-             g.rebuild_lookup();
+             b.core.graph().load(to_vector(nodes), to_vector(feature_offsets), to_vector(features),
+                                 to_vector(label_offsets), to_vector(labels));
            });
 
   py::class_<LabelVocab>(f, "LabelVocab")

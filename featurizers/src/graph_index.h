@@ -24,6 +24,11 @@ class GraphIndex {
   std::vector<int64_t> label_offsets{0};
   std::vector<uint32_t> labels;
   void rebuild_lookup();  // after assigning the vectors above directly
+  // Replaces the whole index (restoring a saved one). Throws std::invalid_argument, index
+  // unchanged, unless both offset arrays have one entry per node + 1, monotone from 0 to
+  // the length of their array.
+  void load(std::vector<int64_t> nodes, std::vector<int64_t> feature_offsets, std::vector<uint32_t> features,
+            std::vector<int64_t> label_offsets, std::vector<uint32_t> labels);
 
  private:
   std::unordered_map<int64_t, uint32_t> slot_of_;

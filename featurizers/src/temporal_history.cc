@@ -1,10 +1,14 @@
 #include "temporal_history.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <stdexcept>
+#include <string>
 
 #include "column_features.h"
 #include "hash.h"
+#include "offsets_check.h"
 
 namespace udt {
 namespace {
@@ -84,17 +88,28 @@ TemporalHistory::Flat TemporalHistory::export_flat() const {
   return f;
 }
 
-void TemporalHistory::import_flat(const uint64_t* keys, size_t n_keys, const int64_t* offsets, const int64_t* ts,
-                                  const uint64_t* values) {
-  by_key_.clear();
+void TemporalHistory::import_flat(const uint64_t* keys, size_t n_keys, const int64_t* offsets, size_t n_offsets,
+                                  const int64_t* ts, const uint64_t* values, size_t n_events) {
+  const size_t per_key = size_t(n_tracked_);
+  if (per_key != 0 && n_keys > (SIZE_MAX - 1) / per_key)
+    throw std::invalid_argument("temporal history: " + std::to_string(n_keys) + " keys is too many");
+  check_offsets(offsets, n_offsets, n_keys * per_key + 1, n_events, "temporal history");
+  std::unordered_map<uint64_t, std::vector<std::vector<HistoryEvent>>> by_key;
   for (size_t k = 0; k < n_keys; ++k) {
-    auto& lists = by_key_[keys[k]];
-    lists.resize(size_t(n_tracked_));
-    for (int t = 0; t < n_tracked_; ++t) {
-      const size_t slot = k * size_t(n_tracked_) + size_t(t);
-      for (int64_t i = offsets[slot]; i < offsets[slot + 1]; ++i) lists[size_t(t)].push_back({ts[i], values[i]});
+    auto& lists = by_key[keys[k]];
+    if (!lists.empty()) throw std::invalid_argument("temporal history: key " + std::to_string(keys[k]) + " repeats");
+    lists.resize(per_key);
+    for (size_t t = 0; t < per_key; ++t) {
+      const size_t slot = k * per_key + t;
+      for (int64_t i = offsets[slot]; i < offsets[slot + 1]; ++i) {
+        if (i > offsets[slot] && ts[i] < ts[i - 1])
+          throw std::invalid_argument("temporal history: events of key " + std::to_string(keys[k]) +
+                                      " are not in time order");
+        lists[t].push_back({ts[i], values[i]});
+      }
     }
   }
+  by_key_.swap(by_key);
 }
 
 }  // namespace udt

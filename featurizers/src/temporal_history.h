@@ -38,8 +38,10 @@ class TemporalHistory {
     std::vector<uint64_t> values;
   };
   Flat export_flat() const;
-  void import_flat(const uint64_t* keys, size_t n_keys, const int64_t* offsets, const int64_t* ts,
-                   const uint64_t* values);
+  // Replaces the state. Throws std::invalid_argument (state unchanged) unless there are
+  // n_keys * n_tracked + 1 offsets, monotone from 0 to n_events, each list in time order.
+  void import_flat(const uint64_t* keys, size_t n_keys, const int64_t* offsets, size_t n_offsets,
+                   const int64_t* ts, const uint64_t* values, size_t n_events);
 
  private:
   int n_tracked_;

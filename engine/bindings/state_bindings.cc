@@ -1,0 +1,169 @@
+// Bindings of the engine's state: its arrays as numpy views and their names, the shape each
+// array has for a configuration (checked before anything is allocated), the config bounds,
+// and the sparse Adam catch-up on numpy rows (distributed merges). Names and bounds are
+// defined here and in network_config.cc only; Python reads them instead of retyping them.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "engine_bindings.h"
+#include "network.h"
+
+namespace py = pybind11;
+
+namespace udt {
+namespace {
+
+py::array matrix_view(AlignedMatrix& m, py::handle owner) {
+  return py::array(py::dtype::of<float>(), {m.rows(), m.cols()}, {m.stride() * sizeof(float), sizeof(float)},
+                   m.data(), owner);
+}
+template <typename T>
+py::array vector_view(std::vector<T>& v, py::handle owner) {
+  return py::array(py::dtype::of<T>(), {v.size()}, {sizeof(T)}, v.data(), owner);
+}
+py::array row_view(AlignedMatrix& m, py::handle owner) {
+  return py::array(py::dtype::of<float>(), {m.cols()}, {sizeof(float)}, m.row(0), owner);
+}
+py::array buckets_view(LshIndex& index, py::handle owner) {
+  AlignedArray<uint32_t>& a = index.words();
+  return py::array(py::dtype::of<uint32_t>(), {a.size()}, {sizeof(uint32_t)}, a.data(), owner);
+}
+
+// Every state array: its name, its view, and its shape for (input, hidden, output) dims.
+struct StateArray {
+  const char* name;
+  py::array (*view)(Network&, py::handle);
+  std::vector<size_t> (*shape)(size_t in, size_t hid, size_t out);
+  const char* dtype;
+};
+
+#define UDT_VIEW(expr) [](Network& n, py::handle o) { return expr; }
+#define UDT_SHAPE(...) [](size_t in, size_t hid, size_t out) { return std::vector<size_t>{__VA_ARGS__}; }
+const std::vector<StateArray>& state_arrays() {
+  static const std::vector<StateArray> arrays = {
+      {"embedding.weight", UDT_VIEW(matrix_view(n.hidden().weights, o)), UDT_SHAPE(in, hid), "float32"},
+      {"embedding.bias", UDT_VIEW(row_view(n.hidden().bias, o)), UDT_SHAPE(hid), "float32"},
+      {"embedding.adam_m", UDT_VIEW(matrix_view(n.hidden().adam_state.m, o)), UDT_SHAPE(in, hid), "float32"},
+      {"embedding.adam_v", UDT_VIEW(matrix_view(n.hidden().adam_state.v, o)), UDT_SHAPE(in, hid), "float32"},
+      {"embedding.adam_steps", UDT_VIEW(vector_view(n.hidden().adam_state.steps, o)), UDT_SHAPE(in), "uint64"},
+      {"embedding.bias_adam_m", UDT_VIEW(row_view(n.hidden().bias_adam.m, o)), UDT_SHAPE(hid), "float32"},
+      {"embedding.bias_adam_v", UDT_VIEW(row_view(n.hidden().bias_adam.v, o)), UDT_SHAPE(hid), "float32"},
+      {"embedding.bias_adam_steps", UDT_VIEW(vector_view(n.hidden().bias_adam.steps, o)), UDT_SHAPE(1), "uint64"},
+      {"output.weight", UDT_VIEW(matrix_view(n.output().weights, o)), UDT_SHAPE(out, hid), "float32"},
+      {"output.bias", UDT_VIEW(vector_view(n.output().bias, o)), UDT_SHAPE(out), "float32"},
+      {"output.adam_m", UDT_VIEW(matrix_view(n.output().adam_state.m, o)), UDT_SHAPE(out, hid), "float32"},
+      {"output.adam_v", UDT_VIEW(matrix_view(n.output().adam_state.v, o)), UDT_SHAPE(out, hid), "float32"},
+      {"output.adam_steps", UDT_VIEW(vector_view(n.output().adam_state.steps, o)), UDT_SHAPE(out), "uint64"},
+      {"output.bias_adam_m", UDT_VIEW(vector_view(n.output().adam_state.m_bias, o)), UDT_SHAPE(out), "float32"},
+      {"output.bias_adam_v", UDT_VIEW(vector_view(n.output().adam_state.v_bias, o)), UDT_SHAPE(out), "float32"},
+  };
+  return arrays;
+}
+#undef UDT_VIEW
+#undef UDT_SHAPE
+constexpr const char* kBuckets = "lsh.buckets";  // LSH networks only
+// Counters saved beside the arrays (udt.engine.Network.state_arrays adds them).
+const std::vector<std::string> kCounters = {"train.batches", "lsh.schedule", "lsh.params"};
+
+py::dict state_views(py::object self) {
+  Network& net = self.cast<Network&>();
+  std::shared_lock<std::shared_mutex> lock;
+  {
+    py::gil_scoped_release release;  // a training batch may hold the lock
+    lock = net.read_lock();
+  }
+  py::dict d;
+  for (const StateArray& a : state_arrays()) d[a.name] = a.view(net, self);
+  if (net.uses_lsh()) d[kBuckets] = buckets_view(net.output().sampler->index(), self);
+  return d;
+}
+
+py::dict state_layout(uint32_t input_dim, uint32_t hidden_dim, uint32_t output_dim, uint32_t lsh_k, uint32_t lsh_l,
+                      uint32_t lsh_r) {
+  NetworkConfig c;
+  c.input_dim = input_dim;
+  c.hidden_dim = hidden_dim;
+  c.output_dim = output_dim;
+  c.validate();
+  py::dict d;
+  for (const StateArray& a : state_arrays())
+    d[a.name] = py::make_tuple(py::tuple(py::cast(a.shape(input_dim, hidden_dim, output_dim))), a.dtype);
+  if (lsh_l) d[kBuckets] = py::make_tuple(py::make_tuple(LshIndex::words_for(lsh_l, lsh_k, lsh_r)), "uint32");
+  return d;
+}
+
+py::dict bounds_dict() {
+  py::object bound = py::module_::import("collections")
+                         .attr("namedtuple")("EngineBound", "min max min_inclusive max_inclusive integer");
+  py::dict d;
+  for (const ConfigBound& b : config_bounds()) {
+    py::object lo = b.integer ? py::object(py::int_(uint64_t(b.min))) : py::object(py::float_(b.min));
+    py::object hi = b.integer ? py::object(py::int_(uint64_t(b.max))) : py::object(py::float_(b.max));
+    d[b.name] = bound(lo, hi, b.min_inclusive, b.max_inclusive, b.integer);
+  }
+  return d;
+}
+
+// A C-contiguous writable array of `dtype` with `rows` rows; written in place, so never converted.
+template <typename T>
+T* in_place(const py::array& a, const char* name, size_t rows, size_t* cols) {
+  if (!a.dtype().is(py::dtype::of<T>()) || !(a.flags() & py::array::c_style) || !a.writeable() || a.ndim() < 1 ||
+      a.ndim() > 2 || size_t(a.shape(0)) != rows)
+    throw std::invalid_argument(std::string(name) + " must be a writable C-contiguous " +
+                                py::str(py::dtype::of<T>()).cast<std::string>() + " array of " +
+                                std::to_string(rows) + " rows (1-d or 2-d)");
+  if (cols) *cols = a.ndim() == 2 ? size_t(a.shape(1)) : 0;
+  return static_cast<T*>(const_cast<void*>(a.data()));
+}
+
+void adam_catch_up(const py::array& weights, const py::array& m, const py::array& v,
+                   const py::array_t<uint64_t, py::array::c_style | py::array::forcecast>& steps,
+                   const py::array_t<uint64_t, py::array::c_style | py::array::forcecast>& target, float learning_rate,
+                   float beta1, float beta2, float eps) {
+  const size_t rows = size_t(steps.size());
+  if (steps.ndim() != 1 || target.ndim() != 1 || size_t(target.size()) != rows)
+    throw std::invalid_argument("steps and target must be 1-d with one entry per row");
+  size_t cols = 0, m_cols = 0, v_cols = 0;
+  float* w = in_place<float>(weights, "weights", rows, &cols);
+  float* pm = in_place<float>(m, "m", rows, &m_cols);
+  float* pv = in_place<float>(v, "v", rows, &v_cols);
+  if (m_cols != cols || v_cols != cols) throw std::invalid_argument("weights, m and v must have the same shape");
+  AdamConfig cfg;
+  cfg.learning_rate = learning_rate;
+  cfg.beta1 = beta1;
+  cfg.beta2 = beta2;
+  cfg.eps = eps;
+  py::gil_scoped_release release;
+  catch_up_rows(cfg, w, pm, pv, rows, cols, cols, steps.data(), target.data());
+}
+
+}  // namespace
+
+void bind_engine_state(py::module_& m, py::class_<Network>& network) {
+  network.def("state_views", &state_views,
+              "Zero-copy views of every state array (STATE_ARRAYS; lsh.buckets for an LSH network).");
+  py::list names;
+  for (const StateArray& a : state_arrays()) names.append(a.name);
+  names.append(kBuckets);
+  m.attr("STATE_ARRAYS") = py::tuple(names);
+  m.attr("LSH_STATE_ARRAYS") = py::make_tuple(kBuckets);
+  m.attr("STATE_COUNTERS") = py::tuple(py::cast(kCounters));
+  m.def("state_layout", &state_layout, py::arg("input_dim"), py::arg("hidden_dim"), py::arg("output_dim"),
+        py::arg("lsh_k") = 0, py::arg("lsh_l") = 0, py::arg("lsh_r") = 0,
+        "{name: (shape, dtype)} of every state array of a network of these dims (and, with lsh_l > 0, of LSH "
+        "tables K, L, R), computed without allocating; ValueError names a field out of bounds.");
+  m.def("config_bounds", &bounds_dict,
+        "{field: EngineBound(min, max, min_inclusive, max_inclusive, integer)} for every numeric NetworkConfig field, "
+        "the table NetworkConfig.validate checks.");
+  m.def("adam_catch_up", &adam_catch_up, py::arg("weights"), py::arg("m"), py::arg("v"), py::arg("steps"),
+        py::arg("target"), py::arg("learning_rate"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
+        "In place: every row r with 0 < steps[r] < target[r] takes the zero-gradient Adam steps steps[r]+1 .. "
+        "target[r] in the engine's closed form (sparse_adam.h). weights, m, v: float32 (rows, cols) or (rows,) "
+        "(a bias). steps is left unchanged.");
+}
+
+}  // namespace udt

@@ -1,0 +1,64 @@
+// The network's state outside a training batch: epoch ends, the LSH index's shape and
+// counters, and checking restored state. Each call holds the model lock (network.h).
+#include <stdexcept>
+#include <string>
+
+#include "network.h"
+
+namespace udt {
+
+void Network::end_epoch() {
+  const auto lock = lock_.writing();
+  if (uses_lsh()) output_.sampler->end_epoch();
+}
+
+void Network::rebuild_index() {
+  const auto lock = lock_.writing();
+  if (uses_lsh()) output_.sampler->rebuild(output_.weights, pool_);
+}
+
+void Network::set_lsh_shape(uint32_t num_tables, uint32_t capacity) {
+  const auto lock = lock_.writing();
+  if (uses_lsh()) output_.sampler->set_shape(num_tables, capacity);
+}
+
+void Network::validate_state() const {
+  const auto lock = lock_.reading();
+  if (uses_lsh() && !output_.sampler->index().ids_below(config_.output_dim))
+    throw std::invalid_argument("lsh.buckets holds a neuron id >= output_dim (" + std::to_string(config_.output_dim) +
+                                ")");
+}
+
+uint64_t Network::batches_trained() const {
+  const auto lock = lock_.reading();
+  return batches_;
+}
+
+void Network::set_batches_trained(uint64_t batches) {
+  const auto lock = lock_.writing();
+  batches_ = batches;
+}
+
+PhaseTimes Network::phase_times() const {
+  const auto lock = lock_.reading();
+  return phase_times_;
+}
+
+LshInfo Network::lsh_info() const {
+  if (!uses_lsh()) throw std::logic_error("lsh_info: this network's output layer is dense");
+  const auto lock = lock_.reading();
+  const LshSampler& s = *output_.sampler;
+  return LshInfo{s.params(), train_lsh_, s.kind(), s.policy(), s.rebuilds(), s.index().memory_bytes()};
+}
+
+std::vector<uint64_t> Network::lsh_schedule_state() const {
+  const auto lock = lock_.reading();
+  return uses_lsh() ? output_.sampler->schedule_state() : std::vector<uint64_t>{};
+}
+
+void Network::set_lsh_schedule_state(const std::vector<uint64_t>& state) {
+  const auto lock = lock_.writing();
+  if (uses_lsh()) output_.sampler->set_schedule_state(state);
+}
+
+}  // namespace udt

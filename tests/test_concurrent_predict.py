@@ -1,0 +1,119 @@
+"""Predict while the same model trains (issue 16, finding 1).
+
+A sparse model used to crash here (SIGSEGV, "double free"): training reallocated the LSH
+buckets and redrew the hash functions under a running predict. The engine's Network now
+holds a readers-writer lock (network.h): predicts see the model as of a completed batch.
+Each case runs in a subprocess, so a crash fails the test instead of the test run.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ENV = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+
+
+def _run(code: str, timeout: float = 240) -> str:
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env=ENV)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+CLASSIFIER = """
+    import threading
+    import numpy as np, pandas as pd
+    import udt
+
+    def rows(n, seed, n_classes=60):
+        r = np.random.default_rng(seed)
+        labels = r.integers(0, n_classes, n)
+        words = [f"w{i}" for i in range(300)]
+        text = [" ".join([f"c{l}", f"c{l}"] + list(r.choice(words, 6))) for l in labels]
+        return pd.DataFrame({"text": text, "label": [f"L{l}" for l in labels]})
+
+    model = udt.Classifier(columns={"text": udt.Text(), "label": udt.Categorical()}, target="label",
+                           sparsity=0.2, epochs=1, seed=0)
+    model.fit(rows(400, 1))
+    queries = rows(50, 9).drop(columns=["label"])
+    classes = set(model.classes_)
+    stop, errors, done = threading.Event(), [], [0]
+
+    def loop():
+        while not stop.is_set():
+            try:
+                predicted = model.predict(queries)
+                assert len(predicted) == len(queries) and set(predicted) <= classes
+                done[0] += 1
+            except Exception as e:  # an exception is a failure too, not only a crash
+                errors.append(repr(e))
+                stop.set()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    for i in range(3):
+        model.partial_fit(rows(400, 10 + i))
+    stop.set()
+    thread.join()
+    assert not errors, errors
+    print("predicts", done[0])
+"""
+
+
+def test_classifier_predict_during_partial_fit_does_not_crash():
+    out = _run(CLASSIFIER)
+    assert int(out.split()[-1]) >= 1
+
+
+ENGINE = """
+    import threading
+    import numpy as np
+    from udt.engine import Network
+
+    rng = np.random.default_rng(0)
+    n, d_in, d_out = 2000, 5000, 3000
+    nnz = rng.integers(3, 12, n)
+    off = np.concatenate([[0], np.cumsum(nnz)]).astype(np.int64)
+    x = rng.integers(0, d_in, off[-1]).astype(np.uint32)
+    y = rng.integers(0, d_out, n).astype(np.uint32)
+    y_off = np.arange(n + 1, dtype=np.int64)
+    net = Network(d_in, 32, d_out, output_sparsity=0.05, seed=1, rebuild_interval=1, rehash_every=1)
+    q = (x[:off[64]], None, off[:65])
+    stop, errors, done = threading.Event(), [], [0]
+
+    def reader():
+        while not stop.is_set():
+            try:
+                ids, scores = net.predict(*q, top_k=5, sparse=bool(done[0] % 2))
+                assert ((ids >= 0) & (ids < d_out)).all() and np.isfinite(scores).all()
+                net.predict_scores(*q)
+                net.embed(*q)
+                net.lsh_params, net.batches_trained, net.state_views()
+                done[0] += 1
+            except Exception as e:
+                errors.append(repr(e))
+                stop.set()
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for epoch in range(3):
+        for b in range(0, n, 256):
+            net.train_batch(x[off[b]:off[min(n, b + 256)]], None, off[b:min(n, b + 256) + 1] - off[b],
+                            y[b:b + 256], y_off[:min(256, n - b) + 1])
+        # The index pass reallocates the tables (4 x L); the next batch restores the training shape.
+        net.index_labels(x, None, off, y, y_off, num_tables=4 * net.lsh_params["training_L"])
+        net.end_epoch()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    print("predicts", done[0])
+"""
+
+
+def test_engine_predict_during_training_and_index_passes_does_not_crash():
+    out = _run(ENGINE)
+    assert int(out.split()[-1]) >= 1
