@@ -147,7 +147,7 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
     if target_class is not None and not is_classifier:
         raise ValueError("target_class applies to classifiers; a udt.Regressor explains its predicted value")
 
-    specs = {name: spec for name, spec in model.columns.items() if name != model.target}
+    specs = {name: spec for name, spec in _column_types(model).items() if name != model.target}
     explained = _explained_columns(columns, specs, model.target)
     single = isinstance(rows, dict)
     table = _input_table(rows, specs, model.target)
@@ -188,6 +188,14 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
 
 
 # ----------------------------------------------------------------------------- input
+def _column_types(model):
+    """The column types the fitted model featurizes with: its featurizer's, which also hold any types
+    inferred from the data when `columns` was omitted or partial; else the declared `columns`."""
+    featurizer = getattr(getattr(model, "model_", None), "featurizer", None)
+    columns = getattr(featurizer, "columns", None)
+    return columns if isinstance(columns, dict) and columns else model.columns
+
+
 def _explained_columns(columns, specs, target):
     if columns is None:
         return list(specs)
