@@ -77,6 +77,7 @@ def test_one_row_gives_a_list_a_batch_a_list_of_lists(tabular):
     batch = explain(model, test.head(5))
     assert isinstance(batch, list) and len(batch) == 5 and all(isinstance(r, RowExplanation) for r in batch)
     assert batch[0] == one
+    assert explain(model, test.iloc[0]) == one  # a pandas Series is one row too
     as_dicts = explain(model, test.head(5).to_dict("records"))
     assert as_dicts == batch
     assert explain(model, test.head(0)) == [] and explain(model, []) == []
@@ -207,3 +208,11 @@ def test_clear_errors(tabular):
         explain(model, test.head(1), level="word")
     with pytest.raises(ValueError, match="top"):
         explain(model, test.head(1), top=0)
+
+
+def test_chunking_does_not_change_results(text, monkeypatch):
+    import udt.explain
+    model, test = text
+    whole = explain(model, test.head(12))
+    monkeypatch.setattr(udt.explain, "_CHUNK_ROWS", 5)  # a row's copies now span several model calls
+    assert explain(model, test.head(12)) == whole

@@ -28,7 +28,8 @@ score measures the date features and the history cut-off together.
 
 Cost: one model call per batch of rows. All perturbed copies of every row (1 + one per piece) go
 into one table and one predict_proba (or predict) call, split only when it exceeds
-`_CHUNK_ROWS` rows or `_CHUNK_BYTES` of text. On 20 Newsgroups (demos/explain_news20.py, 2 cores)
+`_CHUNK_ROWS` rows, `_CHUNK_BYTES` of text or `_CHUNK_SCORES` class scores (predict_proba's
+output is dense: 63,000 classes take 530 rows a call). On 20 Newsgroups (demos/explain_news20.py, 2 cores)
 a test document has about 140 distinct words, and explaining 200 of them (27,512 model rows) takes
 1-3 s, 5-16 ms per document; its longest documents (54,000 characters, 1,950 distinct words) take
 about 1 s each.
@@ -53,6 +54,7 @@ from .columns import Categorical, Neighbors, Sequence, Text
 LEVELS = ("token", "column")
 _CHUNK_ROWS = 8192
 _CHUNK_BYTES = 32 << 20
+_CHUNK_SCORES = 1 << 25  # class scores per call (128 MB of float32): fewer rows for many classes
 
 # featurizers/src/tokenize.cc: a word is a maximal run of ASCII letters/digits and non-ASCII
 # characters (every byte >= 0x80 of their UTF-8 is a word byte); "words-punct" also makes each
@@ -104,15 +106,17 @@ class RowExplanation(list):
                 "explanations": [e.as_dict() for e in self]}
 
     def __repr__(self):
-        return f"RowExplanation(target_class={self.target_class!r}, value={self.value!r}, {list.__repr__(self)})"
+        return (f"RowExplanation(target_class={self.target_class!r}, value={self.value!r}, "
+                f"{list.__repr__(self)})")
 
 
 def explain(model, rows, *, top=None, target_class=None, level="token", columns=None):
     """Attributes each prediction of a fitted udt.Classifier or udt.Regressor to its input pieces.
 
-    rows: one row as a dict (a missing key is a missing value), or many: a pandas DataFrame, a list of
-        row dicts, a pyarrow Table, or a CSV/Parquet path. They may hold the target column, which is
-        ignored (it is never explained); any other column must be one the model declares.
+    rows: one row as a dict (a missing key is a missing value) or a pandas Series, or many: a pandas
+        DataFrame, a list of row dicts, a pyarrow Table, or a CSV/Parquet path. They may hold the
+        target column, which is ignored (it is never explained); any other column must be one the
+        model declares.
     top: keep only the `top` most important entries of each row (None: all).
     target_class (classifiers): the class to explain; None explains each row's most probable class
         (the argmax of predict_proba, i.e. exact dense inference). For a batch, one label for every
@@ -122,7 +126,7 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
         the whole cell removed (token = the value for single-valued columns, else None).
     columns: the input columns to explain (default: all); the others stay in every copy of the row.
 
-    Returns, for a dict, a RowExplanation: a list of Explanation(column, token, score), most important
+    Returns, for one row, a RowExplanation: a list of Explanation(column, token, score), most important
     first, with .target_class and .value; for a batch, a list of them, one per row. Cells that are
     missing (or empty text) get no entry: removing them changes nothing.
 
@@ -149,6 +153,9 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
 
     specs = {name: spec for name, spec in _column_types(model).items() if name != model.target}
     explained = _explained_columns(columns, specs, model.target)
+    import pandas as pd
+    if isinstance(rows, pd.Series):  # df.iloc[i]: one row
+        rows = rows.to_dict()
     single = isinstance(rows, dict)
     table = _input_table(rows, specs, model.target)
     n = table.num_rows
@@ -157,7 +164,8 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
         return []
 
     py_rows = table.to_pylist()
-    plans = _Plans(py_rows, specs, explained, level)
+    max_rows = max(1, min(_CHUNK_ROWS, _CHUNK_SCORES // len(model.classes_))) if is_classifier else _CHUNK_ROWS
+    plans = _Plans(py_rows, specs, explained, level, max_rows)
     values = np.empty(n)        # the output on each full row
     chosen = np.empty(n, np.int64)  # the explained class id of each row
     scores = [[] for _ in range(n)]
@@ -168,11 +176,11 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
             if item.column is None:  # the full row: comes before its pieces
                 if is_classifier:
                     chosen[r] = targets[r] if targets is not None else int(np.argmax(prediction))
-                    values[r] = prediction[chosen[r]]
+                    values[r] = float(prediction[chosen[r]])
                 else:
                     values[r] = prediction
                 continue
-            occluded = prediction[chosen[r]] if is_classifier else prediction
+            occluded = float(prediction[chosen[r]] if is_classifier else prediction)
             scores[r].append(Explanation(item.column, item.token, float(values[r] - occluded)))
 
     classes = model.classes_ if is_classifier else None
@@ -214,6 +222,8 @@ def _explained_columns(columns, specs, target):
 
 def _input_table(rows, specs, target):
     """`rows` as a pyarrow Table of exactly the input columns (absent ones all missing)."""
+    import pandas as pd
+
     from .data import read_batches, to_table
 
     if isinstance(rows, (str, os.PathLike)) or (
@@ -229,7 +239,7 @@ def _input_table(rows, specs, target):
         if isinstance(rows, (list, tuple)) and not all(isinstance(r, dict) for r in rows):
             raise TypeError("explain() takes a row dict, a list of row dicts, a DataFrame, a pyarrow Table or a path; "
                             f"got a {type(rows).__name__} of {type(rows[0]).__name__}")
-        if _is_empty_frame(rows):
+        if isinstance(rows, pd.DataFrame) and len(rows) == 0:
             return pa.table({name: pa.nulls(0, pa.string()) for name in specs})
         table = to_table(rows)
     unknown = [c for c in table.schema.names if c not in specs and c != target]
@@ -253,14 +263,6 @@ def _input_table(rows, specs, target):
 
 def _is_scalar(v):
     return not isinstance(v, (list, tuple, dict, set, pa.Array, pa.ChunkedArray)) and getattr(v, "ndim", 0) == 0
-
-
-def _is_empty_frame(rows):
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return False
-    return isinstance(rows, pd.DataFrame) and len(rows) == 0
 
 
 def _target_ids(model, target_class, n, single):
@@ -298,8 +300,9 @@ class _Item:
 class _Plans:
     """The copies of every row, generated lazily and grouped into chunks of one model call each."""
 
-    def __init__(self, py_rows, specs, explained, level):
+    def __init__(self, py_rows, specs, explained, level, max_rows):
         self.py_rows, self.specs, self.explained, self.level = py_rows, specs, explained, level
+        self.max_rows = max_rows
 
     def items(self):
         for r, row in enumerate(self.py_rows):
@@ -314,7 +317,7 @@ class _Plans:
     def chunks(self):
         chunk, size = [], 0
         for item in self.items():
-            if chunk and (len(chunk) >= _CHUNK_ROWS or size + item.nbytes > _CHUNK_BYTES):
+            if chunk and (len(chunk) >= self.max_rows or size + item.nbytes > _CHUNK_BYTES):
                 yield chunk
                 chunk, size = [], 0
             chunk.append(item)
@@ -390,7 +393,7 @@ def _predict(model, table, py_rows, chunk, is_classifier):
         field = table.schema.field(name)
         base = base.set_column(base.schema.get_field_index(name), field, pa.array(cells, type=field.type))
     if is_classifier:
-        return np.asarray(model.predict_proba(base), np.float64)
+        return np.asarray(model.predict_proba(base))
     return np.asarray(model.predict(base), np.float64)
 
 
