@@ -132,13 +132,28 @@ def test_unknown_option_lists_valid_ones():
 
 
 @pytest.mark.parametrize("option, value, expected", [
-    ("hidden_dim", 0, "integer >= 1"), ("sparsity", 1.5, r"\(0, 1\]"), ("learning_rate", "fast", "float > 0"),
-    ("epochs", 2.5, "integer >= 1"), ("hash_family", "md5", "dwta"), ("feature_scaling", "zscore", "log-l2"),
+    ("hidden_dim", 0, r"integer in \[1, 65535\]"), ("hidden_dim", 100_000, r"integer in \[1, 65535\]"),
+    ("sparsity", 1.5, r"\(0, 1\]"), ("learning_rate", "fast", "float > 0"), ("learning_rate", float("nan"), "float > 0"),
+    ("epochs", 2.5, r"integer in \[1, 100_000\]"), ("hash_family", "md5", "dwta"), ("feature_scaling", "zscore", "log-l2"),
+    ("n_threads", 5000, r"None or an integer in \[1, 1024\]"),
 ])
 def test_invalid_option_values_name_the_option(option, value, expected):
     model = Classifier(columns=TEXT_COLUMNS, target="topic", **{option: value})
     with pytest.raises(ValueError, match=f"invalid {option}=.*expected .*{expected}"):
         model.fit(text_table(30), progress=False)
+    # checked before any data is read: a missing file is not even opened
+    with pytest.raises(ValueError, match=f"invalid {option}="):
+        model.fit("no-such-file.csv", progress=False)
+
+
+def test_engine_bounds_come_from_the_engine():
+    from udt import _core
+    from udt.options import OPTIONS
+    engine = _core.engine.config_bounds()
+    declared = {o.name: o for o in OPTIONS}
+    assert declared["hidden_dim"].bounds[:2] == (1, engine["hidden_dim"].max)
+    assert declared["input_dim"].bounds[:2] == (1, engine["input_dim"].max)
+    assert declared["n_threads"].bounds[:2] == (1, engine["n_threads"].max)
 
 
 def test_column_and_target_errors():

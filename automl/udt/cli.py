@@ -115,7 +115,7 @@ def _add_option_flags(parser):
     group = parser.add_argument_group("model options (default: auto, see udt.model_selection)")
     for option in OPTIONS:
         group.add_argument("--" + option.name.replace("_", "-"), dest="opt_" + option.name, type=_literal,
-                           default=argparse.SUPPRESS, metavar="VALUE", help=f"{option.doc} ({option.expected})")
+                           default=argparse.SUPPRESS, metavar="VALUE", help=f"{option.help} ({option.expected})")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -1,98 +1,143 @@
-"""The estimators' options: one table that gives each option its default, its check and its doc.
+"""The estimators' options, each declared once: name, type, bounds, default and help.
 
-The table is the single source for constructor defaults, `fit`-time validation (an invalid value
-names the option, the value and what would be right), the error that lists the valid options, and
-the command line's flags.
+Everything else derives from this table: the estimators' constructor signature (udt.estimator), fit's
+validation (an invalid value fails before any data is read, naming the option, the value and the valid
+range), the error that lists the valid options, and the command line's flags (udt.cli). Bounds that the
+engine enforces are read from the engine itself (udt._core.engine.config_bounds()), never retyped.
 """
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
 class Option:
     name: str
     default: Any
-    check: Callable[[Any], bool]
-    expected: str   # what a valid value looks like, for error messages and --help
-    doc: str
+    kind: str                     # "int", "float", "bool", "choice", "temporal" or "crosses"
+    help: str
+    choices: tuple = ()           # kind "choice": the valid values
+    auto: bool = False            # "auto" is valid (chosen from the data by udt.model_selection)
+    none: bool = False            # None is valid
+    lo: Optional[float] = None    # numeric bounds; lo_open / hi_open exclude the end
+    hi: Optional[float] = None
+    lo_open: bool = False
+    hi_open: bool = False
+    engine: Optional[str] = None  # the engine config field whose bounds this option obeys
+
+    @property
+    def bounds(self) -> tuple:
+        """(lo, hi, lo_open, hi_open): the declared bounds, narrowed to the engine's."""
+        lo, hi, lo_open, hi_open = self.lo, self.hi, self.lo_open, self.hi_open
+        if self.engine is not None:
+            b = _engine_bounds()[self.engine]
+            if lo is None or b.min > lo:
+                lo, lo_open = b.min, not b.min_inclusive
+            if hi is None or b.max < hi:
+                hi, hi_open = b.max, not b.max_inclusive
+        return lo, hi, lo_open, hi_open
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, for errors and --help."""
+        if self.kind == "choice":
+            parts = [f'"{c}"' if isinstance(c, str) else str(c) for c in self.choices]
+        elif self.kind == "bool":
+            parts = ["True", "False"]
+        elif self.kind == "temporal":
+            parts = ['{"key_column": ["item_column", ...]}']
+        elif self.kind == "crosses":
+            parts = ["False", "True (all pairs)", '"auto"', "a list of (column, column) pairs"]
+        else:
+            lo, hi, lo_open, hi_open = self.bounds
+            noun = "an integer" if self.kind == "int" else "a float"
+            if hi is None or math.isinf(hi):
+                parts = [f"{noun} {'>' if lo_open else '>='} {_number(lo)}"]
+            else:
+                parts = [f"{noun} in {'(' if lo_open else '['}{_number(lo)}, {_number(hi)}{')' if hi_open else ']'}"]
+        if self.auto:
+            parts.insert(0, '"auto"')
+        if self.none:
+            parts.insert(0, "None")
+        return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
+
+    def valid(self, v) -> bool:
+        if (self.auto and isinstance(v, str) and v == "auto") or (self.none and v is None):
+            return True
+        if self.kind == "choice":
+            return isinstance(v, (str, bool)) and v in self.choices
+        if self.kind == "bool":
+            return isinstance(v, bool) or type(v).__name__ == "bool_"
+        if self.kind == "temporal":
+            return isinstance(v, dict) and all(
+                isinstance(k, str) and isinstance(items, (list, tuple)) and items and
+                all(isinstance(i, str) for i in items) for k, items in v.items())
+        if self.kind == "crosses":
+            return v is False or v is True or v == "auto" or (isinstance(v, (list, tuple)) and all(
+                isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, str) for c in p) for p in v))
+        number = numbers.Integral if self.kind == "int" else numbers.Real
+        if not isinstance(v, number) or isinstance(v, bool) or math.isnan(float(v)):
+            return False
+        lo, hi, lo_open, hi_open = self.bounds
+        return ((lo is None or (v > lo if lo_open else v >= lo)) and
+                (hi is None or (v < hi if hi_open else v <= hi)))
 
 
-def _int(lo=1):
-    return lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= lo
+def _number(x) -> str:
+    if x is None:
+        return "-inf"
+    if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1:
+        return f"{int(x):,}".replace(",", "_") if abs(x) >= 100_000 else str(int(x))
+    return f"{x:g}"
 
 
-def _auto_or(check):
-    return lambda v: (isinstance(v, str) and v == "auto") or check(v)
-
-
-def _positive_float(v):
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < float(v) < float("inf")
-
-
-def _fraction(v):
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < float(v) <= 1
-
-
-def _bool(v):
-    return isinstance(v, (bool,)) or type(v).__name__ == "bool_"
-
-
-def _temporal(v):
-    return v is None or (isinstance(v, dict) and all(
-        isinstance(k, str) and isinstance(items, (list, tuple)) and items and all(isinstance(i, str) for i in items)
-        for k, items in v.items()))
+@functools.lru_cache(maxsize=1)
+def _engine_bounds() -> dict:
+    from . import _core
+    return _core.engine.config_bounds()
 
 
 OPTIONS = (
-    Option("temporal", None, _temporal, 'None or {"key_column": ["item_column", ...]}',
-           "per-key history features: each row sees the key's most recent items (in timestamp order)"),
-    Option("crosses", False, lambda v: v is False or v is True or v == "auto" or (isinstance(v, (list, tuple)) and all(
-        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, str) for c in p) for p in v)),
-        'False, True (all pairs), "auto" or a list of (column, column) pairs',
-        "extra features for pairs of tabular columns; off by default because the hidden layer learns "
-        "interactions itself (UCI Adult: 0.863 accuracy without, 0.850 with all pairs)"),
-    Option("feature_scaling", "auto", lambda v: v in ("auto", "none", "l2", "log-l2", "log-idf-l2"),
-           '"auto", "none", "l2", "log-l2" or "log-idf-l2"',
-           "how feature values reach the network (see udt.trainer.scale_features); auto: for text, log-idf-l2 "
-           "(TF-IDF rows of unit length) when classes have fewer than 10 rows each or rows are long documents (a "
-           "mean of 120+ words per row), else log-l2; none without "
-           "text (udt.model_selection.auto_feature_scaling)"),
-    Option("input_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1',
-           "number of hashed input feature ids"),
-    Option("hidden_dim", "auto", _auto_or(_int()), '"auto" or an integer >= 1', "width of the hidden layer"),
-    Option("sparsity", "auto", _auto_or(_fraction), '"auto" or a float in (0, 1]',
-           "fraction of output neurons evaluated per training sample (1.0 = dense)"),
-    Option("sparse_inference", "auto", _auto_or(_bool), '"auto", True or False',
-           "predict with LSH-retrieved output neurons instead of all of them"),
-    Option("learning_rate", "auto", _auto_or(_positive_float), '"auto" or a float > 0', "Adam learning rate"),
-    Option("batch_size", "auto", _auto_or(_int()), '"auto" or an integer >= 1', "rows per training step"),
-    Option("epochs", "auto", _auto_or(_int()), '"auto" or an integer >= 1',
-           "passes over the training data (fit(epochs=...) overrides it)"),
-    Option("output_head", "auto", lambda v: v in ("auto", "trained", "centroid"), '"auto", "trained" or "centroid"',
-           "classifiers: after training, keep the trained output rows or set each class's row to the mean hidden "
-           "activation of its training rows (udt.centroid_head; better for search, where queries are worded "
-           "unlike the training rows); auto: the centroids if they score higher on fit's validation set, or "
-           "without one, when classes have fewer than 10 training rows each (udt.model_selection.auto_output_head)"),
-    Option("early_stopping_patience", 2, lambda v: v is None or _int()(v), "None or an integer >= 1",
-           "with a validation set, stop after this many epochs without improvement and keep the best epoch"),
-    Option("threshold", 0.5, _fraction, "a float in (0, 1]",
-           "multi-label targets: predict every label whose score reaches this (at least the best one)"),
-    Option("hash_family", "dwta", lambda v: v in ("dwta", "srp"), '"dwta" or "srp"',
-           "LSH family of the sparse output layer"),
-    Option("seed", 0, _int(0), "an integer >= 0", "seed of every random choice (hashing, init, shuffling)"),
-    Option("n_threads", None, lambda v: v is None or _int()(v), "None (all cores) or an integer >= 1",
-           "threads for featurizing and training"),
-    Option("warm_start", False, _bool, "True or False",
-           "fit() continues training the fitted model instead of starting over"),
-    Option("memory_budget_mb", 2048, _int(0), "an integer >= 0",
-           "featurized training data up to this size is kept in memory (full reshuffle each epoch); "
-           "larger data (any data at 0) is streamed through a bounded shuffle buffer"),
+    Option("temporal", None, "temporal", none=True,
+           help="per-key history features: each row sees the key's most recent items (in timestamp order)"),
+    Option("crosses", False, "crosses",
+           help="extra features for pairs of tabular columns; off by default because the hidden layer learns "
+                "interactions itself (UCI Adult: 0.863 accuracy without, 0.850 with all pairs)"),
+    Option("feature_scaling", "auto", "choice", choices=("none", "l2", "log-l2", "log-idf-l2"), auto=True,
+           help="how feature values reach the network (udt.row_scaling); auto: chosen from the data by "
+                "udt.model_selection.auto_feature_scaling"),
+    Option("input_dim", "auto", "int", auto=True, engine="input_dim", help="number of hashed input feature ids"),
+    Option("hidden_dim", "auto", "int", auto=True, engine="hidden_dim", help="width of the hidden layer"),
+    Option("sparsity", "auto", "float", auto=True, engine="output_sparsity",
+           help="fraction of output neurons evaluated per training sample (1.0 = dense)"),
+    Option("sparse_inference", "auto", "bool", auto=True,
+           help="predict with LSH-retrieved output neurons instead of all of them"),
+    Option("learning_rate", "auto", "float", auto=True, engine="learning_rate", help="Adam learning rate"),
+    Option("batch_size", "auto", "int", auto=True, lo=1, hi=2**31 - 1, help="rows per training step"),
+    Option("epochs", "auto", "int", auto=True, lo=1, hi=100_000,
+           help="passes over the training data (fit(epochs=...) overrides it)"),
+    Option("output_head", "auto", "choice", choices=("trained", "centroid"), auto=True,
+           help="classifiers: after training, keep the trained output rows or set each class's row to the mean "
+                "hidden activation of its training rows (udt.centroid_head; better for search, where queries are "
+                "worded unlike the training rows); auto: udt.model_selection.auto_output_head"),
+    Option("early_stopping_patience", 2, "int", none=True, lo=1, hi=100_000,
+           help="with a validation set, stop after this many epochs without improvement and keep the best epoch"),
+    Option("threshold", 0.5, "float", lo=0, lo_open=True, hi=1,
+           help="multi-label targets: predict every label whose score reaches this (at least the best one)"),
+    Option("hash_family", "dwta", "choice", choices=("dwta", "srp"), help="LSH family of the sparse output layer"),
+    Option("seed", 0, "int", lo=0, hi=2**63 - 1, help="seed of every random choice (hashing, init, shuffling)"),
+    Option("n_threads", None, "int", none=True, lo=1, engine="n_threads",
+           help="threads for featurizing and training (None: all cores)"),
+    Option("warm_start", False, "bool", help="fit() continues training the fitted model instead of starting over"),
+    Option("memory_budget_mb", 2048, "int", lo=0, hi=2**40,
+           help="featurized training data up to this size is kept in memory (full reshuffle each epoch); "
+                "larger data (any data at 0) is streamed through a bounded shuffle buffer"),
 )
 OPTION_NAMES = tuple(o.name for o in OPTIONS)
-DEFAULTS = {o.name: o.default for o in OPTIONS}
 
 
 def unknown_option_error(kind: str, names) -> TypeError:
@@ -105,7 +150,7 @@ def validate_options(values: dict) -> dict:
     checked = {}
     for option in OPTIONS:
         value = values[option.name]
-        if not option.check(value):
+        if not option.valid(value):
             raise ValueError(f"invalid {option.name}={value!r}: expected {option.expected}")
-        checked[option.name] = bool(value) if option.check is _bool else value
+        checked[option.name] = bool(value) if option.kind == "bool" and value != "auto" else value
     return checked
