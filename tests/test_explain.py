@@ -78,6 +78,7 @@ def test_one_row_gives_a_list_a_batch_a_list_of_lists(tabular):
     assert isinstance(batch, list) and len(batch) == 5 and all(isinstance(r, RowExplanation) for r in batch)
     assert batch[0] == one
     assert explain(model, test.iloc[0]) == one  # a pandas Series is one row too
+    assert explain(model, test.head(5).to_dict("list")) == batch  # a dict of columns is a batch
     as_dicts = explain(model, test.head(5).to_dict("records"))
     assert as_dicts == batch
     assert explain(model, test.head(0)) == [] and explain(model, []) == []

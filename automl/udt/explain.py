@@ -27,10 +27,10 @@ missing, the row reads the key's whole history (a missing timestamp at predictio
 score measures the date features and the history cut-off together.
 
 Cost: one model call per batch of rows. All perturbed copies of every row (1 + one per piece) go
-into one table and one predict_proba (or predict) call, split only when it exceeds
-`_CHUNK_ROWS` rows, `_CHUNK_BYTES` of text or `_CHUNK_SCORES` class scores (predict_proba's
-output is dense: 63,000 classes take 530 rows a call). On 20 Newsgroups (demos/explain_news20.py, 2 cores)
-a test document has about 140 distinct words, and explaining 200 of them (27,512 model rows) takes
+into one table and one predict_proba (or predict) call, split only when it exceeds `_CHUNK_ROWS`
+rows, `_CHUNK_BYTES` of text or `_CHUNK_SCORES` class scores (predict_proba's output is dense:
+with 63,000 classes a call takes 530 rows). On 20 Newsgroups (demos/explain_news20.py, 2 cores) a
+test document has about 140 distinct words, and explaining 200 of them (27,512 model rows) takes
 1-3 s, 5-16 ms per document; its longest documents (54,000 characters, 1,950 distinct words) take
 about 1 s each.
 """
@@ -156,7 +156,7 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
     import pandas as pd
     if isinstance(rows, pd.Series):  # df.iloc[i]: one row
         rows = rows.to_dict()
-    single = isinstance(rows, dict)
+    single = isinstance(rows, dict) and all(_is_scalar(v) for v in rows.values())  # else a dict of columns
     table = _input_table(rows, specs, model.target)
     n = table.num_rows
     targets = _target_ids(model, target_class, n, single) if is_classifier else None
