@@ -14,8 +14,8 @@ document (its exact expectation) and the document's 3 most frequent words. A del
 much removing the top-3 words together lowers the predicted class's probability, against removing 3
 random words. Exits 1 when the explanations' hit rate is below 0.45 or below 5x the random baseline, or
 when removing the top-3 words lowers the probability less than 5x as much as removing 3 random words
-(measured with udt at 2348e49 and again at 3418491, 200 documents, seeds 0-2: hit rate 0.543-0.563, lift 11.0-12.1x; deletion
-0.207-0.228 vs 0.011-0.019; 500 documents: 0.559, 10.4x).
+(measured with udt at 2348e49, and at 3418491 with the same result; 200 documents, seeds 0-2: hit
+rate 0.543-0.563, lift 11.0-12.1x, deletion 0.207-0.228 vs 0.011-0.019; 500 documents: 0.559, 10.4x).
 """
 import re
 import sys
