@@ -90,13 +90,10 @@ class NetworkOptions:
     force_lsh: bool = False
 
 
-_CHOICES = {
-    "loss": ("softmax", "sigmoid", "mse"),
-    "hash_family": ("dwta", "srp"),
-    "bucket_policy": ("reservoir", "fifo"),
-}
 _INT_OPTIONS = {"seed", "n_threads", "lsh_k", "lsh_l", "lsh_r", "rebuild_interval", "max_rebuild_interval",
                 "rehash_every"}
+_OPTIONAL = {"n_threads", "lsh_k", "lsh_l", "lsh_r"}  # None: the engine chooses (0 in NetworkConfig)
+_STRING_OPTIONS = {"loss", "hash_family", "bucket_policy"}
 _BOOL_OPTIONS = {"label_augmentation", "freeze_tables_after_first_epoch", "force_lsh", "adam_catch_up"}
 INFERENCE_SPARSITY_FRACTION = 0.5  # of the training sparsity; see Network.inference_sparsity
 INFERENCE_TABLES_FACTOR = 4  # x the training L; see Network.inference_tables
@@ -104,29 +101,25 @@ _FIELDS = [f.name for f in dataclasses.fields(NetworkOptions)]
 
 
 def _check_option(name: str, value: Any) -> None:
-    if name in _CHOICES:
-        if value not in _CHOICES[name]:
-            raise ValueError(f"{name} must be one of {list(_CHOICES[name])}, got {value!r}")
+    """Types only. The engine checks the values: names of losses, hash families and bucket policies
+    (parse_*), and every numeric bound (NetworkConfig::validate, listed by config_bounds())."""
+    if name in _STRING_OPTIONS:
+        ok = isinstance(value, str)
     elif name in _BOOL_OPTIONS:
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
+        ok = isinstance(value, (bool, np.bool_))
     elif name in _INT_OPTIONS:
-        if value is None and name in ("n_threads", "lsh_k", "lsh_l", "lsh_r"):
-            return
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-        if name in ("n_threads", "lsh_k", "lsh_l", "lsh_r") and value == 0:
-            raise ValueError(f"{name} must be >= 1 (or None for the default), got 0")
+        ok = (value is None and name in _OPTIONAL) or (
+            isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= (1 if name in _OPTIONAL
+                                                                                              else 0))
     elif name == "output_sparsity":
-        if value == "auto":
-            return
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-                or not 0.0 < float(value) <= 1.0:
-            raise ValueError(f"output_sparsity must be 'auto' or a number in (0, 1], got {value!r}")
+        ok = value == "auto" or (isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool))
     else:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-                or not np.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
+        ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+    if not ok:
+        kind = ("a string" if name in _STRING_OPTIONS else "True or False" if name in _BOOL_OPTIONS else
+                ("None or " if name in _OPTIONAL else "") + f"an integer >= {1 if name in _OPTIONAL else 0}"
+                if name in _INT_OPTIONS else '"auto" or a number' if name == "output_sparsity" else "a number")
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
 
 
 def _positive_int(name: str, value: Any) -> int:
