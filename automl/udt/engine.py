@@ -49,10 +49,11 @@ class NetworkOptions:
     rehash_every: redraw the hash functions every n-th rebuild (0 = never).
     label_augmentation: insert a true label the tables missed into the sample's buckets (paper 4.3).
     random_negatives: share of each training sample's active set drawn uniformly at random rather
-        than by LSH votes, in [0, 1). LSH retrieves hard negatives; a softmax over those alone
-        over-penalises the label's near neighbours: measured, 0.95 beats 0.5 beats 0 on every
-        benchmark task (see benchmarks/engine_choices.py); LSH still picks the hardest 5% and
-        serves sparse inference.
+        than by LSH votes, in [0, 1). Which is better depends on the schedule: over the engine
+        benchmarks' few epochs 0.95 learns fastest (benchmarks/engine_choices.py; the measurements
+        are beside the C++ default in network_config.h), while over the Classifier's longer
+        schedules LSH-only negatives end higher, so the Classifier passes 0 (the rule and its
+        measurements: udt.model_selection, random_negatives).
     embedding_init_scale: the hidden layer's rows start uniform with standard deviation
         embedding_init_scale / sqrt(hidden_dim) (> 0).
     freeze_tables_after_first_epoch: stop rebuilding after :meth:`Network.end_epoch` was called once.
