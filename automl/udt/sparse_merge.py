@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 from typing import Optional
 
 import numpy as np
+
+from ._core import engine as _core_engine
 
 __all__ = ["PARAMETER_GROUPS", "ADAM_STATE", "AdamSettings", "row_views", "touched_block", "apply_merge",
            "merge_row_blocks", "plan_merge"]
@@ -118,29 +119,19 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 def _catch_up(block: dict, group: str, target_steps: np.ndarray, adam: AdamSettings) -> dict:
     """`block` with each row whose step is below `target_steps` moved up to it by the zero-gradient
-    Adam steps in between, in the engine's closed form (sparse_adam.cc). Writable arrays of the
-    block are updated in place."""
+    Adam steps in between: the engine's own closed form (udt._core.engine.adam_catch_up, the code
+    the engine runs when it next updates the row). Writable arrays of the block are updated in place."""
     lag = np.flatnonzero((block["steps"] < target_steps) & (block["steps"] > 0))
     if not len(lag):
         return block
-    b1, b2 = float(np.float32(adam.beta1)), float(np.float32(adam.beta2))
-    last = block["steps"][lag].astype(np.float64)
-    gap = target_steps[lag].astype(np.float64) - last
-    rho = b1 / math.sqrt(b2)
-    t = last + 1  # bias correction of the first missed step, as the engine takes it
-    lr_t = float(np.float32(adam.learning_rate)) * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-    drift = (lr_t * rho * (1 - rho ** gap) / (1 - rho)).astype(np.float32)
-    d1, d2 = (b1 ** gap).astype(np.float32), (b2 ** gap).astype(np.float32)
-    eps = np.float32(adam.eps)
+    last, target = block["steps"][lag], target_steps[lag]
     out = dict(block)
-    for p, m, v in PARAMETER_GROUPS[group][1]:
-        w, mm, vv = (block[name].take(lag, axis=0) for name in (p, m, v))
-        w -= _per_row(drift, w.ndim) * mm / (np.sqrt(vv) + eps)
-        mm *= _per_row(d1, mm.ndim)
-        vv *= _per_row(d2, vv.ndim)
-        for name, rows in ((p, w), (m, mm), (v, vv)):
+    for triple in PARAMETER_GROUPS[group][1]:
+        rows = [block[name].take(lag, axis=0) for name in triple]   # fresh C-contiguous copies
+        _core_engine.adam_catch_up(*rows, last, target, adam.learning_rate, adam.beta1, adam.beta2, adam.eps)
+        for name, moved in zip(triple, rows):
             out[name] = _writable(block[name])
-            out[name][lag] = rows
+            out[name][lag] = moved
     out["steps"] = np.maximum(block["steps"], target_steps)
     return out
 

@@ -1,6 +1,7 @@
 // Bucket policies of the LSH index: FIFO keeps the newest R arrivals; reservoir keeps a
 // uniform sample of everything offered; insert_unique never duplicates.
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include "check.h"
@@ -39,6 +40,24 @@ int main() {
     CHECK(index.bucket_size(1, 5) == 1);
     index.clear_table(1);
     CHECK(index.bucket_size(1, 5) == 0);
+    CHECK(index.ids_below(43));
+    index.insert(0, 2, 99, rng);
+    CHECK(!index.ids_below(99) && index.ids_below(100));
+  }
+  {
+    // Shapes are checked, without overflow, before anything is allocated: R + 1 used to wrap.
+    auto refused = [](uint32_t l, uint32_t k, uint32_t r) {
+      try {
+        LshIndex::words_for(l, k, r);
+      } catch (const std::invalid_argument&) {
+        return true;
+      }
+      return false;
+    };
+    CHECK(LshIndex::words_for(2, 3, 3) == 2 * 8 * 4);
+    CHECK(refused(1, 4, 0xffffffffu) && refused(0, 4, 2) && refused(4097, 4, 2) && refused(1, 31, 2));
+    CHECK(refused(4096, 30, 1) && refused(1, 30, LshIndex::kMaxCapacity));
+    CHECK(!refused(1, 1, LshIndex::kMaxCapacity));
   }
   return udt_test::finish("test_lsh_index");
 }

@@ -48,5 +48,13 @@ int main() {
 #endif
     CHECK(tiny * quarter > 0.0f);
   }
+  // Thread counts are bounded: a crafted n_threads is an error, not a million threads.
+  bool refused = false;
+  try {
+    ThreadPool too_many(ThreadPool::kMaxThreads + 1);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CHECK(refused);
   return udt_test::finish("test_thread_pool");
 }
