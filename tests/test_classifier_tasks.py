@@ -162,7 +162,7 @@ def test_column_and_target_errors():
         Classifier(columns=TEXT_COLUMNS, target="label").fit(table, progress=False)
     with pytest.raises(ValueError, match="non-empty dict"):
         Classifier(columns=[], target="topic").fit(table, progress=False)
-    with pytest.raises(ValueError, match="expected an instance such as udt.Text"):
+    with pytest.raises(ValueError, match="an instance such as udt.Text"):
         Classifier(columns={"text": col.Text, "topic": col.Categorical()}, target="topic").fit(table, progress=False)
     model = Classifier(columns=TEXT_COLUMNS, target="topic", **SMALL).fit(table, progress=False)
     with pytest.raises(ValueError, match="unknown|not declared|valid"):

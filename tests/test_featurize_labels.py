@@ -109,7 +109,7 @@ def test_threads_do_not_change_features():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(columns={"t": Text()}, target="y"), "target 'y' is not a declared column"),
+    (dict(columns={"t": Text()}, target="y"), "target 'y' is not one of the columns: t"),
     (dict(columns={"t": Text(), "y": Text()}, target="y"), "must be udt.Categorical"),
     (dict(columns={"t": "text"}), "expected a column type"),
     (dict(columns={"t": Text()}, input_dim=0), "input_dim"),

@@ -199,3 +199,29 @@ def _is_int(v):
 
 
 COLUMN_TYPES = {cls.__name__: cls for cls in (Text, Categorical, Numeric, Date, Sequence, NodeId, Neighbors)}
+
+
+def check_columns(columns, target=None) -> None:
+    """The one check of a column declaration (estimators and the featurizer both call it): a non-empty
+    dict of name -> column type instance, a declared Categorical/Numeric target, at most one NodeId,
+    Neighbors only beside a NodeId. Raises ConfigError naming what was wrong."""
+    if not isinstance(columns, dict) or not columns:
+        raise ConfigError(f"columns must be a non-empty dict of column name -> column type (e.g. udt.Text()), "
+                          f"got {columns!r}")
+    for name, spec in columns.items():
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"column names must be non-empty strings, got {name!r}")
+        if not isinstance(spec, ColumnSpec):
+            raise ConfigError(f"column {name!r} has type {spec!r}; expected a column type, an instance such as "
+                              f"udt.Text(), udt.Categorical(), udt.Numeric() or udt.Date()")
+    declared = ", ".join(columns)
+    if target is not None and target not in columns:
+        raise ConfigError(f"target {target!r} is not one of the columns: {declared}")
+    if target is not None and not isinstance(columns[target], (Categorical, Numeric)):
+        raise ConfigError(f"target {target!r} must be udt.Categorical() (classification) or udt.Numeric() "
+                          f"(regression), got {columns[target]!r}")
+    if sum(isinstance(s, NodeId) for s in columns.values()) > 1:
+        raise ConfigError("at most one udt.NodeId() column may be declared")
+    if any(isinstance(s, Neighbors) for s in columns.values()) and not any(
+            isinstance(s, NodeId) for s in columns.values()):
+        raise ConfigError("a udt.Neighbors() column needs a udt.NodeId() column naming each row's node")

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from . import metrics as udt_metrics
-from .columns import ColumnSpec
+from .columns import check_columns
 from .estimator_file import StoredEstimator, decode_estimator, encode_estimator, read_estimator, write_estimator
 from .fit import PASS_BATCH_ROWS, featurized_rows, fit_model, record_seen
 from .model_selection import summary_text
@@ -98,17 +98,7 @@ class _Estimator(BaseEstimator):
     # ---------------------------------------------------------------- validation
     def _validated_options(self) -> dict:
         values = validate_options({o.name: getattr(self, o.name) for o in OPTIONS})
-        if not isinstance(self.columns, dict) or not self.columns:
-            raise ValueError(f"columns must be a non-empty dict of column name -> column type "
-                             f"(e.g. udt.Text()), got {self.columns!r}")
-        for name, spec in self.columns.items():
-            if not isinstance(name, str):
-                raise ValueError(f"column names must be strings, got {name!r}")
-            if not isinstance(spec, ColumnSpec):
-                raise ValueError(f"column {name!r} has type {spec!r}; expected an instance such as udt.Text(), "
-                                 f"udt.Categorical(), udt.Numeric(), udt.Date()")
-        if self.target not in self.columns:
-            raise ValueError(f"target {self.target!r} is not one of the columns: {', '.join(self.columns)}")
+        check_columns(self.columns, self.target)
         for key, items in (values["temporal"] or {}).items():
             for name in [key, *items]:
                 if name not in self.columns:

@@ -13,7 +13,7 @@ import numpy as np
 from . import _core
 from .arrow_columns import column_view, null_view
 from .batch import CsrBatch
-from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text
+from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text, check_columns
 from .data import DEFAULT_BATCH_ROWS, iter_sources
 from .errors import ConfigError, DataError
 from .labels import LabelEncoder
@@ -75,28 +75,11 @@ class TableFeaturizer:
 
     # ----------------------------------------------------------------- configuration
     def _validate(self):
-        if not isinstance(self.columns, dict) or not self.columns:
-            raise ConfigError("columns must be a non-empty dict of column name -> column type (e.g. udt.Text())")
-        for name, spec in self.columns.items():
-            if not isinstance(name, str) or not name:
-                raise ConfigError(f"column names must be non-empty strings, got {name!r}")
-            if not isinstance(spec, ColumnSpec):
-                raise ConfigError(f"column '{name}': expected a column type such as udt.Text() or udt.Numeric(), "
-                                  f"got {spec!r}")
-        if self.target is not None and self.target not in self.columns:
-            raise ConfigError(f"target '{self.target}' is not a declared column; declared: {self._declared()}")
-        if self.target is not None and not isinstance(self.columns[self.target], (Categorical, Numeric)):
-            raise ConfigError(f"target '{self.target}' must be udt.Categorical() (classification) or "
-                              f"udt.Numeric() (regression), got {self.columns[self.target]!r}")
+        check_columns(self.columns, self.target)
         if not isinstance(self.input_dim, (int, np.integer)) or not 1 <= self.input_dim < 2**32:
             raise ConfigError(f"input_dim={self.input_dim!r}: expected an integer from 1 to 2**32-1")
         if not isinstance(self.history_length, int) or self.history_length < 1:
             raise ConfigError(f"history_length={self.history_length!r}: expected a positive integer")
-        if sum(isinstance(s, NodeId) for s in self.columns.values()) > 1:
-            raise ConfigError("at most one udt.NodeId() column may be declared")
-        if any(isinstance(s, Neighbors) for s in self.columns.values()) and not any(
-                isinstance(s, NodeId) for s in self.columns.values()):
-            raise ConfigError("a udt.Neighbors() column needs a udt.NodeId() column naming each row's node")
 
     def _declared(self):
         return ", ".join(repr(c) for c in self.columns)
