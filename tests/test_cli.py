@@ -121,3 +121,23 @@ def test_unknown_config_key(tmp_path, capsys):
     assert main(["train", str(tmp_path / "x.csv"), "--columns", str(tmp_path / "c.json"), "--model",
                  str(tmp_path / "m.udt")]) == 2
     assert "unknown key(s) colums; valid keys: target, task, columns, options" in capsys.readouterr().err
+
+
+def test_explain_prints_one_json_line_per_row(files, trained, capsys):
+    capsys.readouterr()
+    assert main(["explain", str(trained), str(files / "unlabeled.csv"), "--top", "3"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 300 and all(len(r["explanations"]) == 3 for r in lines)
+    top = lines[0]["explanations"][0]
+    assert set(top) == {"column", "token", "score"} and top["score"] >= lines[0]["explanations"][1]["score"]
+
+
+def test_predict_into_a_closed_pipe_is_not_an_error(trained, files, tmp_path):
+    """`udt predict ... | head -1` used to print '[Errno 32] Broken pipe' and exit 2."""
+    import subprocess
+    import sys
+    many = tmp_path / "many.csv"   # 30,000 predictions: more than a pipe's buffer holds
+    text_table(30_000).drop(columns="topic").to_csv(many, index=False)
+    command = f"{sys.executable} -m udt.cli predict {trained} {many} | head -1"
+    done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, timeout=120)
+    assert done.stderr == "" and done.stdout.count("\n") == 1

@@ -151,6 +151,15 @@ def make_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", help="CSV file to write (default: standard output)")
     predict.add_argument("--sparse-inference", type=_literal, choices=[True, False], default=None)
 
+    explain = sub.add_parser("explain", help="print which columns and words decided each prediction, as JSON lines")
+    explain.add_argument("model")
+    explain.add_argument("data", nargs="+")
+    explain.add_argument("--top", type=int, help="the N most important pieces per row")
+    explain.add_argument("--target-class", type=_literal, help="explain this class instead of the predicted one")
+    explain.add_argument("--level", choices=["token", "column"], default="token",
+                         help="token: each word / value (default); column: each column")
+    explain.add_argument("--columns", help="comma-separated input columns to explain (default: all)")
+
     serve = sub.add_parser("serve", help="serve a saved model over HTTP (POST /predict, GET /health)")
     serve.add_argument("model")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -234,6 +243,16 @@ def _predict(args) -> int:
     return 0
 
 
+def _explain(args) -> int:
+    from .classifier import load
+    model = load(args.model)
+    columns = args.columns.split(",") if args.columns else None
+    for row in model.explain(_sources(args.data), top=args.top, target_class=args.target_class, level=args.level,
+                             columns=columns):
+        print(json.dumps(row.as_dict()))
+    return 0
+
+
 def _serve(args) -> int:
     from .serve import serve
     serve(args.model, args.host, args.port)
@@ -245,7 +264,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from .serialization import ModelFileError
     try:
-        return {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve}[args.command](args)
+        return {"train": _train, "evaluate": _evaluate, "predict": _predict, "explain": _explain,
+                "serve": _serve}[args.command](args)
+    except BrokenPipeError:
+        # The reader went away (`udt predict ... | head`): not an error. Point stdout at devnull so the
+        # interpreter's final flush does not fail again (the Python docs' recipe for SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, TypeError, ModelFileError, OSError) as exc:
         print(f"udt {args.command}: error: {exc}", file=sys.stderr)
         return 2

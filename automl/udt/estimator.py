@@ -192,6 +192,15 @@ class _Estimator(BaseEstimator):
         specs = udt_metrics.parse_metrics(metrics, fitted.featurizer.task)
         return score_rows(fitted, featurized_rows(fitted, data), specs, self._use_sparse(sparse_inference))
 
+    def explain(self, rows, *, top=None, target_class=None, level="token", columns=None):
+        """Which columns, words and values decided each prediction, most important first (udt.explain:
+        occlusion; score = the drop in the predicted class's probability, or in the predicted value,
+        when that piece is removed). One row (a dict) -> a list of Explanation(column, token, score);
+        a table -> one such list per row."""
+        self._check_fitted()
+        from .explain import explain
+        return explain(self, rows, top=top, target_class=target_class, level=level, columns=columns)
+
     def summary(self) -> None:
         """Print the chosen architecture, its parameter count and the last epoch's metrics."""
         fitted = self._check_fitted()
