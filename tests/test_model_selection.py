@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from udt.model_selection import Architecture, choose_architecture, summary_text
+from udt.model_selection import Plan, choose_architecture, summary_text
 
 
 def test_small_dense_classification():
@@ -39,7 +39,7 @@ def test_embedding_starts_smaller_unless_the_target_is_multi_label():
     # files saved before the field existed were trained with the engine's default
     old = choose_architecture(1000, 3, "single").to_dict()
     del old["embedding_init_scale"]
-    assert Architecture.from_dict(old).embedding_init_scale == 1.0
+    assert Plan.from_dict(old).embedding_init_scale == 1.0
 
 
 def test_multi_label_with_few_rows_per_label_samples_its_outputs_from_1024_labels():
@@ -88,7 +88,7 @@ def test_explicit_values_are_kept_and_not_marked_auto():
 
 def test_round_trip_and_parameter_count():
     a = choose_architecture(1000, 5, "single", input_dim=10, hidden_dim=4)
-    assert Architecture.from_dict(a.to_dict()) == a
+    assert Plan.from_dict(a.to_dict()) == a
     assert a.n_parameters == 10 * 4 + 4 + 4 * 5 + 5
 
 
@@ -101,8 +101,24 @@ def test_summary_text_reports_choices():
     a = choose_architecture(1000, 5, "single", hidden_dim=64)
     text = summary_text(a, kind="Classifier", target="y", n_rows=1000, columns={"x": object()},
                         lsh_params={"K": 4, "L": 8}, history=[{"epoch": 1, "loss": 0.5}])
-    assert "hidden_dim        64" in text and "(set)" in text and "(auto)" in text
+    assert "hidden_dim        64" in text and "(set)" in text
+    assert "(auto; auto_batch_size: n=1,000 rows, c=5 classes, no text, dense output layer)" in text
     assert f"{a.n_parameters:,}" in text and "K=4" in text and "loss=0.5" in text
+
+
+def test_the_plan_is_a_pure_function_of_statistics_and_options():
+    """Every auto value resolved with the rule and statistics that chose it; set values kept, no reason."""
+    from udt.model_selection import DataStats, choose_plan
+    from udt.options import OPTIONS
+    options = {o.name: o.default for o in OPTIONS}
+    stats = DataStats(n_rows=11_314, n_classes=20, task="single", has_text=True, words_per_row=269.0)
+    plan = choose_plan(stats, options)
+    assert plan == choose_plan(stats, options)
+    assert plan.feature_scaling == "log-idf-l2" and plan.reasons["feature_scaling"].startswith("auto_feature_scaling")
+    assert set(plan.reasons) == set(plan.auto) and "hidden_dim" in plan.auto
+    pinned = choose_plan(stats, dict(options, hidden_dim=300, feature_scaling="log-l2"))
+    assert pinned.hidden_dim == 300 and "hidden_dim" not in pinned.reasons and pinned.feature_scaling == "log-l2"
+    assert Plan.from_dict(plan.to_dict()) == plan
 
 
 def test_many_classes_with_few_rows_get_more_epochs_wider_hidden_and_big_batches():

@@ -25,7 +25,7 @@ from .data import mean_words_per_row, read_batches
 from .engine import Network
 from .featurize import TableFeaturizer
 from .fitted import FittedModel
-from .model_selection import auto_feature_scaling, auto_input_dim, choose_architecture
+from .model_selection import DataStats, auto_input_dim, choose_plan
 from .row_scaling import idf_weights, scale_features
 from .scoring import score_rows
 from .seen_items import SeenItems
@@ -96,19 +96,16 @@ def _plan(columns, target, options, featurizer, data, source, training_chunks, t
             mean, std = target_scale[0]
             data.rows.label_values = ((values - mean) / std).astype(np.float32)
     has_text = _has_text(columns, target)
-    scaling = featurizer.scaling
-    if options["feature_scaling"] == "auto":
-        text = [n for n, s in columns.items() if isinstance(s, Text) and n != target]
-        words = mean_words_per_row(source, text, delimiter=featurizer.delimiter) if text else 0.0
-        scaling = auto_feature_scaling(has_text, data.n_rows, featurizer.n_classes, words)
-    if scaling == "log-idf-l2":
+    text = [n for n, s in columns.items() if isinstance(s, Text) and n != target]
+    words = (mean_words_per_row(source, text, delimiter=featurizer.delimiter)
+             if text and options["feature_scaling"] == "auto" else 0.0)
+    stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
+                      words_per_row=words)
+    plan = choose_plan(stats, options)
+    if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
     else:
-        featurizer.set_scaling(scaling)
-    plan = choose_architecture(
-        data.n_rows, featurizer.n_classes, task, has_text=has_text, normalized_rows=scaling != "none",
-        **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
-                                   "learning_rate", "epochs")})
+        featurizer.set_scaling(plan.feature_scaling)
     network = Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
                       output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
                       random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,

@@ -20,7 +20,7 @@ import numpy as np
 
 from .engine import Network
 from .featurize import TableFeaturizer
-from .model_selection import Architecture
+from .model_selection import Plan
 from .seen_items import SeenItems
 
 
@@ -28,7 +28,7 @@ from .seen_items import SeenItems
 class FittedModel:
     featurizer: TableFeaturizer                    # vocabulary, histories, feature scaling and IDF
     network: Network
-    plan: Architecture
+    plan: Plan
     n_train_rows: int
     history: list = dataclasses.field(default_factory=list)   # one dict per epoch
     target_scale: Optional[list] = None            # regression: [mean, std] of the training target

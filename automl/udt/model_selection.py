@@ -128,19 +128,33 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   after 5 epochs, 0.383 / 0.371 after 10, 0.356 / 0.376 after 15); with a validation
                   set the trainer's early stopping trims it.
 
-`choose_architecture` applies the rules; `summary_text` renders them for `model.summary()`.
+`choose_plan` applies the rules (the model-selection step, a pure function of DataStats and the options);
+`summary_text` renders them for `model.summary()`.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 DENSE_OUTPUT_BELOW = 8192
 
 
 @dataclass(frozen=True)
-class Architecture:
-    """Everything the trainer needs to build and train the network, plus which values were automatic."""
+class DataStats:
+    """What model selection reads from the training data (counted by udt.fit in its featurizing pass)."""
+
+    n_rows: int
+    n_classes: int             # 1 for regression
+    task: str                  # "single", "multi" or "regression"
+    has_text: bool = False     # an input column holds text (Text or Sequence)
+    words_per_row: float = 0.0  # mean words per row of the Text columns (first 20,000 rows)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything fit needs to featurize, build and train the network: every "auto" option resolved,
+    `auto` naming the values chosen by the rules and `reasons` saying, for each, which rule chose it from
+    which statistics."""
 
     input_dim: int
     hidden_dim: int
@@ -156,6 +170,8 @@ class Architecture:
     # option random_negatives); files saved before this field existed used the engine default.
     random_negatives: float = 0.95
     embedding_init_scale: float = 1.0  # engine option of that name (likewise)
+    feature_scaling: str = "none"      # udt.row_scaling; files saved before this field kept it elsewhere
+    reasons: dict = field(default_factory=dict)
 
     @property
     def n_parameters(self) -> int:
@@ -167,7 +183,7 @@ class Architecture:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Architecture":
+    def from_dict(cls, d: dict) -> "Plan":
         d = dict(d)
         d["auto"] = tuple(d.get("auto", ()))
         return cls(**d)
@@ -260,7 +276,7 @@ def auto_epochs(n_rows: int, learning_rate: float, n_classes: int = 1, multi_lab
 def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: bool = False,
                         normalized_rows: bool = False, input_dim="auto", hidden_dim="auto", sparsity="auto",
                         sparse_inference="auto", batch_size="auto", learning_rate="auto",
-                        epochs="auto") -> Architecture:
+                        epochs="auto") -> Plan:
     """Apply the rules in this module's docstring; explicit (non-"auto") values are kept as given.
 
     task is "single" (softmax over classes), "multi" (sigmoid per label) or "regression" (one output);
@@ -268,11 +284,13 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     """
     if n_rows < 1:
         raise ValueError("cannot choose an architecture for an empty training set")
-    auto = []
+    auto, reasons = [], {}
+    size = f"n={n_rows:,} rows, c={n_classes:,} {'classes' if task != 'regression' else 'output'}"
 
-    def pick(name, value, rule):
+    def pick(name, value, rule, why=""):
         if value == "auto":
             auto.append(name)
+            reasons[name] = f"{getattr(rule, '__name__', '')}{': ' if why else ''}{why}"
             return rule()
         return value
 
@@ -280,29 +298,64 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     multi = task == "multi"
     output_dim = 1 if regression else int(n_classes)
     sparse = not regression and sparse_output(output_dim, n_rows, multi)
-    input_dim = pick("input_dim", input_dim, lambda: auto_input_dim(has_text))
-    hidden_dim = pick("hidden_dim", hidden_dim, lambda: auto_hidden_dim(n_rows, n_classes, has_text, sparse))
-    output_sparsity = pick("sparsity", sparsity, lambda: auto_output_sparsity(output_dim, sparse, multi))
-    sparse_inference = pick("sparse_inference", sparse_inference, lambda: output_sparsity < 1.0)
+    shape = f"{size}, {'text' if has_text else 'no text'}, {'sparse' if sparse else 'dense'} output layer"
+    input_dim = pick("input_dim", input_dim, _named(auto_input_dim, has_text), "text" if has_text else "no text")
+    hidden_dim = pick("hidden_dim", hidden_dim, _named(auto_hidden_dim, n_rows, n_classes, has_text, sparse), shape)
+    output_sparsity = pick("sparsity", sparsity, _named(auto_output_sparsity, output_dim, sparse, multi), shape)
+    sparse_inference = pick("sparse_inference", sparse_inference, _named(sparse_inference_rule, output_sparsity),
+                            f"training sparsity {output_sparsity:.4g}")
     batch_size = pick("batch_size", batch_size,
-                      lambda: auto_batch_size(n_rows, output_dim, sparse, task == "single" and output_dim > 2))
-    learning_rate = pick("learning_rate", learning_rate,
-                         lambda: auto_learning_rate(normalized_rows))
-    epochs = pick("epochs", epochs, lambda: auto_epochs(n_rows, learning_rate, output_dim, multi))
+                      _named(auto_batch_size, n_rows, output_dim, sparse, task == "single" and output_dim > 2), shape)
+    learning_rate = pick("learning_rate", learning_rate, _named(auto_learning_rate, normalized_rows),
+                         "rows of unit length" if normalized_rows else "unnormalised rows")
+    epochs = pick("epochs", epochs, _named(auto_epochs, n_rows, learning_rate, output_dim, multi),
+                  f"{size}, learning rate {learning_rate:.4g}")
     loss = {"single": "softmax", "multi": "sigmoid", "regression": "mse"}[task]
-    return Architecture(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
-                        bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
-                        random_negatives=AUTO_RANDOM_NEGATIVES,
-                        embedding_init_scale=auto_embedding_init_scale(multi))
+    return Plan(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
+                bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
+                random_negatives=AUTO_RANDOM_NEGATIVES, embedding_init_scale=auto_embedding_init_scale(multi),
+                reasons=reasons)
 
 
-def summary_text(arch: Architecture, *, kind: str, target: str, n_rows: int, columns: dict,
+def _named(rule, *args):
+    """rule(*args) as a thunk that keeps the rule's name (for the plan's reasons)."""
+    thunk = lambda: rule(*args)  # noqa: E731
+    thunk.__name__ = rule.__name__
+    return thunk
+
+
+def sparse_inference_rule(output_sparsity: float) -> bool:
+    """Sparse inference exactly when training was sparse (module docstring, sparse_inference)."""
+    return output_sparsity < 1.0
+
+
+def choose_plan(stats: DataStats, options) -> Plan:
+    """The model-selection step, a pure function: data statistics + the estimator's validated options
+    -> a Plan with every "auto" resolved, each with its reason. Explicit option values are kept."""
+    scaling = options["feature_scaling"]
+    reasons = {}
+    if scaling == "auto":
+        scaling = auto_feature_scaling(stats.has_text, stats.n_rows, stats.n_classes, stats.words_per_row)
+        reasons["feature_scaling"] = (f"auto_feature_scaling: n={stats.n_rows:,} rows, c={stats.n_classes:,} classes, "
+                                      f"{stats.words_per_row:.0f} words per row" if stats.has_text else
+                                      "auto_feature_scaling: no text")
+    plan = choose_architecture(
+        stats.n_rows, stats.n_classes, stats.task, has_text=stats.has_text, normalized_rows=scaling != "none",
+        **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
+                                   "learning_rate", "epochs")})
+    auto = plan.auto + (("feature_scaling",) if reasons else ())
+    return replace(plan, feature_scaling=scaling, auto=auto, reasons={**reasons, **plan.reasons})
+
+
+def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: dict,
                  lsh_params: dict | None = None, history: list | None = None,
                  output_head: dict | None = None, feature_scaling: tuple[str, bool] | None = None) -> str:
     """A human-readable report of what was chosen and why (`model.summary()`); feature_scaling: the
     rows' scaling and whether it was chosen automatically."""
     def mark(name):
-        return "auto" if name in arch.auto else "set"
+        if name not in arch.auto:
+            return "set"
+        return f"auto; {arch.reasons[name]}" if name in arch.reasons else "auto"
 
     task = {"softmax": "single-label classification (softmax)", "sigmoid": "multi-label classification (sigmoid)",
             "mse": "regression (squared error)"}[arch.loss]
