@@ -72,6 +72,8 @@ class Classifier(ClassifierMixin, _Estimator):
             if fitted.seen is None:
                 raise ValueError("exclude_seen=True needs a single-label model fitted with temporal={key: [...]}")
             return self._predict_unseen(data, k or 1, sparse, top_k is None)
+        if k is None and not multi and n_classes == 2 and self.threshold != 0.5:
+            return self._predict_binary(data)
         fetch = k if k else min(n_classes, 64) if multi else 1
         if isinstance(data, dict):
             if k is None and not multi:
@@ -83,7 +85,15 @@ class Classifier(ClassifierMixin, _Estimator):
             ids, scores = self._top_k(batch, fetch, sparse)
             parts.append(self._labels(ids) if k else self._multi_label_sets(ids, scores) if multi
                          else self._labels(ids[:, 0]))
-        return np.concatenate(parts) if parts else np.empty(0, dtype=self.classes_.dtype)
+        if not parts:
+            return np.empty((0, k) if k else 0, dtype=object if multi and not k else self.classes_.dtype)
+        return np.concatenate(parts)
+
+    def _predict_binary(self, data):
+        """Two classes: classes_[1] where its probability reaches `threshold`, else classes_[0]."""
+        proba = self.predict_proba(data)
+        labels = self.classes_[(proba[:, 1] >= self.threshold).astype(np.int64)]
+        return labels[0] if isinstance(data, dict) else labels
 
     def _predict_unseen(self, data, k, sparse, single_label):
         fitted = self.model_
@@ -112,9 +122,11 @@ class Classifier(ClassifierMixin, _Estimator):
         """
         fitted = self._check_fitted()
         k = _check_top_k(top_k, fitted.featurizer.n_classes)
-        if isinstance(data, dict):
-            import pandas as pd
-            data = pd.DataFrame([data])
+        if isinstance(data, dict):  # the single-row path: missing columns are missing values
+            if k is None:
+                return fitted.network.predict_scores(*self._row(data))
+            ids, scores = fitted.network.predict(*self._row(data), top_k=k, sparse=self._use_sparse(sparse_inference))
+            return self._labels(ids), scores
         if k is None:
             parts = [fitted.network.predict_scores(b.indices, b.values, b.offsets) for b in self._batches(data)]
             return np.concatenate(parts) if parts else np.empty((0, fitted.featurizer.n_classes), np.float32)
@@ -124,6 +136,8 @@ class Classifier(ClassifierMixin, _Estimator):
             ids, s = self._top_k(batch, k, sparse)
             labels.append(self._labels(ids))
             scores.append(s)
+        if not labels:
+            return np.empty((0, k), self.classes_.dtype), np.empty((0, k), np.float32)
         return np.concatenate(labels), np.concatenate(scores)
 
 

@@ -94,9 +94,7 @@ def iter_sources(source, required, optional=(), batch_rows=DEFAULT_BATCH_ROWS, d
         table = to_table(source)
         names = _select(table.schema.names, required, optional, origin=None)
         table = table.select(names)
-        if table.num_rows == 0:
-            raise DataError("the table has no rows")
-        first = 1
+        first = 1  # an empty table yields nothing: predicting on it gives an empty result
         for batch in table.to_batches(max_chunksize=batch_rows):
             if batch.num_rows:
                 yield BatchSource(batch, None, first)

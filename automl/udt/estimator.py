@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 
 from . import metrics as udt_metrics
 from .columns import check_columns
+from .errors import DataError
 from .estimator_file import StoredEstimator, decode_estimator, encode_estimator, read_estimator, write_estimator
 from .fit import PASS_BATCH_ROWS, featurized_rows, fit_model, record_seen
 from .model_selection import summary_text
@@ -190,7 +191,10 @@ class _Estimator(BaseEstimator):
         """Metrics (names as in udt.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
         fitted = self._check_fitted()
         specs = udt_metrics.parse_metrics(metrics, fitted.featurizer.task)
-        return score_rows(fitted, featurized_rows(fitted, data), specs, self._use_sparse(sparse_inference))
+        rows = featurized_rows(fitted, data)
+        if rows.n_rows == 0:
+            raise DataError("evaluate() needs labeled rows; the data has none")
+        return score_rows(fitted, rows, specs, self._use_sparse(sparse_inference))
 
     def explain(self, rows, *, top=None, target_class=None, level="token", columns=None):
         """Which columns, words and values decided each prediction, most important first (udt.explain:

@@ -190,7 +190,9 @@ class TableFeaturizer:
         labels = self._make_label_encoder()
         n_threads = self._threads()
         required = list(self.columns)
+        n_rows = 0
         for part in iter_sources(source, required, batch_rows=65536, delimiter=self.delimiter):
+            n_rows += part.batch.num_rows
             with _located(part):
                 for name in learn_ranges:
                     view, _keep = column_view(part.batch.column(name), name, part.origin)
@@ -201,6 +203,8 @@ class TableFeaturizer:
                 elif self.target is not None:  # regression: validate the targets now
                     view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
                     _core.featurizers.regression_targets(view, part.batch.num_rows, self.target)
+        if n_rows == 0:
+            raise DataError("the training data has no rows")
         quantiles = {}
         for name, sample in samples.items():
             lo, hi = (sample.lo, sample.hi) if sample.count else (0.0, 1.0)

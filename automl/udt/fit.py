@@ -134,8 +134,12 @@ def _fit_idf(featurizer, data, training_chunks) -> None:
 
 def featurized_rows(fitted: FittedModel, source, with_labels: bool = True) -> CsrBatch:
     """All rows of `source` as one batch, as prediction sees them (temporal histories read, not written)."""
-    return CsrBatch.concat(list(fitted.featurizer.transform_batches(
-        source, batch_rows=PASS_BATCH_ROWS, with_labels=with_labels, update_history=False)))
+    batches = list(fitted.featurizer.transform_batches(source, batch_rows=PASS_BATCH_ROWS, with_labels=with_labels,
+                                                       update_history=False))
+    if not batches:
+        empty = np.zeros(1, np.int64)
+        return CsrBatch(np.zeros(0, np.uint32), np.zeros(0, np.float32), empty, np.zeros(0, np.uint32), empty)
+    return CsrBatch.concat(batches)
 
 
 def _train(fitted: FittedModel, options, data, specs, source, epochs, validation, progress, distributed) -> None:
