@@ -53,3 +53,41 @@ def test_threshold_moves_the_decision_of_a_binary_classifier(adult):
         assert adult.predict(row) == (positive if adult.predict_proba(row)[0, 1] >= 0.2 else adult.classes_[0])
     finally:
         adult.set_params(threshold=0.5)
+
+
+def test_timestamp_and_history_length_reach_the_featurizer():
+    from classifier_data import sequence_table
+    import udt.columns as col
+    table = sequence_table(n_users=20, length=6, n_items=10).rename(columns={"time": "seconds"})
+    columns = {"user": col.Categorical(), "item": col.Categorical(), "seconds": col.Numeric()}
+    with pytest.raises(ValueError, match="timestamp=<column>"):     # the advice in this message ...
+        Classifier(columns=columns, target="item", temporal={"user": ["item"]}).fit(table, progress=False)
+    model = Classifier(columns=columns, target="item", temporal={"user": ["item"]}, timestamp="seconds",
+                       history_length=3, hidden_dim=16, epochs=2).fit(table, progress=False)   # ... can be followed
+    assert model.featurizer_.timestamp == "seconds" and model.featurizer_.history_length == 3
+
+
+def test_sparse_inference_takes_a_fraction_and_label_augmentation_an_option():
+    from classifier_data import many_class_table
+    import udt.columns as col
+    table = many_class_table(n_classes=120, per_class=4)
+    model = Classifier(columns={"text": col.Text(), "label": col.Categorical()}, target="label", sparsity=0.2,
+                       label_augmentation=False, input_dim=5000, hidden_dim=32, epochs=4).fit(table, progress=False)
+    assert model.network_.config["label_augmentation"] is False
+    wide = model.predict(table, top_k=1, sparse_inference=1.0)
+    assert np.array_equal(wide, model.predict(table, top_k=1, sparse_inference=False))  # every output evaluated
+    assert model.predict(table.iloc[:5], top_k=1, sparse_inference=0.05).shape == (5, 1)
+    for bad in (0.0, 1.5, "yes"):
+        with pytest.raises(ValueError, match="sparse_inference"):
+            model.predict(table.iloc[:5], sparse_inference=bad)
+
+
+def test_accuracy_of_a_multi_label_target_is_refused_not_silently_precision():
+    from classifier_data import multi_label_table
+    import udt.columns as col
+    table = multi_label_table(200)
+    model = Classifier(columns={"text": col.Text(), "topics": col.Categorical(delimiter=" ")}, target="topics",
+                       input_dim=5000, hidden_dim=16, epochs=2).fit(table, progress=False)
+    with pytest.raises(ValueError, match="accuracy is not defined for a multi-label target"):
+        model.evaluate(table, metrics=["accuracy"])
+    assert 0 <= model.evaluate(table, metrics=["precision@1"])["precision@1"] <= 1

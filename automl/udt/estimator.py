@@ -164,12 +164,18 @@ class _Estimator(BaseEstimator):
             record_seen(fitted, data)
 
     # ---------------------------------------------------------------- inference helpers
-    def _use_sparse(self, sparse_inference) -> bool:
+    def _inference(self, sparse_inference) -> dict:
+        """Network.predict's sparse / sparsity arguments for a predict-time `sparse_inference`: None
+        (the model's own choice), True / False, or the fraction of output neurons to evaluate."""
         if sparse_inference is None:
-            return self.model_.plan.sparse_inference
-        if not isinstance(sparse_inference, (bool, np.bool_)):
-            raise ValueError(f"invalid sparse_inference={sparse_inference!r}: expected None, True or False")
-        return bool(sparse_inference)
+            sparse_inference = self.model_.plan.sparse_inference
+        option = next(o for o in OPTIONS if o.name == "sparse_inference")
+        if isinstance(sparse_inference, str) or not option.valid(sparse_inference):
+            raise ValueError(f"invalid sparse_inference={sparse_inference!r}: expected None, True, False or a "
+                             f"fraction of the outputs in (0, 1]")
+        if isinstance(sparse_inference, (bool, np.bool_)):
+            return {"sparse": bool(sparse_inference), "sparsity": None}
+        return {"sparse": True, "sparsity": float(sparse_inference)}
 
     def _batches(self, data, with_labels=False):
         """Featurized CSR batches of `data` (prediction reads temporal histories, never writes them)."""
@@ -183,8 +189,8 @@ class _Estimator(BaseEstimator):
         idx, val = self.model_.featurizer.transform_row(row)
         return idx, val, np.array([0, len(idx)], np.int64)
 
-    def _top_k(self, batch, k, sparse):
-        return self.model_.network.predict(batch.indices, batch.values, batch.offsets, top_k=k, sparse=sparse)
+    def _top_k(self, batch, k, inference):
+        return self.model_.network.predict(batch.indices, batch.values, batch.offsets, top_k=k, **inference)
 
     # ---------------------------------------------------------------- public
     def evaluate(self, data, metrics=None, *, sparse_inference=None) -> dict:
@@ -194,7 +200,7 @@ class _Estimator(BaseEstimator):
         rows = featurized_rows(fitted, data)
         if rows.n_rows == 0:
             raise DataError("evaluate() needs labeled rows; the data has none")
-        return score_rows(fitted, rows, specs, self._use_sparse(sparse_inference))
+        return score_rows(fitted, rows, specs, **self._inference(sparse_inference))
 
     def explain(self, rows, *, top=None, target_class=None, level="token", columns=None):
         """Which columns, words and values decided each prediction, most important first (udt.explain:

@@ -38,7 +38,8 @@ def new_featurizer(columns: dict, target: str, options: dict) -> TableFeaturizer
     has_text = _has_text(columns, target)
     input_dim = options["input_dim"] if options["input_dim"] != "auto" else auto_input_dim(has_text)
     featurizer = TableFeaturizer(columns=columns, target=target, input_dim=input_dim, temporal=options["temporal"],
-                                 crosses=options["crosses"], seed=options["seed"], n_threads=options["n_threads"])
+                                 crosses=options["crosses"], seed=options["seed"], n_threads=options["n_threads"],
+                                 timestamp=options["timestamp"], history_length=options["history_length"])
     # Until the training rows are counted: log-l2 for text (may become log-idf-l2), else none.
     scaling = options["feature_scaling"]
     return featurizer.set_scaling(("log-l2" if has_text else "none") if scaling == "auto" else scaling)
@@ -109,7 +110,8 @@ def _plan(columns, target, options, featurizer, data, source, training_chunks, t
     network = Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
                       output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
                       random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,
-                      seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"])
+                      seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"],
+                      label_augmentation=options["label_augmentation"])
     return FittedModel(featurizer=featurizer, network=network, plan=plan, n_train_rows=data.n_rows,
                        target_scale=target_scale[0], seen=SeenItems() if options["temporal"] and task == "single"
                        else None)

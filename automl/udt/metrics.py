@@ -198,9 +198,7 @@ def classification_metric(spec: MetricSpec, y_true, ranked: np.ndarray | None,
                           proba: np.ndarray | None) -> float:
     """Compute one classification metric from true label ids, ranked predicted ids and/or proba."""
     if spec.kind == "accuracy":
-        if isinstance(y_true, np.ndarray) and y_true.ndim == 1 and y_true.dtype != object:
-            return accuracy(y_true, np.asarray(ranked)[:, 0])
-        return precision_at_k(y_true, ranked, 1)  # multi-label: top-1 is one of the true labels
+        return accuracy(y_true, np.asarray(ranked)[:, 0])
     if spec.kind == "precision":
         return precision_at_k(y_true, ranked, spec.k)
     if spec.kind == "recall":
@@ -225,6 +223,9 @@ def parse_metrics(names: Sequence[str] | str | None, task: str) -> list[MetricSp
     if isinstance(names, str):
         names = [n for n in names.split(",") if n.strip()]
     specs = [parse_metric(n, task) for n in names]
+    if task == "multi" and any(s.kind == "accuracy" for s in specs):
+        raise ValueError("accuracy is not defined for a multi-label target (a row has several true labels); use "
+                         "precision@1 (the best label is one of them), precision@k or recall@k")
     if not specs:
         raise ValueError("at least one metric is needed")
     return specs

@@ -161,7 +161,7 @@ class Plan:
     output_dim: int
     loss: str
     output_sparsity: float
-    sparse_inference: bool
+    sparse_inference: bool | float  # True / False, or the fraction of outputs sparse inference evaluates
     batch_size: int
     learning_rate: float
     epochs: int
@@ -312,7 +312,7 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
                   f"{size}, learning rate {learning_rate:.4g}")
     loss = {"single": "softmax", "multi": "sigmoid", "regression": "mse"}[task]
     return Plan(int(input_dim), int(hidden_dim), output_dim, loss, float(output_sparsity),
-                bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
+                sparse_inference if isinstance(sparse_inference, float) else bool(sparse_inference), int(batch_size), float(learning_rate), int(epochs), tuple(auto),
                 random_negatives=AUTO_RANDOM_NEGATIVES, embedding_init_scale=auto_embedding_init_scale(multi),
                 reasons=reasons)
 

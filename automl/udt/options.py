@@ -18,7 +18,7 @@ from typing import Any, Optional
 class Option:
     name: str
     default: Any
-    kind: str                     # "int", "float", "bool", "choice", "temporal" or "crosses"
+    kind: str                     # "int", "float", "bool", "bool_or_fraction", "choice", "column", "temporal", "crosses"
     help: str
     choices: tuple = ()           # kind "choice": the valid values
     auto: bool = False            # "auto" is valid (chosen from the data by udt.model_selection)
@@ -50,6 +50,10 @@ class Option:
             parts = ["True", "False"]
         elif self.kind == "temporal":
             parts = ['{"key_column": ["item_column", ...]}']
+        elif self.kind == "column":
+            parts = ["a column name"]
+        elif self.kind == "bool_or_fraction":
+            parts = ["True", "False", "a fraction in (0, 1]"]
         elif self.kind == "crosses":
             parts = ["False", "True (all pairs)", '"auto"', "a list of (column, column) pairs"]
         else:
@@ -70,8 +74,11 @@ class Option:
             return True
         if self.kind == "choice":
             return isinstance(v, (str, bool)) and v in self.choices
-        if self.kind == "bool":
+        if self.kind == "bool" or (self.kind == "bool_or_fraction" and (isinstance(v, bool) or
+                                                                       type(v).__name__ == "bool_")):
             return isinstance(v, bool) or type(v).__name__ == "bool_"
+        if self.kind == "column":
+            return isinstance(v, str) and bool(v)
         if self.kind == "temporal":
             return isinstance(v, dict) and all(
                 isinstance(k, str) and isinstance(items, (list, tuple)) and items and
@@ -79,7 +86,7 @@ class Option:
         if self.kind == "crosses":
             return v is False or v is True or v == "auto" or (isinstance(v, (list, tuple)) and all(
                 isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, str) for c in p) for p in v))
-        number = numbers.Integral if self.kind == "int" else numbers.Real
+        number = numbers.Integral if self.kind == "int" else numbers.Real  # "float", "bool_or_fraction"
         if not isinstance(v, number) or isinstance(v, bool) or math.isnan(float(v)):
             return False
         lo, hi, lo_open, hi_open = self.bounds
@@ -114,8 +121,12 @@ OPTIONS = (
     Option("hidden_dim", "auto", "int", auto=True, engine="hidden_dim", help="width of the hidden layer"),
     Option("sparsity", "auto", "float", auto=True, engine="output_sparsity",
            help="fraction of output neurons evaluated per training sample (1.0 = dense)"),
-    Option("sparse_inference", "auto", "bool", auto=True,
-           help="predict with LSH-retrieved output neurons instead of all of them"),
+    Option("sparse_inference", "auto", "bool_or_fraction", auto=True, lo=0, lo_open=True, hi=1,
+           help="predict with LSH-retrieved output neurons instead of all of them; a number: that fraction of "
+                "the outputs is evaluated (True: half the training sparsity)"),
+    Option("label_augmentation", True, "bool",
+           help="sparse output layers: insert a true label the LSH tables missed into the sample's buckets, so "
+                "sparse inference finds it (BOLT section 4.3)"),
     Option("learning_rate", "auto", "float", auto=True, engine="learning_rate", help="Adam learning rate"),
     Option("batch_size", "auto", "int", auto=True, lo=1, hi=2**31 - 1, help="rows per training step"),
     Option("epochs", "auto", "int", auto=True, lo=1, hi=100_000,
@@ -133,6 +144,11 @@ OPTIONS = (
     Option("seed", 0, "int", lo=0, hi=2**63 - 1, help="seed of every random choice (hashing, init, shuffling)"),
     Option("n_threads", None, "int", none=True, lo=1, engine="n_threads",
            help="threads for featurizing and training (None: all cores)"),
+    Option("timestamp", None, "column", none=True,
+           help="temporal models: the udt.Date() or udt.Numeric() (Unix seconds) column that orders events "
+                "(None: the one Date column)"),
+    Option("history_length", 10, "int", lo=1, hi=10_000,
+           help="temporal models: events kept per key and tracked column (the most recent ones)"),
     Option("warm_start", False, "bool", help="fit() continues training the fitted model instead of starting over"),
     Option("memory_budget_mb", 2048, "int", lo=0, hi=2**40,
            help="featurized training data up to this size is kept in memory (full reshuffle each epoch); "
@@ -153,5 +169,6 @@ def validate_options(values: dict) -> dict:
         value = values[option.name]
         if not option.valid(value):
             raise ValueError(f"invalid {option.name}={value!r}: expected {option.expected}")
-        checked[option.name] = bool(value) if option.kind == "bool" and value != "auto" else value
+        plain_bool = option.kind == "bool" or (option.kind == "bool_or_fraction" and type(value).__name__ == "bool_")
+        checked[option.name] = bool(value) if plain_bool and value != "auto" else value
     return checked

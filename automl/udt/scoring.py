@@ -13,8 +13,9 @@ def unscale_target(fitted, raw: np.ndarray) -> np.ndarray:
     return raw.astype(np.float64) * std + mean
 
 
-def score_rows(fitted, rows: CsrBatch, specs, sparse: bool) -> dict:
-    """{metric name: value} of `fitted` on `rows` (their labels are the truth)."""
+def score_rows(fitted, rows: CsrBatch, specs, sparse: bool, sparsity=None) -> dict:
+    """{metric name: value} of `fitted` on `rows` (their labels are the truth); sparse / sparsity as
+    Network.predict takes them."""
     network, task = fitted.network, fitted.featurizer.task
     if task == "regression":
         _, raw = network.predict(rows.indices, rows.values, rows.offsets, top_k=1, sparse=False)
@@ -22,7 +23,8 @@ def score_rows(fitted, rows: CsrBatch, specs, sparse: bool) -> dict:
         return {s.name: udt_metrics.regression_metric(s, truth, pred) for s in specs}
     n_classes = network.output_dim
     k = max(s.k for s in specs)
-    ids, _ = network.predict(rows.indices, rows.values, rows.offsets, top_k=min(k, n_classes), sparse=sparse)
+    ids, _ = network.predict(rows.indices, rows.values, rows.offsets, top_k=min(k, n_classes), sparse=sparse,
+                              sparsity=sparsity)
     if k > n_classes:  # @k beyond the label count: pad with an id no true label has
         ids = np.hstack([ids, np.full((len(ids), k - n_classes), n_classes, ids.dtype)])
     proba = None
