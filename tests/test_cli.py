@@ -141,3 +141,23 @@ def test_predict_into_a_closed_pipe_is_not_an_error(trained, files, tmp_path):
     command = f"{sys.executable} -m udt.cli predict {trained} {many} | head -1"
     done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, timeout=120)
     assert done.stderr == "" and done.stdout.count("\n") == 1
+
+
+def test_train_reports_the_scores_of_the_epoch_it_keeps(files, tmp_path, capsys, monkeypatch):
+    """Early stopping restores the best epoch; the JSON line reports that epoch, not the last one."""
+    from udt.classifier import Classifier
+    history = [{"epoch": 1, "loss": 0.9, "val_accuracy": 0.70, "best": True},
+               {"epoch": 2, "loss": 0.5, "val_accuracy": 0.80, "best": True},
+               {"epoch": 3, "loss": 0.4, "val_accuracy": 0.75}]
+    real_fit = Classifier.fit
+
+    def fit_then_replace_history(self, *args, **kwargs):
+        real_fit(self, *args, **kwargs)
+        self.model_.history[:] = history
+        return self
+    monkeypatch.setattr(Classifier, "fit", fit_then_replace_history)
+    capsys.readouterr()
+    assert main(["train", str(files / "train.csv"), "--model", str(tmp_path / "m.udt"), "--target", "topic",
+                 "--column", "text:text", "--column", "topic:categorical", "--no-progress", *SMALL_FLAGS]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kept_epoch"] == 2 and report["val_accuracy"] == 0.80 and report["epochs"] == 3

@@ -91,3 +91,33 @@ def test_accuracy_of_a_multi_label_target_is_refused_not_silently_precision():
     with pytest.raises(ValueError, match="accuracy is not defined for a multi-label target"):
         model.evaluate(table, metrics=["accuracy"])
     assert 0 <= model.evaluate(table, metrics=["precision@1"])["precision@1"] <= 1
+
+
+def test_validation_fraction_holds_out_training_rows():
+    from classifier_data import REGRESSION_COLUMNS, regression_table
+    from udt import Regressor
+    table = adult_sample(2000)
+    model = Classifier(columns=adult_columns(), target="income", epochs=3, hidden_dim=16,
+                       early_stopping_patience=None).fit(table, validation=0.2, progress=False)
+    assert model.model_.n_train_rows == 1600 and all("val_accuracy" in row for row in model.history_)
+    again = Classifier(columns=adult_columns(), target="income", epochs=3, hidden_dim=16,
+                       early_stopping_patience=None).fit(table, validation=0.2, progress=False)
+    assert [r["val_accuracy"] for r in again.history_] == [r["val_accuracy"] for r in model.history_]  # seeded
+    regressor = Regressor(columns=REGRESSION_COLUMNS, target="y", epochs=3).fit(regression_table(500),
+                                                                                 validation=0.2, progress=False)
+    assert regressor.history_[-1]["val_rmse"] < 20   # scored in the target's own units (values ~100)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="validation="):
+            Classifier(columns=adult_columns(), target="income").fit(table, validation=bad, progress=False)
+    with pytest.raises(ValueError, match="memory_budget_mb"):
+        Classifier(columns=adult_columns(), target="income", memory_budget_mb=0).fit(table, validation=0.1,
+                                                                                     progress=False)
+
+
+def test_a_record_batch_reader_is_a_source():
+    import pyarrow as pa
+    table = pa.Table.from_pandas(adult_sample(1000), preserve_index=False)
+    model = Classifier(columns=adult_columns(), target="income", epochs=1, hidden_dim=16)
+    model.fit(pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=300)), progress=False)
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=300))
+    assert np.array_equal(model.predict(reader), model.predict(table))

@@ -197,9 +197,12 @@ def _train(args) -> int:
     model.fit(_sources(args.data), validation=args.validation, metrics=args.metrics,
               progress=not args.no_progress)
     model.save(args.model)
-    last = model.history_[-1] if model.history_ else {}
-    print(json.dumps({"model": args.model, "epochs": len(model.history_), **{
-        k: v for k, v in last.items() if k == "loss" or k.startswith("val_")}}))
+    # The scores of the epoch the model keeps: early stopping restores the best one, which is the
+    # last epoch marked "best" (the last epoch itself when it was the best or nothing was validated).
+    best = [row for row in model.history_ if row.get("best")]
+    kept = best[-1] if best else model.history_[-1] if model.history_ else {}
+    print(json.dumps({"model": args.model, "epochs": len(model.history_), "kept_epoch": kept.get("epoch"), **{
+        k: v for k, v in kept.items() if k == "loss" or k.startswith("val_")}}))
     return 0
 
 

@@ -107,6 +107,8 @@ def to_table(source):
         return source
     if isinstance(source, pa.RecordBatch):
         return pa.Table.from_batches([source])
+    if isinstance(source, pa.RecordBatchReader):  # read once; fit's passes then share the table
+        return source.read_all()
     if isinstance(source, dict):
         if source and all(_is_column(v) for v in source.values()):
             return pa.table({k: _column_array(v) for k, v in source.items()})
@@ -121,7 +123,7 @@ def to_table(source):
         return pa.Table.from_pandas(source, preserve_index=False)
     raise DataError(
         f"cannot read data from {type(source).__name__}; expected a CSV or Parquet path, a pandas DataFrame, "
-        "a pyarrow Table, a dict or a list of row dicts"
+        "a pyarrow Table or RecordBatchReader, a dict or a list of row dicts"
     )
 
 

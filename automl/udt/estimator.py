@@ -108,6 +108,9 @@ class _Estimator(BaseEstimator):
 
     # ---------------------------------------------------------------- fitting
     def _source(self, X, y=None):
+        import pyarrow as pa
+        if isinstance(X, pa.RecordBatchReader):  # a stream is read once; fit needs several passes
+            X = X.read_all()
         return X if y is None else _with_target(X, y, self.target)
 
     def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto", distributed=None):
@@ -115,7 +118,9 @@ class _Estimator(BaseEstimator):
         every column including the target, or a feature DataFrame `X` plus a target `y`.
 
         epochs overrides the constructor's `epochs`; validation is data of the same kinds (or an
-        (X, y) tuple) scored after every epoch with `metrics` (default: accuracy, precision@1 for
+        (X, y) tuple), or a fraction in (0, 1) of the training rows to hold out (drawn with the seed;
+        the training data must fit in memory_budget_mb), scored after every epoch with `metrics`
+        (default: accuracy, precision@1 for
         multi-label, rmse for regression), kept in `history_` and used for early stopping; it is
         scored with exact (dense) inference, as the sparse-inference index is built after training.
         progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).

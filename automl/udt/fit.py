@@ -78,11 +78,43 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
                 yield batch
 
         data = load_training_data(training_chunks(), training_chunks, options["memory_budget_mb"] << 20)
+        held_out = None
+        if _is_fraction(validation):
+            data, held_out = _hold_out(data, float(validation), options["seed"], target_scale[0])
         if previous is None:
             previous = _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale)
+            if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
+                held_out.values = scale_features(held_out.values * featurizer.idf[held_out.indices],
+                                                 held_out.offsets, "l2")
         fitted = previous
-        _train(fitted, options, data, specs, source, epochs, validation, progress, distributed)
+        _train(fitted, options, data, specs, source, epochs, held_out if held_out is not None else validation,
+               progress, distributed)
     return fitted
+
+
+def _is_fraction(validation) -> bool:
+    import numbers
+    if not isinstance(validation, numbers.Real) or isinstance(validation, bool):
+        return False
+    if not 0 < validation < 1:
+        raise ValueError(f"validation={validation!r}: a fraction of the training rows must be in (0, 1)")
+    return True
+
+
+def _hold_out(data, fraction: float, seed: int, target_scale) -> tuple[InMemoryData, CsrBatch]:
+    """Splits off `fraction` of the in-memory training rows (a seeded draw) as validation rows, with
+    their labels in the target's own units."""
+    if not isinstance(data, InMemoryData):
+        raise ValueError(f"validation={fraction} holds out training rows, which needs the featurized training "
+                         f"data in memory, but it exceeds memory_budget_mb; pass a validation table or file")
+    order = np.random.default_rng([seed, 0x7a11d]).permutation(data.n_rows)
+    n_held = max(1, int(round(fraction * data.n_rows)))
+    if n_held >= data.n_rows:
+        raise ValueError(f"validation={fraction} would hold out every one of the {data.n_rows} training rows")
+    held = data.rows.take(np.sort(order[:n_held]))
+    if target_scale is not None:  # continued training: the rows carry standardised targets
+        held.label_values = (held.label_values * target_scale[1] + target_scale[0]).astype(np.float32)
+    return InMemoryData(data.rows.take(np.sort(order[n_held:]))), held
 
 
 def _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale) -> FittedModel:
@@ -147,7 +179,7 @@ def featurized_rows(fitted: FittedModel, source, with_labels: bool = True) -> Cs
 def _train(fitted: FittedModel, options, data, specs, source, epochs, validation, progress, distributed) -> None:
     validate = None
     if validation is not None:
-        val_rows = featurized_rows(fitted, validation)
+        val_rows = validation if isinstance(validation, CsrBatch) else featurized_rows(fitted, validation)
         # Exact (dense) inference: the sparse-inference index is only built after the last epoch, so
         # sparse scores mid-training would measure the unfinished index, not what the network learned.
         validate = lambda: score_rows(fitted, val_rows, specs, sparse=False)  # noqa: E731
