@@ -9,9 +9,9 @@ a child process (`make_server(ModelService(model, path), "127.0.0.1", 0)` of the
 server do not share a GIL. Then:
 
 1. load: for each client count N, N threads each keep one http.client connection (re-opened by http.client when the
-   server closes it, as an HTTP/1.0 server does after every response) and POST /predict {"rows": [one row]} until
-   `--requests` requests in total are answered or `--seconds` pass. Reports p50/p99 latency (ms), requests/s and
-   non-200 answers or connection errors.
+   server closes it, as an HTTP/1.0 server does after every response; `--close` asks for that) and POST /predict
+   {"rows": [one row]} until `--requests` requests in total are answered or `--seconds` pass. Reports p50/p99
+   latency (ms), requests/s and non-200 answers or connection errors.
 2. burst: `--burst` connections are opened at once from one thread (non-blocking connects) and each sends
    GET /health; counts those answered 200 and those reset or refused (a small listen backlog resets them).
 3. hostile: `--hostile` connections are opened and held: half idle (nothing sent), half slow-loris (a partial
@@ -107,12 +107,13 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def load_phase(port: int, rows: list[dict], clients: int, total: int, seconds: float) -> dict:
+def load_phase(port: int, rows: list[dict], clients: int, total: int, seconds: float, close: bool = False) -> dict:
     bodies = [json.dumps({"rows": [r]}).encode() for r in rows]
     latencies: list[float] = []
     errors: dict[str, int] = {}
     lock = threading.Lock()
     issued = [0]
+    headers = {"Content-Type": "application/json", **({"Connection": "close"} if close else {})}
     stop_at = time.monotonic() + seconds
 
     def client(seed: int):
@@ -127,7 +128,7 @@ def load_phase(port: int, rows: list[dict], clients: int, total: int, seconds: f
             i += 1
             start = time.perf_counter()
             try:
-                conn.request("POST", "/predict", body, {"Content-Type": "application/json"})
+                conn.request("POST", "/predict", body, headers)
                 resp = conn.getresponse()
                 resp.read()
                 elapsed = time.perf_counter() - start
@@ -152,7 +153,7 @@ def load_phase(port: int, rows: list[dict], clients: int, total: int, seconds: f
         t.join(seconds + 15)
     wall = time.perf_counter() - start
     ms = [x * 1000 for x in latencies]
-    return {"clients": clients, "ok": len(ms), "errors": errors, "p50_ms": round(pct(ms, 50), 2),
+    return {"clients": clients, "connection": "close" if close else "keep-alive", "ok": len(ms), "errors": errors, "p50_ms": round(pct(ms, 50), 2),
             "p99_ms": round(pct(ms, 99), 2), "req_per_s": round(len(ms) / wall, 1)}
 
 
@@ -291,6 +292,8 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", default="1,8,32", help="comma-separated concurrent client counts")
     ap.add_argument("--requests", type=int, default=2000, help="requests per client count")
     ap.add_argument("--seconds", type=float, default=20.0, help="time limit per client count")
+    ap.add_argument("--close", action="store_true", help="send Connection: close (a new connection per request, as "
+                    "an HTTP/1.0 server forces anyway); default: keep the connection when the server allows")
     ap.add_argument("--burst", type=int, default=1000, help="simultaneous connections in the burst phase (0: skip)")
     ap.add_argument("--hostile", type=int, default=1000, help="idle / slow-loris connections (0: skip)")
     ap.add_argument("--max-seconds", type=float, default=300.0, help="the whole run's limit; the server exits then")
@@ -317,8 +320,8 @@ def main(argv=None) -> int:
             port = int(line.split()[1])
             result["load"] = []
             for n in [int(x) for x in args.clients.split(",") if x]:
-                load_phase(port, rows, n, min(50, args.requests), 5)  # warm up
-                phase = load_phase(port, rows, n, args.requests, args.seconds)
+                load_phase(port, rows, n, min(50, args.requests), 5, args.close)  # warm up
+                phase = load_phase(port, rows, n, args.requests, args.seconds, args.close)
                 print("load", json.dumps(phase), flush=True)
                 result["load"].append(phase)
             if args.burst:

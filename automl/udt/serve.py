@@ -274,6 +274,7 @@ class _Request:
 
 def _response(status: HTTPStatus, payload: dict, keep_alive: bool, headers: tuple = ()) -> bytes:
     body = json.dumps(payload, allow_nan=False).encode("utf-8")
+    status = HTTPStatus(status)
     lines = [f"HTTP/1.1 {status.value} {status.phrase}", "Server: udt-serve", f"Date: {formatdate(usegmt=True)}",
              "Content-Type: application/json", f"Content-Length: {len(body)}",
              f"Connection: {'keep-alive' if keep_alive else 'close'}", *headers]
@@ -308,7 +309,7 @@ class Server:
         self._shutdown_requested = False
         self._done = threading.Event()
         # Event-loop state (touched only on the loop's thread):
-        self._open: set[asyncio.Task] = set()
+        self._open: dict[asyncio.Task, _Connection] = {}
         self._waiting: collections.OrderedDict[_Connection, None] = collections.OrderedDict()  # evictable, oldest first
         self._queued = 0
         self._queued_bytes = 0
@@ -355,15 +356,18 @@ class Server:
             await stop.wait()
         finally:
             server.close()
-            for task in list(self._open):
+            for task, conn in list(self._open.items()):
+                # Closing the transport as well as cancelling: asyncio.wait_for (3.10, 3.11) can swallow a
+                # cancellation that races with its inner read, and that connection would then wait out its timeout.
+                conn.writer.transport.abort()
                 task.cancel()
             if self._open:
                 await asyncio.wait(list(self._open), timeout=5)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        self._open.add(task)
         conn = _Connection(reader, writer)
+        self._open[task] = conn
         try:
             if len(self._open) > self._connection_limit and not self._evict_one():
                 await self._send(conn, _response(HTTPStatus.SERVICE_UNAVAILABLE, {
@@ -376,7 +380,7 @@ class Server:
             traceback.print_exc(file=sys.stderr)
         finally:
             self._waiting.pop(conn, None)
-            self._open.discard(task)
+            self._open.pop(task, None)
             writer.transport.abort()
 
     def _evict_one(self) -> bool:
