@@ -3,6 +3,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,6 +12,8 @@ from udt.classifier import Classifier, load
 from udt.columns import Categorical, Numeric, Text
 from udt.serve import ModelService, make_server
 from classifier_data import text_table
+
+ROOT_DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +104,27 @@ def test_unknown_endpoint_is_404(served):
     url, _, _ = served
     assert _call(url, "/nope")[0] == 404
     assert _call(url, "/nope", {"row": {}})[0] == 404
+
+
+def test_the_module_docstring_example_answers(tmp_path):
+    """`{"rows": [{"age": 39, "occupation": "Adm-clerical"}], "top_k": 2}` from udt.serve's docstring: a partial row
+    with top_k gets the two labels with scores, best first (issue 15: it answered 400)."""
+    from classifier_data import adult_columns
+    data = pd.read_csv(ROOT_DATA / "adult_sample.csv").drop(columns="split")
+    model = Classifier(adult_columns(), "income", input_dim=20000, hidden_dim=32, epochs=2, batch_size=64)
+    model.fit(data, progress=False)
+    server = make_server(ModelService(model, tmp_path / "adult.udt"), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        status, body = _call(url, "/predict", {"rows": [{"age": 39, "occupation": "Adm-clerical"}], "top_k": 2})
+        assert status == 200 and len(body["predictions"]) == 1
+        answer = body["predictions"][0]
+        assert sorted(p["label"] for p in answer) == sorted(model.classes_)
+        assert answer[0]["score"] >= answer[1]["score"]
+        assert _call(url, "/health")[1]["model"] == "adult.udt"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -21,14 +21,15 @@ Retry-After) when the server already holds its limit of admitted requests. 500 m
 How it holds up under load and hostile clients. One asyncio event loop owns every connection: it reads each request
 completely (head, then body, each under a deadline) before any thread sees it, and only then hands the JSON parsing
 and the prediction to a bounded pool of worker threads (`threads`). An idle or slow (slow-loris) connection therefore
-costs a socket and a coroutine, not a thread: 1,000 of them leave /health answering in about a millisecond
+costs a socket and a coroutine, not a thread: with 1,000 of them open, /health answers in under a millisecond
 (benchmarks/serve_load.py; numbers in benchmarks/README.md). The Content-Length is checked before any body byte is
-read, and an oversized or malformed one is refused at once; a client sending `Expect: 100-continue` (curl does for
-bodies over 1 KB) never has to send a refused body. Requests admitted but not yet answered are bounded in number and
-in body bytes, so memory stays bounded however many clients push at once; past that, 503. Connections are bounded
-too: at `max_connections`, the connection that has waited longest for its next request is closed to make room. The
-listen backlog is `backlog` (the kernel caps it at net.core.somaxconn), so a burst of connections queues rather
-than being reset. HTTP/1.1 keep-alive is supported; a connection idle for `idle_timeout` seconds is closed.
+read, so an oversized or malformed one is refused at once, and a client sending `Expect: 100-continue` (curl does
+for bodies over 1 KB) never sends a refused body. Requests admitted but not yet answered are bounded in number and
+in body bytes, and bodies over LARGE_BODY_BYTES are parsed one at a time (parsed JSON can take ~25 times the
+memory of its text), so memory stays bounded however many clients push at once; past the limits, 503. At
+`max_connections`, the connection that has waited longest for its next request is closed to make room. The listen
+backlog is `backlog` (the kernel caps it at net.core.somaxconn), so a burst of connections queues instead of being
+reset. HTTP/1.1 keep-alive is supported; a connection idle for `idle_timeout` seconds is closed.
 
 Requests share one model (predict is thread-safe).
 """
@@ -53,6 +54,10 @@ import numpy as np
 
 MAX_BODY_BYTES = 64 << 20
 MAX_ROWS = 10_000
+# Parsed JSON takes up to ~25x its text (64 MB of `{},` parse to 1.5 GB; 60 MB of typical rows to 340 MB, measured
+# with CPython 3.11's json), and the row limit can only be checked after parsing. So bodies larger than this are
+# parsed and predicted one at a time: the worst case is one large body's objects plus the small ones in flight.
+LARGE_BODY_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -313,6 +318,7 @@ class Server:
         self._waiting: collections.OrderedDict[_Connection, None] = collections.OrderedDict()  # evictable, oldest first
         self._queued = 0
         self._queued_bytes = 0
+        self._large: asyncio.Lock | None = None  # one large body at a time (LARGE_BODY_BYTES); made on the loop
 
     # -- the socketserver-like surface ---------------------------------------------------------------------------
 
@@ -350,6 +356,7 @@ class Server:
             if self._shutdown_requested:
                 return
             self._loop, self._stop = asyncio.get_running_loop(), stop
+        self._large = asyncio.Lock()
         server = await asyncio.start_server(self._accept, sock=self.socket, limit=self.limits.max_head_bytes,
                                             backlog=self.limits.backlog)
         try:
@@ -482,7 +489,12 @@ class Server:
             if expect:
                 conn.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             body = await asyncio.wait_for(conn.reader.readexactly(length), self._left(deadline))
-            status, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self.service.answer, body)
+            run = asyncio.get_running_loop().run_in_executor
+            if length <= LARGE_BODY_BYTES:
+                status, payload = await run(self._pool, self.service.answer, body)
+            else:
+                async with self._large:
+                    status, payload = await run(self._pool, self.service.answer, body)
         finally:
             self._queued -= 1
             self._queued_bytes -= length
