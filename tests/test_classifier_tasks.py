@@ -158,7 +158,7 @@ def test_engine_bounds_come_from_the_engine():
 
 def test_column_and_target_errors():
     table = text_table(30)
-    with pytest.raises(ValueError, match="target 'label' is not one of the columns: text, price, shop, topic"):
+    with pytest.raises(ValueError, match="target 'label' is not a column of the data; its columns are: text, price, shop, topic"):
         Classifier(columns=TEXT_COLUMNS, target="label").fit(table, progress=False)
     with pytest.raises(ValueError, match="non-empty dict"):
         Classifier(columns=[], target="topic").fit(table, progress=False)

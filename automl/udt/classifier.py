@@ -28,9 +28,9 @@ class Classifier(ClassifierMixin, _Estimator):
 
     _kind = "Classifier"
 
-    def _check_task(self, task):
+    def _check_task(self, task, target):
         if task == "regression":
-            raise ValueError(f"target {self.target!r} is numeric; use udt.Regressor for a numeric target, or declare "
+            raise ValueError(f"target {target!r} is numeric; use udt.Regressor for a numeric target, or declare "
                              f"it udt.Categorical() to classify its values")
 
     @property
@@ -149,9 +149,9 @@ class Regressor(RegressorMixin, _Estimator):
 
     _kind = "Regressor"
 
-    def _check_task(self, task):
+    def _check_task(self, task, target):
         if task != "regression":
-            raise ValueError(f"udt.Regressor needs a numeric target; declare {self.target!r} as udt.Numeric(), or use "
+            raise ValueError(f"udt.Regressor needs a numeric target; declare {target!r} as udt.Numeric(), or use "
                              f"udt.Classifier for a categorical target")
 
     def predict(self, data):

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 
 from . import metrics as udt_metrics
 from .columns import check_columns
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .estimator_file import StoredEstimator, decode_estimator, encode_estimator, read_estimator, write_estimator
 from .fit import PASS_BATCH_ROWS, featurized_rows, fit_model, record_seen
 from .model_selection import summary_text
@@ -27,18 +27,53 @@ from .scoring import score_rows
 
 
 def _with_target(X, y, target: str):
-    """Join a feature DataFrame and a target Series/array into one table, as fit(X, y) expects."""
+    """Join a feature table and a target (Series, array or list) into one table, as fit(X, y) expects."""
     import pandas as pd
     if not isinstance(X, pd.DataFrame):
-        raise TypeError(f"fit(X, y) needs X to be a pandas DataFrame, got {type(X).__name__}; "
+        raise TypeError(f"fit(X, y) needs X to be a pandas DataFrame or an array-like, got {type(X).__name__}; "
                         f"or pass one table/file that contains the target column {target!r}")
     if target in X.columns:
         raise ValueError(f"X already contains the target column {target!r}; pass either fit(X) or fit(X_without_"
                          f"target, y)")
     y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-d (one target per row), got shape {y.shape}")
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     return X.assign(**{target: y})
+
+
+def _is_array_like(X) -> bool:
+    """numpy arrays, nested lists of values and other objects with __array__ (not tables, files or rows)."""
+    import pandas as pd
+    import pyarrow as pa
+    if isinstance(X, (str, os.PathLike, dict, pd.DataFrame, pd.Series, pa.Table, pa.RecordBatch)):
+        return False
+    if isinstance(X, (list, tuple)):
+        return bool(X) and not isinstance(X[0], (dict, str, os.PathLike))
+    return hasattr(X, "__array__") or hasattr(X, "toarray")
+
+
+def _array_table(X, names=None):
+    """An array-like of shape (n_rows, n_columns) as a DataFrame with columns `names` (default x0, x1, ...)."""
+    import pandas as pd
+    if hasattr(X, "toarray") and not hasattr(X, "__array__") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError("udt does not take scipy sparse input; pass a dense array or a table (text columns are "
+                        "featurized sparsely by udt itself)")
+    a = np.asarray(X)
+    if a.ndim != 2:
+        raise ValueError(f"expected a 2-d array of shape (n_rows, n_columns), got shape {a.shape}; reshape a "
+                         f"single feature with X.reshape(-1, 1) and a single row with X.reshape(1, -1)")
+    if names is not None and a.shape[1] != len(names):
+        raise ValueError(f"X has {a.shape[1]} features, but this model is expecting {len(names)} features "
+                         f"(columns {', '.join(names)})")
+    if a.dtype.kind in "iufb":
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            raise ValueError("X contains NaN or infinity; use a table with missing values (None) instead")
+    names = names or [f"x{i}" for i in range(a.shape[1])]
+    return pd.DataFrame({name: a[:, i] for i, name in enumerate(names)})
 
 
 _SIGNATURE = inspect.Signature(
@@ -96,22 +131,61 @@ class _Estimator(BaseEstimator):
     def history_(self):
         return self._check_fitted().history
 
+    @property
+    def n_features_in_(self) -> int:
+        """Input columns the model reads (the target excluded)."""
+        return len(self._check_fitted().featurizer.input_names)
+
     # ---------------------------------------------------------------- validation
     def _validated_options(self) -> dict:
         values = validate_options({o.name: getattr(self, o.name) for o in OPTIONS})
-        check_columns(self.columns, self.target)
-        for key, items in (values["temporal"] or {}).items():
-            for name in [key, *items]:
-                if name not in self.columns:
-                    raise ValueError(f"temporal column {name!r} is not one of the columns: {', '.join(self.columns)}")
+        if self.columns is not None:
+            if not isinstance(self.columns, dict) or not self.columns:
+                check_columns(self.columns)  # refuses it, saying what a declaration looks like
+            declared = {n: s for n, s in self.columns.items() if s is not None}  # None: inferred
+            if declared:
+                check_columns(declared)
+        if self.target is not None and not isinstance(self.target, str):
+            raise ConfigError(f"target must be a column name, got {self.target!r}")
         return values
 
-    # ---------------------------------------------------------------- fitting
-    def _source(self, X, y=None):
+    def _resolve(self, X, y, previous):
+        """(source, columns, target, inferred): array-likes as tables, the target named ("y" for fit(X, y)
+        without target=), and the columns: the fitted model's when training continues, else the declared
+        ones with every column declared None (and an undeclared target) typed from the data, or every
+        column of the data when columns is None."""
         import pyarrow as pa
         if isinstance(X, pa.RecordBatchReader):  # a stream is read once; fit needs several passes
             X = X.read_all()
-        return X if y is None else _with_target(X, y, self.target)
+        if previous is not None:
+            fz = previous.featurizer
+            X = _array_table(X, fz.input_names) if _is_array_like(X) else X
+            return (X if y is None else _with_target(X, y, fz.target)), fz.columns, fz.target, previous.inferred
+        target = self.target if self.target is not None else "y" if y is not None else None
+        if target is None:
+            raise ConfigError(f"udt.{self._kind} needs a target: pass target=<column name>, or fit(X, y)")
+        X = _array_table(X) if _is_array_like(X) else X
+        source = X if y is None else _with_target(X, y, target)
+        declared = self.columns
+        if declared is not None and target in declared and all(s is not None for s in declared.values()):
+            return source, declared, target, []
+        from .infer_columns import infer_columns
+        columns, inferred = infer_columns(source, None if declared is None else
+                                          {n: s for n, s in declared.items() if s is not None}, target,
+                                          numeric_target=self._kind == "Regressor")
+        if declared is not None:  # only the declared columns (and the target) are read
+            keep = set(declared) | {target}
+            columns = {n: s for n, s in columns.items() if n in keep}
+            inferred = [n for n in inferred if n in keep]
+        return source, columns, target, inferred
+
+    def _table(self, data):
+        """Prediction input: array-likes become a table of the model's input columns, in their order."""
+        if _is_array_like(data):
+            return _array_table(data, self.model_.featurizer.input_names)
+        return data
+
+    # ---------------------------------------------------------------- fitting
 
     def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto", distributed=None):
         """Train on `X`: a CSV/Parquet path (or list of paths), a DataFrame or a pyarrow Table that holds
@@ -134,22 +208,29 @@ class _Estimator(BaseEstimator):
             from .distributed import check_distributed
             check_distributed(distributed)
         previous = self.__dict__.get("model_") if options["warm_start"] else None
-        self._fit(options, self._source(X, y), previous, epochs=epochs, validation=validation, metrics=metrics,
+        self._fit(options, X, y, previous, epochs=epochs, validation=validation, metrics=metrics,
                   progress=progress, distributed=distributed)
         return self
 
     def partial_fit(self, X, y=None, *, validation=None, metrics=None, progress=False):
         """One more epoch on new data with the fitted featurizer and network (fits from scratch if unfitted)."""
         options = self._validated_options()
-        self._fit(options, self._source(X, y), self.__dict__.get("model_"), epochs=1, validation=validation,
-                  metrics=metrics, progress=progress)
+        self._fit(options, X, y, self.__dict__.get("model_"), epochs=1, validation=validation, metrics=metrics,
+                  progress=progress)
         return self
 
-    def _fit(self, options, source, previous, *, validation, **kwargs):
+    def _fit(self, options, X, y, previous, *, validation, **kwargs):
+        source, columns, target, inferred = self._resolve(X, y, previous)
         if isinstance(validation, tuple):
-            validation = self._source(*validation)
-        fitted = fit_model(self.columns, self.target, options, source, previous=previous, validation=validation,
-                           check_task=self._check_task, **kwargs)
+            validation = _with_target(_array_table(validation[0], [n for n in columns if n != target])
+                                      if _is_array_like(validation[0]) else validation[0], validation[1], target)
+        for key, items in (options["temporal"] or {}).items():
+            for name in [key, *items]:
+                if name not in columns:
+                    raise ConfigError(f"temporal column {name!r} is not one of the columns: {', '.join(columns)}")
+        fitted = fit_model(columns, target, options, source, previous=previous, validation=validation,
+                           check_task=lambda task: self._check_task(task, target), **kwargs)
+        fitted.inferred = list(inferred)
         self.model_ = fitted
 
     def update_history(self, data) -> None:
@@ -186,7 +267,7 @@ class _Estimator(BaseEstimator):
         """Featurized CSR batches of `data` (prediction reads temporal histories, never writes them)."""
         if isinstance(data, dict):
             raise TypeError("this method takes a table or file; use predict(dict) for one row")
-        return self.model_.featurizer.transform_batches(data, batch_rows=PASS_BATCH_ROWS, with_labels=with_labels,
+        return self.model_.featurizer.transform_batches(self._table(data), batch_rows=PASS_BATCH_ROWS, with_labels=with_labels,
                                                         update_history=False)
 
     def _row(self, row: dict):
@@ -202,7 +283,7 @@ class _Estimator(BaseEstimator):
         """Metrics (names as in udt.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
         fitted = self._check_fitted()
         specs = udt_metrics.parse_metrics(metrics, fitted.featurizer.task)
-        rows = featurized_rows(fitted, data)
+        rows = featurized_rows(fitted, self._table(data))
         if rows.n_rows == 0:
             raise DataError("evaluate() needs labeled rows; the data has none")
         return score_rows(fitted, rows, specs, **self._inference(sparse_inference))
@@ -219,8 +300,8 @@ class _Estimator(BaseEstimator):
     def summary(self) -> None:
         """Print the chosen architecture, its parameter count and the last epoch's metrics."""
         fitted = self._check_fitted()
-        print(summary_text(fitted.plan, kind=self._kind, target=self.target, n_rows=fitted.n_train_rows,
-                           columns=self.columns, lsh_params=fitted.network.lsh_params, history=fitted.history,
+        print(summary_text(fitted.plan, kind=self._kind, target=fitted.featurizer.target,
+                           n_rows=fitted.n_train_rows, columns=fitted.featurizer.columns, inferred=fitted.inferred, lsh_params=fitted.network.lsh_params, history=fitted.history,
                            output_head=fitted.output_head,
                            feature_scaling=(fitted.featurizer.scaling, self.feature_scaling == "auto")))
 

@@ -34,7 +34,7 @@ def _contents(stored: StoredEstimator) -> tuple[dict, dict[str, np.ndarray]]:
     fitted_meta, arrays = encode_fitted(stored.fitted)
     params = {k: v for k, v in stored.params.items() if k != "columns"}
     metadata = {"file_kind": FILE_KIND, "content_version": CONTENT_VERSION, "estimator": stored.kind,
-                "columns": {name: spec.to_dict() for name, spec in stored.params["columns"].items()},
+                "columns": _columns_to_dict(stored.params["columns"]),
                 "params": params, "fitted": fitted_meta}
     return metadata, arrays
 
@@ -70,7 +70,8 @@ def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
     try:
         if version == 1:
             metadata, arrays = _from_version_1(metadata, arrays)
-        columns = {name: _column_from_dict(d) for name, d in metadata["columns"].items()}
+        columns = None if metadata["columns"] is None else {
+            name: None if d is None else _column_from_dict(d) for name, d in metadata["columns"].items()}
         fitted = decode_fitted(metadata["fitted"], arrays)
         params = dict(metadata["params"], columns=columns)
     except ModelFileError:
@@ -91,6 +92,13 @@ def _from_version_1(md: dict, arrays: dict) -> tuple[dict, dict]:
         renamed["featurizer/idf" if name == "idf" else "network/" + name[7:] if name.startswith("engine/")
                 else name] = a
     return dict(md, fitted=fitted), renamed
+
+
+def _columns_to_dict(columns):
+    """The constructor's columns as plain data: None (all inferred), and None for each inferred column."""
+    if columns is None:
+        return None
+    return {name: None if spec is None else spec.to_dict() for name, spec in columns.items()}
 
 
 def _column_from_dict(d: dict):

@@ -325,6 +325,11 @@ class TableFeaturizer:
             return indices, values
         return indices, self._scaled(indices, values, np.array([0, len(indices)], np.int64))
 
+    @property
+    def input_names(self) -> list:
+        """The input columns (every declared column but the target), in declaration order."""
+        return [n for n in self.columns if n != self.target]
+
     # ----------------------------------------------------------------- labels
     @property
     def task(self):

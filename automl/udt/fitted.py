@@ -36,6 +36,7 @@ class FittedModel:
     output_head: Optional[dict] = None             # what the output_head option did, and why
     interrupted: bool = False                      # the last fit was stopped by Ctrl-C
     stopped_early: bool = False                    # the last fit stopped on its validation score
+    inferred: list = dataclasses.field(default_factory=list)  # columns whose type was read from the data
 
 
 def _field_types() -> dict[str, type]:

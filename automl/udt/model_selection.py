@@ -347,7 +347,7 @@ def choose_plan(stats: DataStats, options) -> Plan:
     return replace(plan, feature_scaling=scaling, auto=auto, reasons={**reasons, **plan.reasons})
 
 
-def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: dict,
+def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: dict, inferred=(),
                  lsh_params: dict | None = None, history: list | None = None,
                  output_head: dict | None = None, feature_scaling: tuple[str, bool] | None = None) -> str:
     """A human-readable report of what was chosen and why (`model.summary()`); feature_scaling: the
@@ -360,7 +360,8 @@ def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: di
     task = {"softmax": "single-label classification (softmax)", "sigmoid": "multi-label classification (sigmoid)",
             "mse": "regression (squared error)"}[arch.loss]
     lines = [f"udt.{kind}: {task}, target {target!r}, trained on {n_rows:,} rows",
-             "columns: " + ", ".join(f"{name}={type(spec).__name__}" for name, spec in columns.items()),
+             "columns: " + ", ".join(f"{name}={spec!r}{' (inferred)' if name in inferred else ''}"
+                                     for name, spec in columns.items()),
              "",
              f"  {'layer':<10}{'shape':>24}{'parameters':>16}",
              f"  {'input':<10}{arch.input_dim:>24,}{'':>16}",
