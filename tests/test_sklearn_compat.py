@@ -83,3 +83,23 @@ def test_fit_x_y_with_validation_tuple(xy):
     model.fit(X.iloc[:400], y.iloc[:400], validation=(X.iloc[400:], y.iloc[400:]), metrics=["accuracy"],
               progress=False)
     assert model.history_[-1]["val_accuracy"] > 0.9
+
+
+# scikit-learn's own estimator checks, run on both estimators at their defaults. Every check passes;
+# checks that cannot pass would be listed here with the reason, and none is.
+CANNOT_PASS: dict = {}
+
+
+def _expected_failed_checks(estimator):
+    return CANNOT_PASS
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([Classifier(), Regressor()], expected_failed_checks=_expected_failed_checks)
+def test_scikit_learn_estimator_checks(estimator, check):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        check(estimator)

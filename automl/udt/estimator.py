@@ -36,19 +36,43 @@ def _with_target(X, y, target: str):
         raise ValueError(f"X already contains the target column {target!r}; pass either fit(X) or fit(X_without_"
                          f"target, y)")
     y = np.asarray(y)
+    if y.dtype == object:
+        try:
+            y = y.astype(np.float64) if all(isinstance(v, (int, float, np.number)) for v in y.ravel()) else y
+        except (TypeError, ValueError):
+            pass
+    if y.ndim == 2 and y.shape[1] == 1:
+        import warnings
+        from sklearn.exceptions import DataConversionWarning
+        warnings.warn("A column-vector y was passed when a 1d array was expected; it is used as y.ravel()",
+                      DataConversionWarning, stacklevel=4)
+        y = y.ravel()
     if y.ndim != 1:
-        y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-d (one target per row), got shape {y.shape}")
+        raise ValueError(f"y must be 1-d (one target per row), got shape {y.shape}")
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     return X.assign(**{target: y})
+
+
+def _named_columns(X):
+    """A DataFrame whose column labels are not all strings (e.g. pd.DataFrame(array): 0, 1, ...) gets the
+    names an array's columns get, x0, x1, ..., so both forms of the same data give the same model."""
+    import pandas as pd
+    if isinstance(X, pd.DataFrame) and not all(isinstance(c, str) for c in X.columns):
+        return X.rename(columns={c: c if isinstance(c, str) else f"x{c}" for c in X.columns})
+    return X
+
+
+def _is_sparse(X) -> bool:
+    return type(X).__module__.startswith("scipy.sparse")
 
 
 def _is_array_like(X) -> bool:
     """numpy arrays, nested lists of values and other objects with __array__ (not tables, files or rows)."""
     import pandas as pd
     import pyarrow as pa
+    if _is_sparse(X):  # before the dict test: a dok_matrix is a dict
+        return True
     if isinstance(X, (str, os.PathLike, dict, pd.DataFrame, pd.Series, pa.Table, pa.RecordBatch)):
         return False
     if isinstance(X, (list, tuple)):
@@ -56,24 +80,47 @@ def _is_array_like(X) -> bool:
     return hasattr(X, "__array__") or hasattr(X, "toarray")
 
 
-def _array_table(X, names=None):
-    """An array-like of shape (n_rows, n_columns) as a DataFrame with columns `names` (default x0, x1, ...)."""
+def _array_table(X, names=None, kind="this model"):
+    """An array-like of shape (n_rows, n_columns) as a DataFrame with columns `names` (default x0, x1, ...).
+    Object arrays of numbers become numbers; of strings, strings (each column's type is then inferred)."""
     import pandas as pd
-    if hasattr(X, "toarray") and not hasattr(X, "__array__") or type(X).__module__.startswith("scipy.sparse"):
+    if _is_sparse(X):
         raise TypeError("udt does not take scipy sparse input; pass a dense array or a table (text columns are "
                         "featurized sparsely by udt itself)")
     a = np.asarray(X)
     if a.ndim != 2:
-        raise ValueError(f"expected a 2-d array of shape (n_rows, n_columns), got shape {a.shape}; reshape a "
-                         f"single feature with X.reshape(-1, 1) and a single row with X.reshape(1, -1)")
+        raise ValueError(f"Expected a 2-d array of shape (n_rows, n_columns), got shape {a.shape}. Reshape your "
+                         f"data either using X.reshape(-1, 1) if it has a single feature or X.reshape(1, -1) if "
+                         f"it holds a single row")
+    if a.shape[1] == 0:
+        raise ValueError(f"0 feature(s) (shape={a.shape}) while a minimum of 1 is required.")
+    if names is None and a.shape[0] == 0:
+        raise ValueError(f"0 sample(s) (shape={a.shape}) while a minimum of 1 is required.")
     if names is not None and a.shape[1] != len(names):
-        raise ValueError(f"X has {a.shape[1]} features, but this model is expecting {len(names)} features "
-                         f"(columns {', '.join(names)})")
-    if a.dtype.kind in "iufb":
-        if a.dtype.kind in "fc" and not np.isfinite(a).all():
-            raise ValueError("X contains NaN or infinity; use a table with missing values (None) instead")
+        raise ValueError(f"X has {a.shape[1]} features, but {kind} is expecting {len(names)} features as "
+                         f"input (columns {', '.join(names)})")
+    if a.dtype.kind == "c":
+        raise ValueError("Complex data not supported; pass real numbers")
+    if a.dtype == object:
+        try:
+            a = a.astype(np.float64)
+        except ValueError:  # strings: kept, and typed per column like a table's
+            pass
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise ValueError("Input X contains NaN or infinity; use a table with missing values (None) instead")
     names = names or [f"x{i}" for i in range(a.shape[1])]
     return pd.DataFrame({name: a[:, i] for i, name in enumerate(names)})
+
+
+def _check_target_values(y, classifier: bool) -> None:
+    """scikit-learn's contract for array targets: finite values; a classifier refuses a continuous target."""
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("Input y contains NaN or infinity")
+    if classifier and y.dtype.kind == "f":
+        from sklearn.utils.multiclass import type_of_target
+        if type_of_target(y) == "continuous":
+            raise ValueError("Unknown label type: continuous. A udt.Classifier predicts classes; use udt.Regressor "
+                             "for a continuous target")
 
 
 _SIGNATURE = inspect.Signature(
@@ -159,12 +206,15 @@ class _Estimator(BaseEstimator):
             X = X.read_all()
         if previous is not None:
             fz = previous.featurizer
-            X = _array_table(X, fz.input_names) if _is_array_like(X) else X
+            X = _array_table(X, fz.input_names, kind=self._kind) if _is_array_like(X) else _named_columns(X)
             return (X if y is None else _with_target(X, y, fz.target)), fz.columns, fz.target, previous.inferred
         target = self.target if self.target is not None else "y" if y is not None else None
         if target is None:
-            raise ConfigError(f"udt.{self._kind} needs a target: pass target=<column name>, or fit(X, y)")
-        X = _array_table(X) if _is_array_like(X) else X
+            raise ConfigError(f"udt.{self._kind} requires y to be passed, but the target y is None: pass "
+                              f"target=<column name> with a table that holds it, or fit(X, y)")
+        X = _array_table(X) if _is_array_like(X) else _named_columns(X)
+        if y is not None:
+            _check_target_values(np.asarray(y), classifier=self._kind == "Classifier")
         source = X if y is None else _with_target(X, y, target)
         declared = self.columns
         if declared is not None and target in declared and all(s is not None for s in declared.values()):
@@ -182,8 +232,8 @@ class _Estimator(BaseEstimator):
     def _table(self, data):
         """Prediction input: array-likes become a table of the model's input columns, in their order."""
         if _is_array_like(data):
-            return _array_table(data, self.model_.featurizer.input_names)
-        return data
+            return _array_table(data, self.model_.featurizer.input_names, kind=self._kind)
+        return _named_columns(data)
 
     # ---------------------------------------------------------------- fitting
 
@@ -212,11 +262,13 @@ class _Estimator(BaseEstimator):
                   progress=progress, distributed=distributed)
         return self
 
-    def partial_fit(self, X, y=None, *, validation=None, metrics=None, progress=False):
-        """One more epoch on new data with the fitted featurizer and network (fits from scratch if unfitted)."""
+    def partial_fit(self, X, y=None, *, classes=None, validation=None, metrics=None, progress=False):
+        """One more epoch on new data with the fitted featurizer and network (fits from scratch if unfitted).
+        classes (scikit-learn's partial_fit contract): every label the model will see, for the first call."""
         options = self._validated_options()
-        self._fit(options, X, y, self.__dict__.get("model_"), epochs=1, validation=validation, metrics=metrics,
-                  progress=progress)
+        previous = self.__dict__.get("model_")
+        self._fit(options, X, y, previous, epochs=1, validation=validation, metrics=metrics, progress=progress,
+                  classes=None if previous is not None else classes)
         return self
 
     def _fit(self, options, X, y, previous, *, validation, **kwargs):

@@ -177,7 +177,7 @@ class TableFeaturizer:
         return LabelEncoder(delimiter=spec.delimiter, n_classes=spec.n_classes)
 
     # ----------------------------------------------------------------- learning
-    def fit(self, source):
+    def fit(self, source, classes=None):
         """One streaming pass over `source`: label vocabulary and numeric ranges (a second
         pass indexes training graph nodes when a NodeId column is declared)."""
         self._validate()
@@ -212,7 +212,7 @@ class TableFeaturizer:
             if self.columns[name].uses_quantiles and sample.count:
                 quantiles[name] = sample.quantiles()
         if labels is not None:
-            labels.finish()
+            labels.finish(extra=classes)
         self.labels_ = labels
         self._build(ranges, quantiles)
         if any(isinstance(s, NodeId) for s in self.columns.values()):

@@ -51,14 +51,15 @@ def _has_text(columns: dict, target: str) -> bool:
 
 def fit_model(columns: dict, target: str, options: dict, source, *, previous: Optional[FittedModel] = None,
               epochs: Optional[int] = None, validation=None, metrics=None, progress=False, distributed=None,
-              check_task: Optional[Callable[[str], None]] = None) -> FittedModel:
+              check_task: Optional[Callable[[str], None]] = None, classes=None) -> FittedModel:
     """Train on `source` (any table or file udt reads) and return the fitted model.
 
     options: the estimator's validated options (udt.options). previous: a FittedModel to train further
     (its featurizer and plan are kept). validation: a source scored after every epoch with `metrics`
     (exact inference), for early stopping and the output head. check_task(task) may refuse the target's
-    task before any training pass."""
-    featurizer = previous.featurizer if previous is not None else new_featurizer(columns, target, options).fit(source)
+    task before any training pass. classes: labels a first fit adds to those of the data."""
+    featurizer = previous.featurizer if previous is not None else \
+        new_featurizer(columns, target, options).fit(source, classes=classes)
     task = featurizer.task
     if check_task is not None:
         check_task(task)

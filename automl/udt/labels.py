@@ -27,10 +27,13 @@ class LabelEncoder:
         if self.n_classes is None:
             self._collector.collect(view, n_rows, self.delimiter, column)
 
-    def finish(self):
+    def finish(self, extra=None):
+        """Fixes the vocabulary: the collected labels plus `extra` ones (e.g. partial_fit's classes)."""
         if self.n_classes is not None:
             return
-        names = self._collector.names()
+        names = list(self._collector.names())
+        if extra is not None:
+            names = sorted(set(names) | {str(c) for c in np.asarray(extra).ravel()})
         integer = bool(names) and all(_is_int_text(n) for n in names)
         names = sorted(names, key=int) if integer else sorted(names)
         self._set_classes(names, integer)
