@@ -47,7 +47,7 @@ def test_numpy_input_fits_and_predicts():
     assert list(model.featurizer_.input_names) == ["x0", "x1", "x2"] and model.n_features_in_ == 3
     assert model.predict(X).shape == (400,) and (model.predict(X) == y).mean() > 0.9
     assert model.predict_proba(X[:5].tolist()).shape == (5, 2)
-    with pytest.raises(ValueError, match="X has 2 features, but this model is expecting 3"):
+    with pytest.raises(ValueError, match="X has 2 features, but Classifier is expecting 3 features as input"):
         model.predict(X[:, :2])
     with pytest.raises(ValueError, match="2-d array"):
         Classifier().fit(X[:, 0], y)
@@ -56,5 +56,5 @@ def test_numpy_input_fits_and_predicts():
 
 
 def test_a_target_is_needed():
-    with pytest.raises(ValueError, match="needs a target"):
+    with pytest.raises(ValueError, match="requires y to be passed"):
         Classifier().fit(adult_sample(50))
