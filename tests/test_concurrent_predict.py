@@ -117,3 +117,49 @@ ENGINE = """
 def test_engine_predict_during_training_and_index_passes_does_not_crash():
     out = _run(ENGINE)
     assert int(out.split()[-1]) >= 1
+
+
+# The featurizer's temporal history: a training pass records events (rehashing the per-key map)
+# while predict reads histories. TableFeaturizer holds a state lock (table_featurizer_state.cc).
+# Without it this crashed 2 runs in 3.
+HISTORY = """
+    import threading
+    import numpy as np
+    from udt.columns import Categorical, Date
+    from udt.featurize import TableFeaturizer
+
+    rng = np.random.default_rng(0)
+    def events(n, seed):
+        r = np.random.default_rng(seed)
+        days = r.integers(0, 300, n)
+        return {"user": [f"u{u}" for u in r.integers(0, 20000, n)], "item": [f"i{i}" for i in r.integers(0, 500, n)],
+                "time": [str(np.datetime64("2024-01-01") + int(d)) for d in days]}
+    fz = TableFeaturizer({"user": Categorical(), "item": Categorical(), "time": Date()}, target="item",
+                         temporal={"user": ["item"]}, crosses=False).fit(events(2000, 1))
+    queries = events(500, 2)
+    rows = [{"user": u, "time": t} for u, t in zip(queries["user"][:50], queries["time"][:50])]
+    stop, errors, done = threading.Event(), [], [0]
+    def reader():
+        while not stop.is_set():
+            try:
+                fb = fz.transform(queries, update_history=False)
+                assert fb.n_rows == 500
+                for row in rows[:5]:
+                    fz.transform_row(row)
+                done[0] += 1
+            except Exception as e:
+                errors.append(repr(e)); stop.set()
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads: t.start()
+    for i in range(6):
+        fz.transform(events(40000, 10 + i))          # records 40k events over 20k keys
+    stop.set()
+    for t in threads: t.join()
+    assert not errors, errors
+    print("transforms", done[0])
+"""
+
+
+def test_featurizing_while_history_is_recorded_does_not_crash():
+    out = _run(HISTORY)
+    assert int(out.split()[-1]) >= 1

@@ -7,12 +7,14 @@
 
 #include <cstring>
 #include <optional>
+#include <shared_mutex>
 #include <stdexcept>
 
 #include "../src/column_features.h"
 #include "../src/csv_quote_scanner.h"
 #include "../src/feature_error.h"
 #include "../src/label_vocab.h"
+#include "../src/offsets_check.h"
 #include "../src/row_scaling.h"
 #include "../src/table_featurizer.h"
 
@@ -70,19 +72,32 @@ struct BoundFeaturizer {
   TableFeaturizer core;
   std::vector<py::str> keys;
   std::vector<std::string> extra_keys;  // accepted in a row dict but not featurized (the target)
-  RowBuilder row;
-  SparseRows out;
-  std::vector<Cell> cells;
-  std::vector<std::string> scratch;  // text of cells converted from other Python types
+
+  // The core's state lock, waited for with the GIL released (a training pass may hold it).
+  std::shared_lock<std::shared_mutex> read_state() {
+    py::gil_scoped_release release;
+    return core.read_state();
+  }
+  std::unique_lock<std::shared_mutex> write_state() {
+    py::gil_scoped_release release;
+    return core.write_state();
+  }
 
   BoundFeaturizer(std::vector<ColumnConfig> columns, uint32_t dim, uint64_t seed, std::vector<std::string> extra)
       : core(std::move(columns), dim, seed), extra_keys(std::move(extra)) {
     for (const auto& c : core.columns()) keys.emplace_back(c.name);
-    cells.resize(keys.size());
-    scratch.resize(keys.size());
   }
 
-  Cell to_cell(PyObject* v, size_t c) {
+  // Buffers of the dict path, per thread: Python code run by a conversion (py::str) or the wait
+  // for the state lock lets another thread in, and it must not overwrite this call's cells.
+  struct DictScratch {
+    std::vector<Cell> cells;
+    std::vector<std::string> text;  // text of cells converted from other Python types
+    RowBuilder row;
+    SparseRows out;
+  };
+
+  static Cell to_cell(PyObject* v, std::string& text) {
     Cell cell;
     if (v == nullptr || v == Py_None) return cell;
     if (PyUnicode_Check(v)) {
@@ -98,9 +113,9 @@ struct BoundFeaturizer {
       int overflow = 0;
       const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
       if (overflow) {
-        scratch[c] = py::str(v).cast<std::string>();
+        text = py::str(v).cast<std::string>();
         cell.kind = CellKind::Str;
-        cell.str = scratch[c];
+        cell.str = text;
       } else {
         cell.kind = CellKind::Int;
         cell.i = x;
@@ -115,27 +130,38 @@ struct BoundFeaturizer {
       cell.f = py::float_(py::reinterpret_borrow<py::object>(v)).cast<double>();
       cell.kind = std::isnan(cell.f) ? CellKind::Null : CellKind::Float;
     } else {  // dates, bytes, anything else: their text
-      scratch[c] = py::str(v).cast<std::string>();
+      text = py::str(v).cast<std::string>();
       cell.kind = CellKind::Str;
-      cell.str = scratch[c];
+      cell.str = text;
     }
     return cell;
   }
 
   py::tuple featurize_dict(py::dict d, bool update_history) {
+    thread_local DictScratch buffers;
+    DictScratch& b = buffers;
+    b.cells.resize(keys.size());
+    b.text.resize(keys.size());
     size_t found = 0;
     for (size_t c = 0; c < keys.size(); ++c) {
       PyObject* v = PyDict_GetItemWithError(d.ptr(), keys[c].ptr());
       if (!v && PyErr_Occurred()) throw py::error_already_set();
       found += v != nullptr;
-      cells[c] = to_cell(v, c);
+      b.cells[c] = to_cell(v, b.text[c]);
     }
     if (Py_ssize_t(found) < PyDict_Size(d.ptr())) check_unknown_keys(d);
-    out.indices.clear();
-    out.values.clear();
-    out.offsets.assign(1, 0);
-    core.featurize_cells(cells.data(), update_history, row, out);
-    return py::make_tuple(copy_numpy(out.indices, 0, out.indices.size()), copy_numpy(out.values, 0, out.values.size()));
+    b.out.indices.clear();
+    b.out.values.clear();
+    b.out.offsets.assign(1, 0);
+    {
+      std::shared_lock<std::shared_mutex> read;
+      std::unique_lock<std::shared_mutex> write;
+      if (update_history) write = write_state();
+      else read = read_state();
+      core.featurize_cells(b.cells.data(), update_history, b.row, b.out);
+    }
+    return py::make_tuple(copy_numpy(b.out.indices, 0, b.out.indices.size()),
+                          copy_numpy(b.out.values, 0, b.out.values.size()));
   }
 
   void check_unknown_keys(py::dict d) {
@@ -221,18 +247,27 @@ void bind_featurizers(pybind11::module_& m) {
               py::array_t<int64_t, py::array::c_style | py::array::forcecast> label_offsets,
               py::array_t<uint32_t, py::array::c_style | py::array::forcecast> label_ids, int n_threads) {
              const auto cols = to_views(views);
+             if (label_offsets.size())  // read for every row below: checked first
+               check_offsets(label_offsets.data(), size_t(label_offsets.size()), size_t(n_rows) + 1,
+                             size_t(label_ids.size()), "graph node labels");
              const int64_t* lo = label_offsets.size() ? label_offsets.data() : nullptr;
              const uint32_t* li = label_ids.data();
              py::gil_scoped_release release;
              b.core.index_graph_nodes(cols, n_rows, lo, li, n_threads);
            })
-      .def("clear_history", [](BoundFeaturizer& b) { b.core.history().clear(); })
-      .def("clear_graph", [](BoundFeaturizer& b) { b.core.graph().clear(); })
-      .def_property_readonly("n_history_keys", [](BoundFeaturizer& b) { return b.core.history().n_keys(); })
-      .def_property_readonly("n_graph_nodes", [](BoundFeaturizer& b) { return b.core.graph().n_nodes(); })
+      .def("clear_history", [](BoundFeaturizer& b) { const auto lock = b.write_state(); b.core.history().clear(); })
+      .def("clear_graph", [](BoundFeaturizer& b) { const auto lock = b.write_state(); b.core.graph().clear(); })
+      .def_property_readonly("n_history_keys",
+                             [](BoundFeaturizer& b) { const auto lock = b.read_state(); return b.core.history().n_keys(); })
+      .def_property_readonly("n_graph_nodes",
+                             [](BoundFeaturizer& b) { const auto lock = b.read_state(); return b.core.graph().n_nodes(); })
       .def("history_state",
            [](BoundFeaturizer& b) {
-             auto flat = b.core.history().export_flat();
+             TemporalHistory::Flat flat;
+             {
+               const auto lock = b.read_state();
+               flat = b.core.history().export_flat();
+             }
              py::dict d;
              d["keys"] = to_numpy(std::move(flat.keys));
              d["offsets"] = to_numpy(std::move(flat.offsets));
@@ -247,11 +282,13 @@ void bind_featurizers(pybind11::module_& m) {
               py::array_t<uint64_t, py::array::c_style | py::array::forcecast> values) {
              if (values.size() != ts.size())
                throw std::invalid_argument("temporal history: ts and values differ in length");
+             const auto lock = b.write_state();
              b.core.history().import_flat(keys.data(), size_t(keys.size()), offsets.data(), size_t(offsets.size()),
                                           ts.data(), values.data(), size_t(ts.size()));
            })
       .def("graph_state",
            [](BoundFeaturizer& b) {
+             const auto lock = b.read_state();
              const GraphIndex& g = b.core.graph();
              py::dict d;
              d["nodes"] = copy_numpy(g.nodes, 0, g.nodes.size());
@@ -267,6 +304,7 @@ void bind_featurizers(pybind11::module_& m) {
               py::array_t<uint32_t, py::array::c_style | py::array::forcecast> features,
               py::array_t<int64_t, py::array::c_style | py::array::forcecast> label_offsets,
               py::array_t<uint32_t, py::array::c_style | py::array::forcecast> labels) {
+             const auto lock = b.write_state();
              b.core.graph().load(to_vector(nodes), to_vector(feature_offsets), to_vector(features),
                                  to_vector(label_offsets), to_vector(labels));
            });

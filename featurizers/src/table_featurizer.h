@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <utility>
 #include <vector>
 
@@ -35,7 +36,8 @@ class TableFeaturizer {
   // `cols` holds one view per column, in column order. With `update_history`, each row's
   // tracked values are recorded after its own features are read.
   SparseRows featurize(const std::vector<ColumnView>& cols, int64_t n_rows, int n_threads, bool update_history);
-  // One row given as cells (the real-time predict path; no threads, no Arrow).
+  // One row given as cells (the real-time predict path; no threads, no Arrow). The caller holds
+  // read_state(), or write_state() with update_history.
   void featurize_cells(const Cell* cells, bool update_history, RowBuilder& row, SparseRows& out);
 
   // Records training nodes for neighbor aggregation: their own features (without graph
@@ -45,8 +47,12 @@ class TableFeaturizer {
 
   const std::vector<ColumnConfig>& columns() const { return columns_; }
   uint32_t dim() const { return dim_; }
+  // Direct access to the state: hold read_state() to read it, write_state() to change it, as
+  // featurize does (table_featurizer_state.cc), so predict can run while training records history.
   TemporalHistory& history() { return history_; }
   GraphIndex& graph() { return graph_; }
+  std::shared_lock<std::shared_mutex> read_state() const { return std::shared_lock<std::shared_mutex>(state_mutex_); }
+  std::unique_lock<std::shared_mutex> write_state() { return std::unique_lock<std::shared_mutex>(state_mutex_); }
   bool has_temporal() const { return temporal_.key_column >= 0; }
 
  private:
@@ -75,6 +81,7 @@ class TableFeaturizer {
   std::vector<std::pair<int, int>> crosses_;
   TemporalConfig temporal_;
   std::vector<uint64_t> history_salts_;
+  mutable std::shared_mutex state_mutex_;  // guards history_ and graph_
   TemporalHistory history_;
   GraphIndex graph_;
   int node_column_ = -1;
