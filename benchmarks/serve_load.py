@@ -17,6 +17,7 @@ server do not share a GIL. Then:
 3. hostile: `--hostile` connections are opened and held: half idle (nothing sent), half slow-loris (a partial
    request head, then one header byte a second). While they are held, GET /health is timed 30 times on fresh
    connections (10 s timeout each), and one POST /predict; the server's thread count and RSS are read from /proc.
+   After `--hold` seconds (default 35: past udt's idle and request timeouts), counts the ones still open.
 
 Every phase has a time limit; the child server is killed at the end (or when this process exits), and the child
 also exits by itself after `--max-seconds`. The client and the server share the machine's cores: the numbers are
@@ -153,8 +154,8 @@ def load_phase(port: int, rows: list[dict], clients: int, total: int, seconds: f
         t.join(seconds + 15)
     wall = time.perf_counter() - start
     ms = [x * 1000 for x in latencies]
-    return {"clients": clients, "connection": "close" if close else "keep-alive", "ok": len(ms), "errors": errors, "p50_ms": round(pct(ms, 50), 2),
-            "p99_ms": round(pct(ms, 99), 2), "req_per_s": round(len(ms) / wall, 1)}
+    return {"clients": clients, "connection": "close" if close else "keep-alive", "ok": len(ms), "errors": errors,
+            "p50_ms": round(pct(ms, 50), 2), "p99_ms": round(pct(ms, 99), 2), "req_per_s": round(len(ms) / wall, 1)}
 
 
 def burst_phase(port: int, n: int, seconds: float = 20.0) -> dict:
@@ -220,7 +221,8 @@ def timed_get_health(port: int, timeout: float = 10.0) -> float | None:
         return None
 
 
-def hostile_phase(port: int, server_pid: int, n: int, rows: list[dict], seconds: float = 60.0) -> dict:
+def hostile_phase(port: int, server_pid: int, n: int, rows: list[dict], hold: float, seconds: float = 60.0) -> dict:
+    opened = time.monotonic()
     socks, refused = [], 0
     for i in range(n):
         s = socket.socket()
@@ -266,7 +268,8 @@ def hostile_phase(port: int, server_pid: int, n: int, rows: list[dict], seconds:
             predict_ms = round((time.perf_counter() - start) * 1000, 2)
     except (OSError, http.client.HTTPException):
         pass
-    # How many of the hostile connections the server still holds open.
+    # How many of the hostile connections the server still holds open `hold` seconds after they were opened.
+    time.sleep(max(0.0, opened + hold - time.monotonic()))
     alive = 0
     for s in socks:
         try:
@@ -283,7 +286,7 @@ def hostile_phase(port: int, server_pid: int, n: int, rows: list[dict], seconds:
     return {"connections": n, "refused_or_failed_to_open": refused, "server_threads": status.get("Threads"),
             "server_rss": status.get("VmRSS"), "health_answered": f"{len(ok)}/{len(health)}",
             "health_p50_ms": round(pct(ok, 50), 2), "health_max_ms": round(max(ok), 2) if ok else None,
-            "predict_ms": predict_ms, "hostile_still_open_after": alive}
+            "predict_ms": predict_ms, f"still_open_after_{hold:g}s": alive}
 
 
 def main(argv=None) -> int:
@@ -296,6 +299,8 @@ def main(argv=None) -> int:
                     "an HTTP/1.0 server forces anyway); default: keep the connection when the server allows")
     ap.add_argument("--burst", type=int, default=1000, help="simultaneous connections in the burst phase (0: skip)")
     ap.add_argument("--hostile", type=int, default=1000, help="idle / slow-loris connections (0: skip)")
+    ap.add_argument("--hold", type=float, default=35.0, help="seconds the hostile connections are held before "
+                    "counting how many the server still keeps open")
     ap.add_argument("--max-seconds", type=float, default=300.0, help="the whole run's limit; the server exits then")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--_server", help=argparse.SUPPRESS)
@@ -304,12 +309,14 @@ def main(argv=None) -> int:
         run_server(args._server, args.serve_module, args.max_seconds)
         return 0
 
-    result = {"load_avg_start": [round(x, 2) for x in os.getloadavg()], "serve_module": args.serve_module or "udt.serve",
-              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "cpus": os.cpu_count()}
+    result = {"load_avg_start": [round(x, 2) for x in os.getloadavg()],
+              "serve_module": args.serve_module or "udt.serve", "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+              "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         model_path = os.path.join(tmp, "adult.udt")
         rows = fit_model(model_path)
-        cmd = [sys.executable, os.path.abspath(__file__), "--_server", model_path, "--max-seconds", str(args.max_seconds)]
+        cmd = [sys.executable, os.path.abspath(__file__), "--_server", model_path,
+               "--max-seconds", str(args.max_seconds)]
         if args.serve_module:
             cmd += ["--serve-module", os.path.abspath(args.serve_module)]
         child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -329,7 +336,7 @@ def main(argv=None) -> int:
                 print("burst", json.dumps(result["burst"]), flush=True)
                 time.sleep(1)
             if args.hostile:
-                result["hostile"] = hostile_phase(port, child.pid, args.hostile, rows)
+                result["hostile"] = hostile_phase(port, child.pid, args.hostile, rows, args.hold)
                 print("hostile", json.dumps(result["hostile"]), flush=True)
         finally:
             child.kill()

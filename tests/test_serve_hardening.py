@@ -316,3 +316,15 @@ class _StubService:
         if self.block:
             self.release.wait(5)
         return 200, {"prediction": "x"}
+
+
+@pytest.mark.parametrize("limits", [dict(max_body_bytes=-1), dict(threads=-1), dict(idle_timeout=0),
+                                    dict(backlog=True), dict(request_timeout="30")])
+def test_invalid_limits_are_refused(limits):
+    with pytest.raises(ValueError, match=f"server limit {next(iter(limits))}="):
+        Limits(**limits)
+
+
+def test_invalid_max_rows_is_refused(model):
+    with pytest.raises(ValueError, match="max_rows=0"):
+        ModelService(model, "m.udt", max_rows=0)

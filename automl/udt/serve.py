@@ -76,6 +76,16 @@ class Limits:
     max_head_bytes: int = 32 << 10        # request line + headers; 431 beyond
     max_headers: int = 100                # header lines; 431 beyond
 
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if name.endswith("_timeout"):
+                valid, expected = isinstance(value, (int, float)) and value > 0, "seconds > 0"
+            else:
+                least = 0 if name == "threads" else 1
+                valid, expected = isinstance(value, int) and value >= least, f"an integer >= {least}"
+            if not valid or isinstance(value, bool):
+                raise ValueError(f"server limit {name}={value!r}: expected {expected}")
+
     def worker_threads(self) -> int:
         return self.threads if self.threads > 0 else max(2, os.cpu_count() or 1)
 
@@ -147,7 +157,9 @@ class ModelService:
         from .classifier import Classifier
         self.model = model
         self.name = os.path.basename(os.fspath(path)) if path is not None else None
-        self.max_rows = int(max_rows)
+        if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+            raise ValueError(f"max_rows={max_rows!r}: expected an integer >= 1")
+        self.max_rows = max_rows
         self.is_classifier = isinstance(model, Classifier)
 
     def health(self) -> dict:
@@ -480,7 +492,8 @@ class Server:
         expect = (request.header("expect") or "").strip().lower()
         if expect and (expect != "100-continue" or request.version != "HTTP/1.1"):
             raise _HttpError(HTTPStatus.EXPECTATION_FAILED, f"unsupported Expect: {expect[:40]!r}")
-        if self._queued >= limits.max_queued or (self._queued and self._queued_bytes + length > limits.max_queued_bytes):
+        over_bytes = self._queued and self._queued_bytes + length > limits.max_queued_bytes
+        if self._queued >= limits.max_queued or over_bytes:
             raise _HttpError(HTTPStatus.SERVICE_UNAVAILABLE, f"server busy: {self._queued} requests in progress; "
                                                              f"retry shortly", ("Retry-After: 1",))
         self._queued += 1
