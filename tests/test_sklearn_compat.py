@@ -85,9 +85,14 @@ def test_fit_x_y_with_validation_tuple(xy):
     assert model.history_[-1]["val_accuracy"] > 0.9
 
 
-# scikit-learn's own estimator checks, run on both estimators at their defaults. Every check passes;
-# checks that cannot pass would be listed here with the reason, and none is.
-CANNOT_PASS: dict = {}
+# scikit-learn's own estimator checks, run on both estimators at their defaults. Every check passes but
+# these, each with the reason it cannot (scikit-learn's own SGD estimators list the same one).
+CANNOT_PASS = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "training is mini-batch SGD over a shuffled epoch: a row of weight 2 takes one step of twice the "
+        "gradient, its duplicate two steps in different batches, and a row of weight 0 still takes a batch "
+        "slot, so the two fits agree in expectation, not to 1e-7 (tests/test_weights.py checks the effect)",
+}
 
 
 def _expected_failed_checks(estimator):

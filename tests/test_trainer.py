@@ -18,7 +18,8 @@ class RecordingNetwork:
         self.weight = np.zeros(1)
         self.interrupt_at_batch = interrupt_at_batch
 
-    def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None):
+    def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None,
+                    row_weights=None):
         if self.interrupt_at_batch is not None and len(self.batches) == self.interrupt_at_batch:
             raise KeyboardInterrupt
         assert offsets.dtype == np.int64 and indices.dtype == np.uint32 and values.dtype == np.float32

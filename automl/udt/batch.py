@@ -28,7 +28,8 @@ class CsrBatch:
     indices uint32 feature ids, values float32 (as the network sees them: scaled), offsets int64
     (n_rows + 1); label_indices uint32 label ids (0 for regression), label_offsets int64 (n_rows + 1;
     all zeros for rows without labels); label_values float32 regression targets, else None.
-    n_unseen_labels counts label values outside the training vocabulary (left out of label_indices).
+    n_unseen_labels counts label values outside the training vocabulary (left out of label_indices);
+    row_weights: float32 per row (sample and class weights), or None for all 1.
     """
 
     indices: np.ndarray
@@ -38,6 +39,7 @@ class CsrBatch:
     label_offsets: np.ndarray
     label_values: Optional[np.ndarray] = None
     n_unseen_labels: int = 0
+    row_weights: Optional[np.ndarray] = None
 
     @classmethod
     def unlabeled(cls, indices, values, offsets) -> "CsrBatch":
@@ -57,7 +59,8 @@ class CsrBatch:
         pos, offsets = _gather_rows(self.offsets, rows)
         lpos, loffsets = _gather_rows(self.label_offsets, rows)
         return CsrBatch(self.indices[pos], self.values[pos], offsets, self.label_indices[lpos], loffsets,
-                        None if self.label_values is None else self.label_values[lpos])
+                        None if self.label_values is None else self.label_values[lpos],
+                        row_weights=None if self.row_weights is None else self.row_weights[rows])
 
     @staticmethod
     def concat(batches: list["CsrBatch"]) -> "CsrBatch":
@@ -75,6 +78,11 @@ class CsrBatch:
         has_values = [b.label_values is not None for b in batches]
         if any(has_values) and not all(has_values):
             raise ValueError("cannot concatenate batches with and without label values")
+        has_weights = [b.row_weights is not None for b in batches]
+        weights = None
+        if any(has_weights):
+            weights = np.concatenate([b.row_weights if b.row_weights is not None else np.ones(b.n_rows, np.float32)
+                                      for b in batches])
         return CsrBatch(np.concatenate([b.indices[b.offsets[0]:b.offsets[-1]] for b in batches]),
                         np.concatenate([b.values[b.offsets[0]:b.offsets[-1]] for b in batches]),
                         stack_offsets("offsets"),
@@ -82,4 +90,4 @@ class CsrBatch:
                         stack_offsets("label_offsets"),
                         np.concatenate([b.label_values[b.label_offsets[0]:b.label_offsets[-1]] for b in batches])
                         if all(has_values) else None,
-                        sum(b.n_unseen_labels for b in batches))
+                        sum(b.n_unseen_labels for b in batches), weights)

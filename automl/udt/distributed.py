@@ -204,7 +204,7 @@ class Replica:
         for item in plan:
             batch = self.rows.take(item) if isinstance(item, np.ndarray) else item
             loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
-                                            batch.label_offsets, batch.label_values)
+                                            batch.label_offsets, batch.label_values, batch.row_weights)
             loss_sum += float(loss) * batch.n_rows
             rows += batch.n_rows
         if end_epoch:

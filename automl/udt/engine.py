@@ -203,13 +203,16 @@ class Network:
         self._net = _core_engine.Network(cfg)
 
     # ---- training -------------------------------------------------------------------------
-    def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None) -> float:
-        """One optimizer step on a batch; returns the batch's mean loss."""
+    def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None,
+                    row_weights=None) -> float:
+        """One optimizer step on a batch; returns the batch's mean (weighted) loss. row_weights: one
+        float >= 0 per row multiplying its loss and gradient (None: all 1)."""
         x_idx = _ids(indices, "indices", self._dims[0])
         y_idx = _ids(label_indices, "label_indices", self._dims[2])
+        weights = None if row_weights is None else np.ascontiguousarray(row_weights, dtype=np.float32)
         return self._net.train_batch(x_idx, _values(values, "values", x_idx.size), _offsets(offsets, "offsets"),
                                      y_idx, _values(label_values, "label_values", y_idx.size),
-                                     _offsets(label_offsets, "label_offsets"))
+                                     _offsets(label_offsets, "label_offsets"), weights)
 
     def rebuild_index(self) -> None:
         """Rebuilds the LSH tables from the current weights (drops earlier label insertions)."""

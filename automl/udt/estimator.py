@@ -54,6 +54,28 @@ def _with_target(X, y, target: str):
     return X.assign(**{target: y})
 
 
+WEIGHT_COLUMN = "__udt_sample_weight__"
+
+
+def _with_weights(source, sample_weight):
+    """(source, weight column name or None): an array of weights becomes a column of an in-memory table."""
+    if sample_weight is None or isinstance(sample_weight, str):
+        return source, sample_weight
+    import pandas as pd
+    import pyarrow as pa
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-d (one weight per row), got shape {weights.shape}")
+    if not isinstance(source, (pd.DataFrame, pa.Table)):
+        raise ValueError("sample_weight as an array needs in-memory data (a DataFrame, table or array); for files "
+                         "pass the name of a column that holds the weights")
+    if len(weights) != len(source):
+        raise ValueError(f"sample_weight has {len(weights)} values but the data has {len(source)} rows")
+    if isinstance(source, pa.Table):
+        return source.append_column(WEIGHT_COLUMN, pa.array(weights)), WEIGHT_COLUMN
+    return source.assign(**{WEIGHT_COLUMN: weights}), WEIGHT_COLUMN
+
+
 def _named_columns(X):
     """A DataFrame whose column labels are not all strings (e.g. pd.DataFrame(array): 0, 1, ...) gets the
     names an array's columns get, x0, x1, ..., so both forms of the same data give the same model."""
@@ -237,7 +259,8 @@ class _Estimator(BaseEstimator):
 
     # ---------------------------------------------------------------- fitting
 
-    def fit(self, X, y=None, *, epochs=None, validation=None, metrics=None, progress="auto", distributed=None):
+    def fit(self, X, y=None, *, sample_weight=None, epochs=None, validation=None, metrics=None, progress="auto",
+            distributed=None):
         """Train on `X`: a CSV/Parquet path (or list of paths), a DataFrame or a pyarrow Table that holds
         every column including the target, or a feature DataFrame `X` plus a target `y`.
 
@@ -247,6 +270,8 @@ class _Estimator(BaseEstimator):
         (default: accuracy, precision@1 for
         multi-label, rmse for regression), kept in `history_` and used for early stopping; it is
         scored with exact (dense) inference, as the sparse-inference index is built after training.
+        sample_weight: one weight >= 0 per row (an array-like, for in-memory data), or the name of a column
+        of X that holds them (any source); multiplied by the class_weight option (udt.row_weights).
         progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).
         distributed: None, or a udt.RayConfig to train data-parallel on Ray workers (udt.distributed);
         the featurizer is fitted and the data featurized here, as without it.
@@ -259,20 +284,22 @@ class _Estimator(BaseEstimator):
             check_distributed(distributed)
         previous = self.__dict__.get("model_") if options["warm_start"] else None
         self._fit(options, X, y, previous, epochs=epochs, validation=validation, metrics=metrics,
-                  progress=progress, distributed=distributed)
+                  progress=progress, distributed=distributed, sample_weight=sample_weight)
         return self
 
-    def partial_fit(self, X, y=None, *, classes=None, validation=None, metrics=None, progress=False):
+    def partial_fit(self, X, y=None, *, classes=None, sample_weight=None, validation=None, metrics=None,
+                    progress=False):
         """One more epoch on new data with the fitted featurizer and network (fits from scratch if unfitted).
         classes (scikit-learn's partial_fit contract): every label the model will see, for the first call."""
         options = self._validated_options()
         previous = self.__dict__.get("model_")
         self._fit(options, X, y, previous, epochs=1, validation=validation, metrics=metrics, progress=progress,
-                  classes=None if previous is not None else classes)
+                  classes=None if previous is not None else classes, sample_weight=sample_weight)
         return self
 
-    def _fit(self, options, X, y, previous, *, validation, **kwargs):
+    def _fit(self, options, X, y, previous, *, validation, sample_weight=None, **kwargs):
         source, columns, target, inferred = self._resolve(X, y, previous)
+        source, weight_column = _with_weights(source, sample_weight)
         if isinstance(validation, tuple):
             validation = _with_target(_array_table(validation[0], [n for n in columns if n != target])
                                       if _is_array_like(validation[0]) else validation[0], validation[1], target)
@@ -281,7 +308,8 @@ class _Estimator(BaseEstimator):
                 if name not in columns:
                     raise ConfigError(f"temporal column {name!r} is not one of the columns: {', '.join(columns)}")
         fitted = fit_model(columns, target, options, source, previous=previous, validation=validation,
-                           check_task=lambda task: self._check_task(task, target), **kwargs)
+                           check_task=lambda task: self._check_task(task, target), sample_weight=weight_column,
+                           **kwargs)
         fitted.inferred = list(inferred)
         self.model_ = fitted
 

@@ -249,8 +249,10 @@ class TableFeaturizer:
             self._history_baseline = None
 
     # ----------------------------------------------------------------- transforming
-    def transform_batches(self, source, batch_rows=DEFAULT_BATCH_ROWS, with_labels=True, update_history=True):
-        """Yields a CsrBatch per record batch of `source`, its values scaled (set_scaling).
+    def transform_batches(self, source, batch_rows=DEFAULT_BATCH_ROWS, with_labels=True, update_history=True,
+                          weight_column=None):
+        """Yields a CsrBatch per record batch of `source`, its values scaled (set_scaling); with
+        weight_column, the batch's row_weights are that column's values (finite, >= 0).
 
         update_history (temporal only): True = a training pass: the history is reset when the pass
         starts (to its state when training_passes() began, else to empty), then each row's tracked
@@ -269,9 +271,14 @@ class TableFeaturizer:
         with_labels = with_labels and self.target is not None
         required = list(self._input_names) + ([self.target] if with_labels else [])
         optional = [n for n in self._cpp_names if n not in required]
+        if weight_column is not None:
+            required.append(weight_column)
         n_threads = self._threads()
         for part in iter_sources(source, required, optional, batch_rows=batch_rows, delimiter=self.delimiter):
-            yield self._transform_part(part, with_labels, update_history, n_threads)
+            batch = self._transform_part(part, with_labels, update_history, n_threads)
+            if weight_column is not None:
+                batch.row_weights = _row_weights(part, weight_column)
+            yield batch
 
     def transform(self, source, with_labels=True, update_history=True, batch_rows=DEFAULT_BATCH_ROWS):
         """All of `source` as one CsrBatch."""
@@ -415,6 +422,23 @@ class TableFeaturizer:
     def _check_fitted(self):
         if self._core is None:
             raise RuntimeError("this TableFeaturizer is not fitted yet: call fit(data) first")
+
+
+def _row_weights(part, column) -> np.ndarray:
+    """A weight column's values as float32, each finite and >= 0 (DataError naming the first bad row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    values = part.batch.column(part.batch.schema.get_field_index(column))
+    try:
+        weights = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise DataError(f"sample weights must be numbers, got {values.type}", file=part.origin, column=column) from None
+    bad = np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))
+    if len(bad):
+        row = part.first_row + int(bad[0])
+        raise DataError(f"a sample weight must be a finite number >= 0, got {weights[bad[0]]}", file=part.origin,
+                        row=row, line=part.line_of_row(row), column=column)
+    return weights.astype(np.float32)
 
 
 class _located:

@@ -27,6 +27,7 @@ from .featurize import TableFeaturizer
 from .fitted import FittedModel
 from .model_selection import DataStats, auto_input_dim, choose_plan
 from .row_scaling import idf_weights, scale_features
+from .row_weights import class_weight_vector, label_counts, weigh
 from .scoring import score_rows
 from .seen_items import SeenItems
 from .trainer import EarlyStopping, InMemoryData, Trainer, load_training_data
@@ -51,13 +52,15 @@ def _has_text(columns: dict, target: str) -> bool:
 
 def fit_model(columns: dict, target: str, options: dict, source, *, previous: Optional[FittedModel] = None,
               epochs: Optional[int] = None, validation=None, metrics=None, progress=False, distributed=None,
-              check_task: Optional[Callable[[str], None]] = None, classes=None) -> FittedModel:
+              check_task: Optional[Callable[[str], None]] = None, classes=None,
+              sample_weight: Optional[str] = None) -> FittedModel:
     """Train on `source` (any table or file udt reads) and return the fitted model.
 
     options: the estimator's validated options (udt.options). previous: a FittedModel to train further
     (its featurizer and plan are kept). validation: a source scored after every epoch with `metrics`
     (exact inference), for early stopping and the output head. check_task(task) may refuse the target's
-    task before any training pass. classes: labels a first fit adds to those of the data."""
+    task before any training pass. classes: labels a first fit adds to those of the data. sample_weight:
+    the column of `source` holding each row's weight (udt.row_weights; with the class_weight option)."""
     featurizer = previous.featurizer if previous is not None else \
         new_featurizer(columns, target, options).fit(source, classes=classes)
     task = featurizer.task
@@ -70,20 +73,28 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     # has: continued training must never forget earlier keys' histories.
     with featurizer.training_passes():
         target_scale = [previous.target_scale if previous is not None else None]
+        weighting = [None, None]  # class weights, sample-weight scale: known after the first pass
 
         def training_chunks():
-            for batch in featurizer.transform_batches(source, batch_rows=PASS_BATCH_ROWS, update_history=True):
+            for batch in featurizer.transform_batches(source, batch_rows=PASS_BATCH_ROWS, update_history=True,
+                                                      weight_column=sample_weight):
                 if target_scale[0] is not None:
                     mean, std = target_scale[0]
                     batch.label_values = ((batch.label_values - mean) / std).astype(np.float32)
+                if any(w is not None for w in weighting):
+                    weigh(batch, *weighting)
                 yield batch
 
         data = load_training_data(training_chunks(), training_chunks, options["memory_budget_mb"] << 20)
+        weighting[:] = _weighting(options, featurizer, data, training_chunks, sample_weight, previous)
+        if isinstance(data, InMemoryData) and any(w is not None for w in weighting):
+            weigh(data.rows, *weighting)
         held_out = None
         if _is_fraction(validation):
             data, held_out = _hold_out(data, float(validation), options["seed"], target_scale[0])
         if previous is None:
             previous = _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale)
+            previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
                 held_out.values = scale_features(held_out.values * featurizer.idf[held_out.indices],
                                                  held_out.offsets, "l2")
@@ -91,6 +102,28 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         _train(fitted, options, data, specs, source, epochs, held_out if held_out is not None else validation,
                progress, distributed)
     return fitted
+
+
+def _weighting(options, featurizer, data, training_chunks, sample_weight, previous) -> list:
+    """[class weights per class id or None, factor that makes the sample weights' mean 1 or None]."""
+    class_weights = previous.class_weights if previous is not None else None
+    if class_weights is None and options["class_weight"] is not None:
+        if featurizer.task == "regression":
+            raise ValueError("class_weight needs classes; weigh a regression target's rows with sample_weight")
+        n = featurizer.n_classes
+        counts = label_counts(data.rows, n) if isinstance(data, InMemoryData) else sum(
+            (label_counts(chunk, n) for chunk in training_chunks()), np.zeros(n, np.int64))
+        class_weights = class_weight_vector(options["class_weight"], featurizer.classes_, counts)
+    scale = None
+    if sample_weight is not None:
+        if isinstance(data, InMemoryData):
+            total = float(data.rows.row_weights.sum(dtype=np.float64))
+        else:
+            total = sum(float(chunk.row_weights.sum(dtype=np.float64)) for chunk in training_chunks())
+        if not total > 0:
+            raise ValueError("the sample weights are all zero: nothing to train on")
+        scale = data.n_rows / total
+    return [class_weights, scale]
 
 
 def _is_fraction(validation) -> bool:
@@ -123,9 +156,12 @@ def _plan(columns, target, options, featurizer, data, source, training_chunks, t
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
         # Standardise the target so one learning rate suits every scale; predictions undo it.
-        values = data.rows.label_values if in_memory else np.concatenate(
-            [c.label_values for c in training_chunks()])
-        target_scale[0] = [float(np.mean(values)), float(np.std(values)) or 1.0]
+        parts = [(c.label_values, c.row_weights) for c in ([data.rows] if in_memory else training_chunks())]
+        values = np.concatenate([v for v, _ in parts])
+        weights = None if parts[0][1] is None else np.concatenate([w for _, w in parts])
+        mean = float(np.average(values, weights=weights))
+        std = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+        target_scale[0] = [mean, std or 1.0]
         if in_memory:  # streamed chunks are scaled by training_chunks from now on
             mean, std = target_scale[0]
             data.rows.label_values = ((values - mean) / std).astype(np.float32)

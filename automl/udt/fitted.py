@@ -37,6 +37,7 @@ class FittedModel:
     interrupted: bool = False                      # the last fit was stopped by Ctrl-C
     stopped_early: bool = False                    # the last fit stopped on its validation score
     inferred: list = dataclasses.field(default_factory=list)  # columns whose type was read from the data
+    class_weights: Optional[np.ndarray] = None     # per class id, from the class_weight option
 
 
 def _field_types() -> dict[str, type]:

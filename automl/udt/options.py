@@ -18,7 +18,7 @@ from typing import Any, Optional
 class Option:
     name: str
     default: Any
-    kind: str                     # "int", "float", "bool", "bool_or_fraction", "choice", "column", "temporal", "crosses"
+    kind: str  # "int", "float", "bool", "bool_or_fraction", "choice", "column", "class_weight", "temporal", "crosses"
     help: str
     choices: tuple = ()           # kind "choice": the valid values
     auto: bool = False            # "auto" is valid (chosen from the data by udt.model_selection)
@@ -52,6 +52,8 @@ class Option:
             parts = ['{"key_column": ["item_column", ...]}']
         elif self.kind == "column":
             parts = ["a column name"]
+        elif self.kind == "class_weight":
+            parts = ['"balanced"', "a dict {label: weight >= 0}"]
         elif self.kind == "bool_or_fraction":
             parts = ["True", "False", "a fraction in (0, 1]"]
         elif self.kind == "crosses":
@@ -79,6 +81,10 @@ class Option:
             return isinstance(v, bool) or type(v).__name__ == "bool_"
         if self.kind == "column":
             return isinstance(v, str) and bool(v)
+        if self.kind == "class_weight":
+            return v == "balanced" or (isinstance(v, dict) and all(
+                isinstance(w, numbers.Real) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
+                for w in v.values()))
         if self.kind == "temporal":
             return isinstance(v, dict) and all(
                 isinstance(k, str) and isinstance(items, (list, tuple)) and items and
@@ -135,6 +141,9 @@ OPTIONS = (
            help="classifiers: after training, keep the trained output rows or set each class's row to the mean "
                 "hidden activation of its training rows (udt.centroid_head; better for search, where queries are "
                 "worded unlike the training rows); auto: udt.model_selection.auto_output_head"),
+    Option("class_weight", None, "class_weight", none=True,
+           help='classifiers: "balanced" (every class carries the same total weight: n / (classes x rows of the '
+                'class)) or {label: weight}; multiplies fit\'s sample_weight (udt.row_weights)'),
     Option("early_stopping_patience", 2, "int", none=True, lo=1, hi=100_000,
            help="with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, "float", lo=0, lo_open=True, hi=1,

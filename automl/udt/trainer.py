@@ -116,7 +116,7 @@ class LocalRounds:
         """Trains epoch number `epoch`, yielding (rows, summed loss) after every round."""
         for batch in data.epoch_batches(batch_size, rng):
             loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
-                                            batch.label_offsets, batch.label_values)
+                                            batch.label_offsets, batch.label_values, batch.row_weights)
             yield batch.n_rows, float(loss) * batch.n_rows
         self.network.end_epoch()
 

@@ -3,6 +3,8 @@
 // release the GIL; weights are exposed as numpy views into the engine's own memory.
 #include "engine_bindings.h"
 
+#include <cmath>
+
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -122,15 +124,28 @@ void bind_engine(py::module_& root) {
           "train_batch",
           [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
              const CArray<uint32_t>& label_indices, const py::object& label_values,
-             const CArray<int64_t>& label_offsets) {
+             const CArray<int64_t>& label_offsets, const py::object& row_weights) {
             std::vector<py::object> keep;
             CsrView x = make_csr(offsets, indices, values, "inputs", keep);
             CsrView y = make_csr(label_offsets, label_indices, label_values, "labels", keep);
+            const float* weights = nullptr;
+            if (!row_weights.is_none()) {
+              CArray<float> w = row_weights.cast<CArray<float>>();
+              if (w.ndim() != 1 || size_t(w.size()) != x.n_rows)
+                throw std::invalid_argument("row_weights must hold one float per row (" + std::to_string(x.n_rows) +
+                                            "), got " + std::to_string(w.size()));
+              for (py::ssize_t i = 0; i < w.size(); ++i)
+                if (!(w.data()[i] >= 0.0f) || !std::isfinite(w.data()[i]))
+                  throw std::invalid_argument("row_weights must be finite and >= 0; row " + std::to_string(i) +
+                                              " has " + std::to_string(w.data()[i]));
+              weights = w.data();
+              keep.push_back(w);
+            }
             py::gil_scoped_release release;
-            return net.train_batch(x, y);
+            return net.train_batch(x, y, weights);
           },
           py::arg("indices"), py::arg("values"), py::arg("offsets"), py::arg("label_indices"),
-          py::arg("label_values"), py::arg("label_offsets"))
+          py::arg("label_values"), py::arg("label_offsets"), py::arg("row_weights") = py::none())
       .def(
           "predict_topk",
           [](Network& net, const CArray<uint32_t>& indices, const py::object& values, const CArray<int64_t>& offsets,
@@ -179,6 +194,18 @@ void bind_engine(py::module_& root) {
            py::call_guard<py::gil_scoped_release>())
       .def("end_epoch", &Network::end_epoch, py::call_guard<py::gil_scoped_release>())
       .def("rebuild_index", &Network::rebuild_index, py::call_guard<py::gil_scoped_release>())
+      .def(
+          "restore_lsh",
+          [](Network& net, uint32_t num_tables, uint32_t capacity,
+             const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& buckets) {
+            if (buckets.ndim() != 1) throw std::invalid_argument("lsh.buckets must be 1-d");
+            const uint32_t* words = buckets.data();
+            const size_t n = size_t(buckets.size());
+            py::gil_scoped_release release;
+            net.restore_lsh(num_tables, capacity, words, n);
+          },
+          py::arg("num_tables"), py::arg("capacity"), py::arg("buckets"),
+          "Restores a saved LSH index (L, R, the lsh.buckets array), checked before anything is allocated.")
       .def("validate_state", &Network::validate_state, py::call_guard<py::gil_scoped_release>(),
            "Raises ValueError when restored state (an LSH bucket id >= output_dim) would make inference read "
            "out of bounds; call after writing state views.")

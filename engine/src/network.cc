@@ -94,7 +94,7 @@ void Network::resize_scratch(size_t n) {
   if (uses_lsh()) codes_.resize(n * output_.sampler->params().num_tables);
 }
 
-float Network::train_batch(const CsrView& x, const CsrView& labels) {
+float Network::train_batch(const CsrView& x, const CsrView& labels, const float* row_weights) {
   check_labeled(x, labels);
   const size_t n = x.n_rows;
   if (n == 0) return 0.0f;
@@ -142,9 +142,10 @@ float Network::train_batch(const CsrView& x, const CsrView& labels) {
   pool_.parallel_for(n, 16, [&](size_t begin, size_t end, size_t) {
     for (size_t s = begin; s < end; ++s) {
       const float* label_values = labels.values ? labels.values + labels.row_begin(s) : nullptr;
-      sample_loss_[s] = loss_and_gradient(config_.loss, active_[s].data(), dz_[s].data(), active_[s].size(),
-                                          labels.indices + labels.row_begin(s), label_values, labels.row_size(s),
-                                          scale);
+      const float weight = row_weights ? row_weights[s] : 1.0f;
+      sample_loss_[s] = weight * loss_and_gradient(config_.loss, active_[s].data(), dz_[s].data(),
+                                                   active_[s].size(), labels.indices + labels.row_begin(s),
+                                                   label_values, labels.row_size(s), scale * weight);
     }
   });
 

@@ -60,7 +60,9 @@ class Network {
   explicit Network(const NetworkConfig& config);
 
   // Mean loss of the batch. labels: one CSR row per input row (ids < output_dim).
-  float train_batch(const CsrView& x, const CsrView& labels);
+  // row_weights (n_rows floats >= 0, or null for all 1): each sample's loss and gradient are
+  // multiplied by its weight (sample and class weights; the caller normalises them).
+  float train_batch(const CsrView& x, const CsrView& labels, const float* row_weights = nullptr);
   // Best `k` outputs per row, best first: ids (n x k) and scores (n x k). Dense evaluates
   // every output neuron; sparse evaluates max(k, ceil(sparsity * output_dim)) neurons
   // retrieved by LSH. Scores: softmax over the evaluated neurons, sigmoid, or raw (mse).
@@ -82,6 +84,11 @@ class Network {
   void index_labels(const CsrView& x, const CsrView& labels, uint32_t num_tables = 0);
   // Recreates the LSH tables as L tables of capacity R (restoring a saved index of that shape).
   void set_lsh_shape(uint32_t num_tables, uint32_t capacity);
+  // Restores a saved index: L tables of capacity R (the training K) from `words`. Checks the
+  // shape's bounds, that there are exactly L * 2^K * (1 + R) words and that every id is
+  // < output_dim before anything is allocated or changed; throws std::invalid_argument naming
+  // what is wrong.
+  void restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words);
   // Throws std::invalid_argument when restored state could make inference read out of
   // bounds (an LSH bucket holding an id >= output_dim); call after writing state views.
   void validate_state() const;
