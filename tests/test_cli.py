@@ -161,3 +161,17 @@ def test_train_reports_the_scores_of_the_epoch_it_keeps(files, tmp_path, capsys,
                  "--column", "text:text", "--column", "topic:categorical", "--no-progress", *SMALL_FLAGS]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["kept_epoch"] == 2 and report["val_accuracy"] == 0.80 and report["epochs"] == 3
+
+
+def test_train_takes_sample_weights_class_weights_and_a_validation_fraction(files, tmp_path, capsys):
+    table = pd.read_csv(files / "train.csv").assign(w=1.0)
+    table.to_csv(tmp_path / "weighted.csv", index=False)
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "weighted.csv"), "--model", str(tmp_path / "w.udt"), "--target", "topic",
+                 "--column", "text:text", "--column", "topic:categorical", "--sample-weight", "w",
+                 "--class-weight", "balanced", "--validation", "0.2", "--no-progress", *SMALL_FLAGS]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["val_accuracy"] > 0.9
+    from udt.classifier import load
+    model = load(tmp_path / "w.udt")
+    assert model.class_weight == "balanced" and model.model_.n_train_rows == 480

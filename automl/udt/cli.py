@@ -131,7 +131,9 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--columns", dest="config", metavar="FILE", help="JSON/TOML file: target, task, columns, "
                                                                         "options")
     train.add_argument("--task", choices=["classification", "regression"], help="default: classification")
-    train.add_argument("--validation", help="validation file scored after every epoch")
+    train.add_argument("--validation", help="validation file scored after every epoch, or a fraction of the training "
+                                             "rows to hold out (e.g. 0.1)")
+    train.add_argument("--sample-weight", metavar="COLUMN", help="column of the data that holds each row's weight")
     train.add_argument("--metrics", help="comma-separated validation metrics, e.g. accuracy,precision@5")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_option_flags(train)
@@ -194,7 +196,13 @@ def _train(args) -> int:
     cls = Regressor if task == "regression" else Classifier
     columns = {name: build_column(name, spec) for name, spec in column_specs.items()}
     model = cls(columns=columns, target=target, **options)
-    model.fit(_sources(args.data), validation=args.validation, metrics=args.metrics,
+    validation = args.validation
+    if validation is not None and not os.path.exists(validation):
+        try:
+            validation = float(validation)
+        except ValueError:
+            raise FileNotFoundError(f"no such file: {validation}") from None
+    model.fit(_sources(args.data), validation=validation, metrics=args.metrics, sample_weight=args.sample_weight,
               progress=not args.no_progress)
     model.save(args.model)
     # The scores of the epoch the model keeps: early stopping restores the best one, which is the
