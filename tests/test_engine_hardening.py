@@ -258,3 +258,30 @@ def test_adam_catch_up_refuses_arrays_it_would_not_write_in_place():
     f = np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match="one entry per row"):
         ENGINE.adam_catch_up(f, f, f, np.ones(3, np.uint64), np.full(2, 5, np.uint64), 0.01, 0.9, 0.999, 1e-7)
+
+
+def test_restore_lsh_checks_the_bucket_array_before_allocating():
+    net = _sparse_net()
+    lsh = net.lsh_params
+    raw = net._net   # the engine object: restore_lsh is what a model-file loader calls
+    buckets = np.array(net.state_views()["lsh.buckets"], copy=True)
+    with pytest.raises(ValueError, match=r"LSH R \(bucket capacity, lsh_r\) must be in \[1, 2147483647\]"):
+        raw.restore_lsh(lsh["L"], 2 ** 32 - 1, np.zeros(0, np.uint32))
+    with pytest.raises(ValueError, match="lsh.buckets has 0 words"):
+        raw.restore_lsh(lsh["L"], 1000, np.zeros(0, np.uint32))
+    bad = buckets.copy()
+    bad[1] = 2000                                   # bucket 0's first id: == output_dim
+    bad[0] = max(int(bad[0]), 1)
+    with pytest.raises(ValueError, match=r"neuron id >= output_dim \(2000\)"):
+        raw.restore_lsh(lsh["L"], lsh["R"], bad)
+    assert net.lsh_params["R"] == lsh["R"]          # refusals changed nothing
+    # A bigger saved index (as index_labels builds) round-trips exactly.
+    x = np.arange(40, dtype=np.uint32) % 300
+    off = np.arange(0, 41, 4, dtype=np.int64)
+    net.index_labels(x, None, off, np.arange(10, dtype=np.uint32), np.arange(11, dtype=np.int64),
+                     num_tables=2 * lsh["L"])
+    saved = (net.lsh_params["L"], net.lsh_params["R"], np.array(net.state_views()["lsh.buckets"], copy=True))
+    copy = _sparse_net()
+    copy._net.restore_lsh(*saved)
+    assert (copy.lsh_params["L"], copy.lsh_params["R"]) == saved[:2]
+    np.testing.assert_array_equal(copy.state_views()["lsh.buckets"], saved[2])

@@ -41,14 +41,15 @@ LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, Bucket
   words_.resize(words);
 }
 
-bool LshIndex::ids_below(uint32_t dim) const {
-  for (uint32_t t = 0; t < num_tables_; ++t)
-    for (uint32_t b = 0; b < buckets_; ++b) {
-      const uint32_t* ids = bucket(t, b);
-      const uint32_t n = bucket_size(t, b);
-      for (uint32_t j = 0; j < n; ++j)
-        if (ids[j] >= dim) return false;
-    }
+bool LshIndex::ids_below(const uint32_t* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity,
+                         uint32_t dim) {
+  const size_t n_buckets = size_t(num_tables) * buckets;
+  for (size_t b = 0; b < n_buckets; ++b) {
+    const uint32_t* bucket = words + b * (size_t(capacity) + 1);
+    const uint32_t n = std::min(bucket[0], capacity);
+    for (uint32_t j = 1; j <= n; ++j)
+      if (bucket[j] >= dim) return false;
+  }
   return true;
 }
 

@@ -51,7 +51,10 @@ class LshIndex {
   BucketPolicy policy() const { return policy_; }
   size_t memory_bytes() const { return words_.size() * 4; }
   // True when every stored id is < dim (a restored index can be checked before use).
-  bool ids_below(uint32_t dim) const;
+  bool ids_below(uint32_t dim) const { return ids_below(words_.data(), num_tables_, buckets_, capacity_, dim); }
+  // The same over raw words laid out as an index of this shape (checked before they are copied in).
+  static bool ids_below(const uint32_t* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity,
+                        uint32_t dim);
 
   // Raw state, for saving and restoring an index exactly.
   AlignedArray<uint32_t>& words() { return words_; }

@@ -1,5 +1,6 @@
 // The network's state outside a training batch: epoch ends, the LSH index's shape and
 // counters, and checking restored state. Each call holds the model lock (network.h).
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,23 @@ void Network::rebuild_index() {
 void Network::set_lsh_shape(uint32_t num_tables, uint32_t capacity) {
   const auto lock = lock_.writing();
   if (uses_lsh()) output_.sampler->set_shape(num_tables, capacity);
+}
+
+void Network::restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words) {
+  if (!uses_lsh()) throw std::invalid_argument("lsh.buckets: this network's output layer is dense (no LSH index)");
+  const uint32_t bits = output_.sampler->params().bits;
+  const size_t expected = LshIndex::words_for(num_tables, bits, capacity);
+  if (n_words != expected)
+    throw std::invalid_argument("lsh.buckets has " + std::to_string(n_words) + " words; L=" +
+                                std::to_string(num_tables) + " tables of 2^" + std::to_string(bits) +
+                                " buckets of R=" + std::to_string(capacity) + " ids take " + std::to_string(expected));
+  if (!LshIndex::ids_below(words, num_tables, 1u << bits, capacity, config_.output_dim))
+    throw std::invalid_argument("lsh.buckets holds a neuron id >= output_dim (" + std::to_string(config_.output_dim) +
+                                ")");
+  const auto lock = lock_.writing();
+  LshSampler& sampler = *output_.sampler;
+  sampler.set_shape(num_tables, capacity);
+  std::copy(words, words + n_words, sampler.index().words().data());
 }
 
 void Network::validate_state() const {
