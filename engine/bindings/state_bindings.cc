@@ -1,7 +1,7 @@
 // Bindings of the engine's state: its arrays as numpy views and their names, the shape each
-// array has for a configuration (checked before anything is allocated), the config bounds,
-// and the sparse Adam catch-up on numpy rows (distributed merges). Names and bounds are
-// defined here and in network_config.cc only; Python reads them instead of retyping them.
+// array has for a configuration (checked before anything is allocated), and the sparse Adam
+// catch-up on numpy rows (distributed merges). The names are defined here only; Python reads
+// them (STATE_ARRAYS, ...) instead of retyping them.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -96,18 +96,6 @@ py::dict state_layout(uint32_t input_dim, uint32_t hidden_dim, uint32_t output_d
   return d;
 }
 
-py::dict bounds_dict() {
-  py::object bound = py::module_::import("collections")
-                         .attr("namedtuple")("EngineBound", "min max min_inclusive max_inclusive integer");
-  py::dict d;
-  for (const ConfigBound& b : config_bounds()) {
-    py::object lo = b.integer ? py::object(py::int_(uint64_t(b.min))) : py::object(py::float_(b.min));
-    py::object hi = b.integer ? py::object(py::int_(uint64_t(b.max))) : py::object(py::float_(b.max));
-    d[b.name] = bound(lo, hi, b.min_inclusive, b.max_inclusive, b.integer);
-  }
-  return d;
-}
-
 // A C-contiguous writable array of `dtype` with `rows` rows; written in place, so never converted.
 template <typename T>
 T* in_place(const py::array& a, const char* name, size_t rows, size_t* cols) {
@@ -156,9 +144,6 @@ void bind_engine_state(py::module_& m, py::class_<Network>& network) {
         py::arg("lsh_k") = 0, py::arg("lsh_l") = 0, py::arg("lsh_r") = 0,
         "{name: (shape, dtype)} of every state array of a network of these dims (and, with lsh_l > 0, of LSH "
         "tables K, L, R), computed without allocating; ValueError names a field out of bounds.");
-  m.def("config_bounds", &bounds_dict,
-        "{field: EngineBound(min, max, min_inclusive, max_inclusive, integer)} for every numeric NetworkConfig field, "
-        "the table NetworkConfig.validate checks.");
   m.def("adam_catch_up", &adam_catch_up, py::arg("weights"), py::arg("m"), py::arg("v"), py::arg("steps"),
         py::arg("target"), py::arg("learning_rate"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
         "In place: every row r with 0 < steps[r] < target[r] takes the zero-gradient Adam steps steps[r]+1 .. "
