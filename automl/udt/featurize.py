@@ -16,7 +16,7 @@ from .batch import CsrBatch
 from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text, check_columns
 from .data import DEFAULT_BATCH_ROWS, iter_sources
 from .errors import ConfigError, DataError
-from .labels import LabelEncoder
+from .labels import LabelEncoder, _is_int_text as _is_int_label
 from .numeric_quantiles import ValueSample
 from .row_scaling import SCALINGS, scale_features
 
@@ -358,6 +358,20 @@ class TableFeaturizer:
         if self.task == "regression":
             return 1
         return None if self.labels_ is None else len(self.labels_.classes_)
+
+    def unseen_labels(self, source) -> list:
+        """The target values of `source` outside the label vocabulary (sorted; [] for regression or when the
+        classes are declared, where an unknown label is an error at featurizing)."""
+        self._check_fitted()
+        if self.labels_ is None or self.labels_.n_classes is not None:
+            return []
+        found = set()
+        for part in iter_sources(source, [self.target], batch_rows=65536, delimiter=self.delimiter):
+            with _located(part):
+                view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
+                found.update(self.labels_.unseen(view, part.batch.num_rows, self.target))
+        integer = all(_is_int_label(n) for n in found)
+        return sorted(found, key=int) if integer and found else sorted(found)
 
     def decode(self, label_ids):
         """Original label values of label ids (any array shape)."""

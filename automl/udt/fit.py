@@ -25,6 +25,7 @@ from .data import mean_words_per_row, read_batches
 from .engine import Network
 from .featurize import TableFeaturizer
 from .fitted import FittedModel
+from .grow_labels import grow_labels
 from .model_selection import DataStats, auto_input_dim, choose_plan
 from .row_scaling import idf_weights, scale_features
 from .row_weights import class_weight_vector, label_counts, weigh
@@ -64,6 +65,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     featurizer = previous.featurizer if previous is not None else \
         new_featurizer(columns, target, options).fit(source, classes=classes)
     task = featurizer.task
+    if previous is not None and task in ("single", "multi"):
+        grow_labels(previous, source)  # labels first seen now get output neurons, never dropped
     if check_task is not None:
         check_task(task)
     if task == "regression" and options["output_head"] == "centroid":
@@ -235,12 +238,23 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
     first_epoch = fitted.history[-1]["epoch"] + 1 if fitted.history else 1
     if fitted.seen is not None:
         record_seen(fitted, source)
+    if fitted.trained_output_weight is not None:
+        # The centroid head is a view of a trained model: training goes on from the trained rows (going on
+        # from centroid rows and re-centering after every partial_fit drifted: accuracy 1.0 -> 0.34 after
+        # 8 calls on a 200-class test set, 1.0 throughout from the trained rows).
+        views = fitted.network.weights()
+        views["output.weight"][...], views["output.bias"][...] = fitted.trained_output_weight, fitted.trained_output_bias
+        if fitted.network.lsh_params is not None:
+            fitted.network.rebuild_index()
     trainer.run(data, n_epochs, fitted.history, first_epoch=first_epoch)
     fitted.interrupted, fitted.stopped_early = trainer.interrupted, trainer.stopped_early
     head_replaced = False
     if fitted.featurizer.task != "regression":
+        views = fitted.network.weights()
+        trained = views["output.weight"].copy(), views["output.bias"].copy()
         fitted.output_head = apply_output_head(fitted.network, data, options["output_head"], validate, specs[0])
         head_replaced = fitted.output_head["output_head"] == "centroid"
+        fitted.trained_output_weight, fitted.trained_output_bias = trained if head_replaced else (None, None)
     index_labels(fitted.network, data, rebuild=head_replaced)
 
 

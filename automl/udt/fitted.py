@@ -38,6 +38,9 @@ class FittedModel:
     stopped_early: bool = False                    # the last fit stopped on its validation score
     inferred: list = dataclasses.field(default_factory=list)  # columns whose type was read from the data
     class_weights: Optional[np.ndarray] = None     # per class id, from the class_weight option
+    # With the centroid head, the trained output rows it replaced: continued training starts from them.
+    trained_output_weight: Optional[np.ndarray] = None
+    trained_output_bias: Optional[np.ndarray] = None
 
 
 def _field_types() -> dict[str, type]:

@@ -43,6 +43,20 @@ class LabelEncoder:
         self.vocab = _core.featurizers.LabelVocab(names)
         self.classes_ = np.array([int(n) for n in names], dtype=np.int64) if integer else np.array(names, dtype=object)
 
+    def extend(self, names):
+        """Appends new labels (continued training): existing labels keep their ids."""
+        old = [str(c) for c in self.classes_]
+        added = [str(n) for n in names if str(n) not in set(old)]
+        integer = self.classes_.dtype.kind == "i" and all(_is_int_text(n) for n in added)
+        self._set_classes(old + added, integer)
+
+    def unseen(self, view, n_rows, column) -> list:
+        """Labels in this column that are not in the vocabulary, sorted."""
+        collector = _core.featurizers.LabelVocab()
+        collector.collect(view, n_rows, self.delimiter, column)
+        known = set(str(c) for c in self.classes_)
+        return [n for n in collector.names() if n not in known]
+
     def lookup(self, view, n_rows, column):
         """(label_offsets int64, label_ids uint32, number of unseen labels)."""
         return self.vocab.lookup(view, n_rows, self.delimiter, column)
