@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <memory>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -28,9 +29,13 @@ py::array vector_view(std::vector<T>& v, py::handle owner) {
 py::array row_view(AlignedMatrix& m, py::handle owner) {
   return py::array(py::dtype::of<float>(), {m.cols()}, {sizeof(float)}, m.row(0), owner);
 }
-py::array buckets_view(LshIndex& index, py::handle owner) {
-  AlignedArray<uint32_t>& a = index.words();
-  return py::array(py::dtype::of<uint32_t>(), {a.size()}, {sizeof(uint32_t)}, a.data(), owner);
+// The buckets' view owns a share of their storage, not the network: training reshapes the
+// index (after index_labels, on restore_lsh), and a view taken before stays valid memory.
+py::array buckets_view(const LshIndex& index) {
+  using Storage = std::shared_ptr<AlignedArray<uint32_t>>;
+  auto* share = new Storage(index.words());
+  py::capsule owner(share, [](void* p) { delete static_cast<Storage*>(p); });
+  return py::array(py::dtype::of<uint32_t>(), {(*share)->size()}, {sizeof(uint32_t)}, (*share)->data(), owner);
 }
 
 // Every state array: its name, its view, and its shape for (input, hidden, output) dims.
@@ -78,7 +83,7 @@ py::dict state_views(py::object self) {
   }
   py::dict d;
   for (const StateArray& a : state_arrays()) d[a.name] = a.view(net, self);
-  if (net.uses_lsh()) d[kBuckets] = buckets_view(net.output().sampler->index(), self);
+  if (net.uses_lsh()) d[kBuckets] = buckets_view(net.output().sampler->index());
   return d;
 }
 

@@ -38,7 +38,8 @@ LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, Bucket
   buckets_ = 1u << bits;
   capacity_ = capacity;
   policy_ = policy;
-  words_.resize(words);
+  storage_ = std::make_shared<AlignedArray<uint32_t>>(words);
+  words_ = storage_->data();
 }
 
 bool LshIndex::ids_below(const uint32_t* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity,

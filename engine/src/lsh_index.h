@@ -5,6 +5,7 @@
 // 1 + R words: the bucket's arrival counter, then its ids. Keeping the counter beside
 // the ids makes an insert touch one cache line, not two; no per-bucket allocations.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ class LshIndex {
 
   LshIndex() = default;
   LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy);
+  LshIndex(LshIndex&&) = default;
+  LshIndex& operator=(LshIndex&&) = default;
+  LshIndex(const LshIndex&) = delete;  // copies would share the buckets
+  LshIndex& operator=(const LshIndex&) = delete;
   // Words an index of this shape stores (L * 2^K * (1 + R)). Throws std::invalid_argument
   // naming K, L or R when one is out of range or the total exceeds kMaxWords, so a shape
   // read from a file is checked, without overflow, before anything is allocated.
@@ -49,22 +54,24 @@ class LshIndex {
   uint32_t buckets_per_table() const { return buckets_; }
   uint32_t capacity() const { return capacity_; }
   BucketPolicy policy() const { return policy_; }
-  size_t memory_bytes() const { return words_.size() * 4; }
+  size_t memory_bytes() const { return storage_ ? storage_->size() * 4 : 0; }
   // True when every stored id is < dim (a restored index can be checked before use).
-  bool ids_below(uint32_t dim) const { return ids_below(words_.data(), num_tables_, buckets_, capacity_, dim); }
+  bool ids_below(uint32_t dim) const { return ids_below(words_, num_tables_, buckets_, capacity_, dim); }
   // The same over raw words laid out as an index of this shape (checked before they are copied in).
   static bool ids_below(const uint32_t* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity,
                         uint32_t dim);
 
-  // Raw state, for saving and restoring an index exactly.
-  AlignedArray<uint32_t>& words() { return words_; }
+  // Raw state, for saving and restoring an index exactly. Shared, so a numpy view of the buckets
+  // (state_views) keeps its memory alive when the index is reshaped (set_shape) under it.
+  const std::shared_ptr<AlignedArray<uint32_t>>& words() const { return storage_; }
 
  private:
   size_t slot(uint32_t table, uint32_t code) const { return (size_t(table) * buckets_ + code) * (capacity_ + 1); }
 
   uint32_t num_tables_ = 0, buckets_ = 0, capacity_ = 0;
   BucketPolicy policy_ = BucketPolicy::Reservoir;
-  AlignedArray<uint32_t> words_;  // [table][bucket][1 + capacity]: arrivals since clear, then ids
+  std::shared_ptr<AlignedArray<uint32_t>> storage_;
+  uint32_t* words_ = nullptr;  // storage_'s data: [table][bucket][1 + capacity]: arrivals since clear, then ids
 };
 
 }  // namespace udt

@@ -37,7 +37,7 @@ void Network::restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t
   const auto lock = lock_.writing();
   LshSampler& sampler = *output_.sampler;
   sampler.set_shape(num_tables, capacity);
-  std::copy(words, words + n_words, sampler.index().words().data());
+  std::copy(words, words + n_words, sampler.index().words()->data());
 }
 
 void Network::validate_state() const {
