@@ -311,3 +311,23 @@ def test_a_bucket_view_stays_valid_memory_when_the_index_is_reshaped():
         print("ok", total > 0, ids.shape)
     """)
     assert "ok True (10, 3)" in out
+
+
+def test_featurizer_setters_refuse_column_indices_out_of_range():
+    f = _core.featurizers
+    cols = []
+    for name, kind in (("user", 1), ("item", 1), ("ts", 2)):
+        c = f.ColumnConfig()
+        c.name, c.kind = name, kind
+        cols.append(c)
+    fz = f.TableFeaturizer(cols, 1000, 0)
+    with pytest.raises(ValueError, match=r"temporal tracked column: column index 7 is not in \[0, 3\)"):
+        fz.set_temporal(0, [7], 2, 5)
+    with pytest.raises(ValueError, match="temporal history length must be in"):
+        fz.set_temporal(0, [1], 2, 0)
+    with pytest.raises(ValueError, match="crosses: column index -1"):
+        fz.set_crosses([(0, -1)])
+    with pytest.raises(ValueError, match="numeric range: column index 3"):
+        fz.set_numeric_range(3, 0.0, 1.0)
+    fz.set_temporal(0, [1], 2, 5)   # valid ones still work
+    fz.set_crosses([(0, 1)])

@@ -77,6 +77,7 @@ void numeric_features(const ColumnConfig& col, const Cell& c, int64_t row_index,
   const double clipped = numeric_position(col, x);
   for (size_t r = 0; r < col.bins.size(); ++r) {
     const int n_bins = col.bins[r];
+    if (n_bins < 1) continue;  // only a crafted model file has one
     int b = int(std::floor(clipped * n_bins));
     if (b >= n_bins) b = n_bins - 1;
     const uint64_t h = hash_combine(hash_combine(col.salt, tag::kBin + uint64_t(n_bins)), uint64_t(b));
@@ -193,10 +194,12 @@ double numeric_position(const ColumnConfig& col, double x) {
     if (j == 0) return 0.0;
     if (j == q.size()) return 1.0;
     const double frac = (x - q[j - 1]) / (q[j] - q[j - 1]);  // q[j] > x >= q[j - 1]
-    return (double(j - 1) + frac) / double(q.size() - 1);
+    const double p = (double(j - 1) + frac) / double(q.size() - 1);
+    return p >= 0.0 && p <= 1.0 ? p : 0.5;  // only unsorted or NaN edges (a crafted file) fall outside
   }
   const double span = col.hi - col.lo;
   const double unit = span > 0 ? (x - col.lo) / span : 0.5;
+  if (std::isnan(unit)) return 0.5;  // infinite lo and hi (a crafted file): the cast to a bin must stay defined
   return unit < 0 ? 0 : (unit > 1 ? 1 : unit);
 }
 }  // namespace udt

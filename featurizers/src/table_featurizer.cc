@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 #include "feature_error.h"
 #include "hash.h"
@@ -27,7 +29,27 @@ TableFeaturizer::TableFeaturizer(std::vector<ColumnConfig> columns, uint32_t dim
   }
 }
 
+void TableFeaturizer::check_column(int column, const char* what) const {
+  if (column < 0 || size_t(column) >= columns_.size())
+    throw std::invalid_argument(std::string(what) + ": column index " + std::to_string(column) + " is not in [0, " +
+                                std::to_string(columns_.size()) + ")");
+}
+
+void TableFeaturizer::set_crosses(std::vector<std::pair<int, int>> pairs) {
+  for (const auto& p : pairs) {
+    check_column(p.first, "crosses");
+    check_column(p.second, "crosses");
+  }
+  crosses_ = std::move(pairs);
+}
+
 void TableFeaturizer::set_temporal(const TemporalConfig& config) {
+  check_column(config.key_column, "temporal key");
+  check_column(config.timestamp_column, "temporal timestamp");
+  for (int t : config.tracked) check_column(t, "temporal tracked column");
+  if (config.length < 1 || config.length > (1 << 20))
+    throw std::invalid_argument("temporal history length must be in [1, 1048576], got " +
+                                std::to_string(config.length));
   temporal_ = config;
   history_salts_.clear();
   for (int t : config.tracked)
@@ -36,6 +58,7 @@ void TableFeaturizer::set_temporal(const TemporalConfig& config) {
 }
 
 void TableFeaturizer::set_numeric_range(int column, double lo, double hi) {
+  check_column(column, "numeric range");
   columns_[size_t(column)].lo = lo;
   columns_[size_t(column)].hi = hi;
 }

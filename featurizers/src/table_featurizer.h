@@ -29,7 +29,8 @@ class TableFeaturizer {
  public:
   TableFeaturizer(std::vector<ColumnConfig> columns, uint32_t dim, uint64_t seed);
 
-  void set_crosses(std::vector<std::pair<int, int>> pairs) { crosses_ = std::move(pairs); }
+  // The setters take column indices (into columns()); one out of range is std::invalid_argument.
+  void set_crosses(std::vector<std::pair<int, int>> pairs);
   void set_temporal(const TemporalConfig& config);
   void set_numeric_range(int column, double lo, double hi);
 
@@ -65,6 +66,7 @@ class TableFeaturizer {
   std::vector<std::vector<uint64_t>> history_pass(const std::vector<ColumnView>& cols, int64_t n_rows,
                                                   bool update_history);
   int64_t row_timestamp(const Cell& c, int64_t row_index, bool required) const;
+  void check_column(int column, const char* what) const;
   SparseRows run_rows(const std::vector<ColumnView>& cols, int64_t n_rows, int n_threads,
                       const std::vector<std::vector<uint64_t>>* history, bool use_graph) const;
 
