@@ -104,7 +104,7 @@ py::dict state_layout(uint32_t input_dim, uint32_t hidden_dim, uint32_t output_d
 // A C-contiguous writable array of `dtype` with `rows` rows; written in place, so never converted.
 template <typename T>
 T* in_place(const py::array& a, const char* name, size_t rows, size_t* cols) {
-  if (!a.dtype().is(py::dtype::of<T>()) || !(a.flags() & py::array::c_style) || !a.writeable() || a.ndim() < 1 ||
+  if (!py::isinstance<py::array_t<T>>(a) || !(a.flags() & py::array::c_style) || !a.writeable() || a.ndim() < 1 ||
       a.ndim() > 2 || size_t(a.shape(0)) != rows)
     throw std::invalid_argument(std::string(name) + " must be a writable C-contiguous " +
                                 py::str(py::dtype::of<T>()).cast<std::string>() + " array of " +
