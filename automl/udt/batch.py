@@ -41,10 +41,6 @@ class CsrBatch:
     n_unseen_labels: int = 0
     row_weights: Optional[np.ndarray] = None
 
-    @classmethod
-    def unlabeled(cls, indices, values, offsets) -> "CsrBatch":
-        return cls(indices, values, offsets, np.zeros(0, np.uint32), np.zeros(len(offsets), np.int64))
-
     @property
     def n_rows(self) -> int:
         return len(self.offsets) - 1

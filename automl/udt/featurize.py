@@ -297,25 +297,24 @@ class TableFeaturizer:
         return views, keep
 
     def _transform_part(self, part, with_labels, update_history, n_threads):
+        """One batch, in one call into C++ (batch_rows.h): features, scaling, labels."""
         n = part.batch.num_rows
         with _located(part):
             views, _keep = self._views(part, with_labels)
-            indices, values, offsets = self._core.featurize(views, n, n_threads, bool(update_history))
-            values = self._scaled(indices, values, offsets)
-            if not with_labels:
-                return CsrBatch.unlabeled(indices, values, offsets)
-            view, _k = column_view(part.batch.column(self.target), self.target, part.origin)
-            if self.labels_ is None:
-                lo, li, lv = _core.featurizers.regression_targets(view, n, self.target)
-                return CsrBatch(indices, values, offsets, li, lo, np.asarray(lv, np.float32))
-            lo, li, unseen = self.labels_.lookup(view, n, self.target)
+            label_view = column_view(part.batch.column(self.target), self.target, part.origin)[0] \
+                if with_labels else None
+            labels = self.labels_ if with_labels else None
+            indices, values, offsets, lo, li, lv, unseen = self._core.featurize_batch(
+                views, n, n_threads, bool(update_history), self.scaling, self.idf, label_view,
+                None if labels is None else labels.vocab, "" if labels is None else labels.delimiter,
+                self.target or "")
         if unseen:
             if self.labels_.n_classes is not None:
                 raise DataError(f"{unseen} label(s) outside the declared classes 0..{self.labels_.n_classes - 1}",
                                 file=part.origin, column=self.target)
             warnings.warn(f"{unseen} label value(s) in column '{self.target}' were not seen in training; "
                           "they are counted as misses", stacklevel=3)
-        return CsrBatch(indices, values, offsets, li, lo, None, unseen)
+        return CsrBatch(indices, values, offsets, li, lo, lv, unseen)
 
     def transform_row(self, row, update_history=False):
         """Features of one row given as a dict {column: value} (missing keys are missing

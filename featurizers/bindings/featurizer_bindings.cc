@@ -10,6 +10,7 @@
 #include <shared_mutex>
 #include <stdexcept>
 
+#include "../src/batch_rows.h"
 #include "../src/column_features.h"
 #include "../src/csv_quote_scanner.h"
 #include "../src/feature_error.h"
@@ -241,6 +242,35 @@ void bind_featurizers(pybind11::module_& m) {
              }
              return csr_to_python(std::move(rows));
            })
+      .def(
+          "featurize_batch",
+          [](BoundFeaturizer& b, const std::vector<ViewTuple>& views, int64_t n_rows, int n_threads, bool update,
+             const std::string& scaling,
+             const std::optional<py::array_t<float, py::array::c_style | py::array::forcecast>>& idf,
+             const std::optional<ViewTuple>& label_view, const LabelVocab* vocab, const std::string& delimiter,
+             const std::string& target) {
+            const auto cols = to_views(views);
+            const RowScaling mode = parse_row_scaling(scaling);
+            std::optional<ColumnView> label_col;
+            if (label_view) label_col = to_view(*label_view);
+            const BatchTarget batch_target{label_col ? &*label_col : nullptr, vocab, delimiter, target};
+            FeaturizedBatch batch;
+            {
+              py::gil_scoped_release release;
+              batch = featurize_batch(b.core, cols, n_rows, n_threads, update, mode, idf ? idf->data() : nullptr,
+                                      idf ? size_t(idf->size()) : 0, batch_target);
+            }
+            py::object label_values = py::none();
+            if (label_col && !vocab) label_values = to_numpy(std::move(batch.labels.values));
+            py::tuple csr = csr_to_python(std::move(batch.rows));
+            return py::make_tuple(csr[0], csr[1], csr[2], to_numpy(std::move(batch.labels.offsets)),
+                                  to_numpy(std::move(batch.labels.ids)), label_values, batch.labels.n_unseen);
+          },
+          py::arg("views"), py::arg("n_rows"), py::arg("n_threads"), py::arg("update_history"), py::arg("scaling"),
+          py::arg("idf").none(true), py::arg("label_view").none(true), py::arg("vocab").none(true),
+          py::arg("delimiter"), py::arg("target"),
+          "One call per batch: (indices, values scaled, offsets, label_offsets, label_ids, label_values or None, "
+          "n_unseen). Labels come from `vocab`, regression targets when vocab is None, none without label_view.")
       .def("featurize_dict", &BoundFeaturizer::featurize_dict, py::arg("row"), py::arg("update_history") = false)
       .def("index_graph_nodes",
            [](BoundFeaturizer& b, const std::vector<ViewTuple>& views, int64_t n_rows,
