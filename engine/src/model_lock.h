@@ -5,7 +5,8 @@
 // Writers go first: a writer takes the gate before the lock, so readers arriving after it
 // queue behind it while the readers already inside finish. (glibc's std::shared_mutex
 // alone prefers readers, and a server's overlapping predict calls could starve training.)
-// A reader costs two uncontended lock operations, nothing beside a predict call.
+// A reader costs two uncontended lock operations, nothing beside a predict call. Not
+// reentrant: a thread holding it must not take it again (a waiting writer would deadlock it).
 #include <mutex>
 #include <shared_mutex>
 
