@@ -205,11 +205,16 @@ def test_arrow_types_are_read_like_their_text():
     np.testing.assert_array_equal(a.values, b.values)
 
 
-def test_mean_words_per_row_counts_text_columns_together(tmp_path):
-    from udt.data import mean_words_per_row
+def test_the_statistics_pass_counts_words_of_the_text_columns_together(tmp_path, monkeypatch):
+    import udt.featurize as featurize
+    from udt.columns import Numeric, Text
+    from udt.data import count_words
     frame = pd.DataFrame({"a": ["one two three", None, "  four  "], "b": ["x y", "z", ""], "n": [1, 22, 333]})
-    assert mean_words_per_row(frame, ["a", "b"]) == pytest.approx((4 + 3) / 3)  # a missing value has no words
-    assert mean_words_per_row(frame, ["n"]) == 1.0  # read as text
+    assert count_words(pa.RecordBatch.from_pandas(frame), ["n"]) == 3  # read as text
+    columns = {"a": Text(), "b": Text(), "n": Numeric()}
+    fz = featurize.TableFeaturizer(columns).fit(frame)
+    assert fz.words_per_row_ == pytest.approx((4 + 3) / 3)  # a missing value has no words
     frame.to_csv(tmp_path / "t.csv", index=False)
-    assert mean_words_per_row(str(tmp_path / "t.csv"), ["a", "b"]) == pytest.approx(7 / 3)
-    assert mean_words_per_row(frame, ["a"], max_rows=1) == 3.0  # the first row only
+    assert featurize.TableFeaturizer(columns).fit(str(tmp_path / "t.csv")).words_per_row_ == pytest.approx(7 / 3)
+    monkeypatch.setattr(featurize, "WORD_COUNT_ROWS", 1)
+    assert featurize.TableFeaturizer({"a": Text()}).fit(frame).words_per_row_ == 3.0  # the first row only

@@ -63,22 +63,16 @@ def read_batches(source, columns=None, batch_rows=DEFAULT_BATCH_ROWS, delimiter=
         yield part.batch
 
 
-def mean_words_per_row(source, columns, max_rows=20_000, delimiter=None) -> float:
-    """Whitespace-separated words per row over `columns` together, averaged over the first `max_rows`
-    rows of `source`: a cheap look at how long its text is (missing values count 0 words)."""
+def count_words(batch, columns) -> int:
+    """Whitespace-separated words in `columns` of a record batch (missing values count 0 words)."""
     import pyarrow.compute as pc
-    rows = words = 0
-    for batch in read_batches(source, columns=list(columns), delimiter=delimiter):
-        batch = batch.slice(0, max_rows - rows)
-        for name in columns:
-            values = batch.column(name)
-            if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-                values = values.cast(pa.string())
-            words += pc.sum(pc.count_substring_regex(values, r"\S+")).as_py() or 0
-        rows += batch.num_rows
-        if rows >= max_rows:
-            break
-    return words / rows if rows else 0.0
+    words = 0
+    for name in columns:
+        values = batch.column(batch.schema.get_field_index(name))
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            values = values.cast(pa.string())
+        words += pc.sum(pc.count_substring_regex(values, r"\S+")).as_py() or 0
+    return words
 
 
 def iter_sources(source, required, optional=(), batch_rows=DEFAULT_BATCH_ROWS, delimiter=None):

@@ -14,7 +14,7 @@ from . import _core
 from .arrow_columns import column_view, null_view
 from .batch import CsrBatch
 from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text, check_columns
-from .data import DEFAULT_BATCH_ROWS, iter_sources
+from .data import DEFAULT_BATCH_ROWS, count_words, iter_sources
 from .errors import ConfigError, DataError
 from .labels import LabelEncoder, _is_int_text as _is_int_label
 from .numeric_quantiles import ValueSample
@@ -23,6 +23,7 @@ from .row_scaling import SCALINGS, scale_features
 _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, Neighbors: 6}
 _TOKENIZER = {"words": 0, "words-punct": 1}
 _MAX_AUTO_CROSS_COLUMNS = 16
+WORD_COUNT_ROWS = 20_000  # rows whose Text columns are counted for words_per_row_ (model selection reads it)
 STATE_VERSION = 2  # 2: the row scaling and IDF weights are the featurizer's (1: none)
 
 
@@ -178,8 +179,9 @@ class TableFeaturizer:
 
     # ----------------------------------------------------------------- learning
     def fit(self, source, classes=None):
-        """One streaming pass over `source`: label vocabulary and numeric ranges (a second
-        pass indexes training graph nodes when a NodeId column is declared)."""
+        """One streaming pass over `source`, the statistics pass: label vocabulary, numeric ranges and the
+        mean words per row of the Text columns (words_per_row_, over the first WORD_COUNT_ROWS rows); a
+        second pass indexes training graph nodes when a NodeId column is declared."""
         self._validate()
         self._resolve_temporal()
         learn_ranges = [n for n, s in self.columns.items() if isinstance(s, Numeric) and s.range is None
@@ -190,8 +192,11 @@ class TableFeaturizer:
         labels = self._make_label_encoder()
         n_threads = self._threads()
         required = list(self.columns)
-        n_rows = 0
+        text = [n for n, s in self.columns.items() if isinstance(s, Text) and n != self.target]
+        n_rows, words = 0, 0
         for part in iter_sources(source, required, batch_rows=65536, delimiter=self.delimiter):
+            if text and n_rows < WORD_COUNT_ROWS:
+                words += count_words(part.batch.slice(0, WORD_COUNT_ROWS - n_rows), text)
             n_rows += part.batch.num_rows
             with _located(part):
                 for name in learn_ranges:
@@ -205,6 +210,7 @@ class TableFeaturizer:
                     _core.featurizers.regression_targets(view, part.batch.num_rows, self.target)
         if n_rows == 0:
             raise DataError("the training data has no rows")
+        self.words_per_row_ = words / min(n_rows, WORD_COUNT_ROWS)
         quantiles = {}
         for name, sample in samples.items():
             lo, hi = (sample.lo, sample.hi) if sample.count else (0.0, 1.0)

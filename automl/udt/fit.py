@@ -21,7 +21,7 @@ from . import metrics as udt_metrics
 from .batch import CsrBatch
 from .centroid_head import apply_output_head
 from .columns import Sequence, Text
-from .data import mean_words_per_row, read_batches
+from .data import read_batches
 from .engine import Network
 from .featurize import TableFeaturizer
 from .fitted import FittedModel
@@ -169,11 +169,8 @@ def _plan(columns, target, options, featurizer, data, source, training_chunks, t
             mean, std = target_scale[0]
             data.rows.label_values = ((values - mean) / std).astype(np.float32)
     has_text = _has_text(columns, target)
-    text = [n for n, s in columns.items() if isinstance(s, Text) and n != target]
-    words = (mean_words_per_row(source, text, delimiter=featurizer.delimiter)
-             if text and options["feature_scaling"] == "auto" else 0.0)
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
-                      words_per_row=words)
+                      words_per_row=featurizer.words_per_row_)
     plan = choose_plan(stats, options)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
