@@ -101,6 +101,11 @@ INFERENCE_TABLES_FACTOR = 4  # x the training L; see Network.inference_tables
 _FIELDS = [f.name for f in dataclasses.fields(NetworkOptions)]
 
 
+def is_optimizer_state(name: str) -> bool:
+    """Adam's moments and per-row steps ("embedding.adam_m", "output.bias_adam_steps", ...)."""
+    return "adam" in name.split(".", 1)[-1]
+
+
 def _check_option(name: str, value: Any) -> None:
     """Types only. The engine checks the values: names of losses, hash families and bucket policies
     (parse_*), and every numeric bound (NetworkConfig::validate, listed by config_bounds())."""
@@ -201,6 +206,7 @@ class Network:
         cfg.validate()
         self._cfg = cfg
         self._net = _core_engine.Network(cfg)
+        self.has_optimizer_state = True  # False once loaded from a file saved without it
 
     # ---- training -------------------------------------------------------------------------
     def train_batch(self, indices, values, offsets, label_indices, label_offsets, label_values=None,
@@ -394,7 +400,9 @@ class Network:
         self._net.lsh_schedule_state = [int(v) for v in value]
 
     def load_state_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
-        """Restores arrays from :meth:`state_arrays` of a network with the same config."""
+        """Restores arrays from :meth:`state_arrays` of a network with the same config. Either every
+        optimizer array (Adam moments and steps) is given or none is: without them the network predicts
+        as the saved one did, and has_optimizer_state is False (its moments stay zero)."""
         lsh = self.lsh_params
         saved_lsh = np.asarray(arrays.get("lsh.params", np.empty(0, np.uint32)))
         if lsh and saved_lsh.size == 3:
@@ -403,6 +411,10 @@ class Network:
             # index_labels may have built the tables with another L and a grown R
             self._net.set_lsh_shape(int(saved_lsh[1]), int(saved_lsh[2]))
         views = self._net.state_views()
+        optimizer = {name for name in views if is_optimizer_state(name)}
+        self.has_optimizer_state = not optimizer.isdisjoint(arrays)
+        if not self.has_optimizer_state:
+            views = {name: view for name, view in views.items() if name not in optimizer}
         expected = set(views) | {"train.batches", "lsh.schedule", "lsh.params"}
         missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
         if missing or extra:
@@ -419,7 +431,10 @@ class Network:
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(config, arrays) for a model file: the engine's own memory, not a copy (see state_arrays)."""
-        return self.config, self.state_arrays(copy=False)
+        arrays = self.state_arrays(copy=False)
+        if not self.has_optimizer_state:  # its zero moments are not state worth writing
+            arrays = {name: a for name, a in arrays.items() if not is_optimizer_state(name)}
+        return self.config, arrays
 
     @classmethod
     def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "Network":

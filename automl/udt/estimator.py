@@ -385,9 +385,13 @@ class _Estimator(BaseEstimator):
                            output_head=fitted.output_head,
                            feature_scaling=(fitted.featurizer.scaling, self.feature_scaling == "auto")))
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model (options, featurizer state, label vocabulary, weights) to one file."""
-        write_estimator(path, self._stored())
+    def save(self, path: str | os.PathLike, *, optimizer_state: bool = True, precision: str = "float32") -> None:
+        """Write the fitted model (options, featurizer state, label vocabulary, weights) to one file.
+
+        optimizer_state=False leaves out the Adam moments (two thirds of a full file): the model predicts the
+        same and cannot be trained further. precision "bfloat16" or "int8" stores the weight matrices in 2 or
+        1 bytes per weight (udt.compact_arrays), for deployment."""
+        write_estimator(path, self._stored(), optimizer_state=optimizer_state, precision=precision)
 
     def _stored(self) -> StoredEstimator:
         return StoredEstimator(self._kind, self.get_params(deep=False), self._check_fitted())

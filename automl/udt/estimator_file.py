@@ -16,6 +16,8 @@ import os
 import numpy as np
 
 from .columns import ColumnSpec
+from .compact_arrays import PRECISIONS, reduce, widen
+from .engine import is_optimizer_state
 from .fitted import FittedModel, decode_fitted, encode_fitted
 from .serialization import ModelFileError, decode_model, encode_model, load_model_file, save_model_file
 
@@ -30,17 +32,36 @@ class StoredEstimator:
     fitted: FittedModel
 
 
-def _contents(stored: StoredEstimator) -> tuple[dict, dict[str, np.ndarray]]:
-    fitted_meta, arrays = encode_fitted(stored.fitted)
+def _contents(stored: StoredEstimator, optimizer_state: bool = True,
+              precision: str = "float32") -> tuple[dict, dict[str, np.ndarray]]:
+    """The file's metadata and arrays; optimizer_state=False leaves out what only continued training
+    reads, precision stores the weight matrices in fewer bits (udt.compact_arrays)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r}: expected one of {', '.join(PRECISIONS)}")
+    fitted = stored.fitted
+    if not optimizer_state:
+        fitted = dataclasses.replace(fitted, trained_output_weight=None, trained_output_bias=None)
+    fitted_meta, arrays = encode_fitted(fitted)
+    encoding = {}
+    for name in [n for n in arrays if n.startswith("network/")]:
+        if not optimizer_state and is_optimizer_state(name[len("network/"):]):
+            del arrays[name]
+            continue
+        parts, how = reduce(name, arrays[name], precision)
+        if how is not None:
+            del arrays[name]
+            arrays.update(parts)
+            encoding[name] = how
     params = {k: v for k, v in stored.params.items() if k != "columns"}
     metadata = {"file_kind": FILE_KIND, "content_version": CONTENT_VERSION, "estimator": stored.kind,
                 "columns": _columns_to_dict(stored.params["columns"]),
-                "params": params, "fitted": fitted_meta}
+                "params": params, "fitted": fitted_meta, "weight_encoding": encoding}
     return metadata, arrays
 
 
-def write_estimator(path: str | os.PathLike, stored: StoredEstimator) -> None:
-    save_model_file(path, *_contents(stored))
+def write_estimator(path: str | os.PathLike, stored: StoredEstimator, optimizer_state: bool = True,
+                    precision: str = "float32") -> None:
+    save_model_file(path, *_contents(stored, optimizer_state, precision))
 
 
 def encode_estimator(stored: StoredEstimator) -> bytes:
@@ -70,6 +91,9 @@ def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
     try:
         if version == 1:
             metadata, arrays = _from_version_1(metadata, arrays)
+        for name, how in dict(metadata.get("weight_encoding") or {}).items():
+            arrays[name] = widen(name, arrays, how)
+            arrays.pop(name + ".scale", None)
         columns = None if metadata["columns"] is None else {
             name: None if d is None else _column_from_dict(d) for name, d in metadata["columns"].items()}
         fitted = decode_fitted(metadata["fitted"], arrays)

@@ -62,6 +62,9 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     (exact inference), for early stopping and the output head. check_task(task) may refuse the target's
     task before any training pass. classes: labels a first fit adds to those of the data. sample_weight:
     the column of `source` holding each row's weight (udt.row_weights; with the class_weight option)."""
+    if previous is not None and not previous.network.has_optimizer_state:
+        raise ValueError("this model was saved without its optimizer state (save(..., optimizer_state=False), for "
+                         "inference): it predicts, but continued training needs a file saved with it")
     featurizer = previous.featurizer if previous is not None else \
         new_featurizer(columns, target, options).fit(source, classes=classes)
     task = featurizer.task

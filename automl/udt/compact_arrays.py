@@ -1,0 +1,49 @@
+"""Deployment forms of a model file's arrays: without the optimizer state, and with reduced-precision weights.
+
+A model file holds what prediction needs (weights, biases, LSH tables, featurizer state) and, unless the
+user says otherwise, what continued training needs: the Adam moments and per-row steps, twice the size of
+the weights. `save(path, optimizer_state=False)` leaves those out; such a file predicts exactly as the full
+one and refuses continued training with a message that says why.
+
+`precision` stores the two weight matrices (the embedding and the output layer, nearly all of a model's
+bytes) in fewer bits; loading widens them back to float32 for the engine:
+  - "bfloat16": the top 16 bits of each float32, rounded to nearest even (relative error <= 2^-9);
+  - "int8": per row, round(w / s) with s = max |w| / 127 and s kept as float32 (error <= s / 2 per weight).
+The quality cost of each is measured in benchmarks/compact_models.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+PRECISIONS = ("float32", "bfloat16", "int8")
+REDUCIBLE = ("embedding.weight", "output.weight")  # engine arrays stored at reduced precision
+
+
+def reduce(name: str, array: np.ndarray, precision: str) -> tuple[dict[str, np.ndarray], str | None]:
+    """({stored name: array}, encoding or None) for one engine array at `precision`."""
+    if precision == "float32" or name.split("/")[-1] not in REDUCIBLE or array.dtype != np.float32:
+        return {name: array}, None
+    if precision == "bfloat16":
+        bits = np.ascontiguousarray(array).view(np.uint32)
+        rounded = bits + (np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))  # nearest, ties to even
+        return {name: (rounded >> np.uint32(16)).astype(np.uint16)}, "bfloat16"
+    rows = array.reshape(array.shape[0], -1)
+    scale = np.abs(rows).max(axis=1) / 127.0
+    safe = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    quantized = np.clip(np.rint(rows / safe[:, None]), -127, 127).astype(np.int8).reshape(array.shape)
+    return {name: quantized, name + ".scale": scale.astype(np.float32)}, "int8"
+
+
+def widen(name: str, arrays: dict[str, np.ndarray], encoding: str) -> np.ndarray:
+    """The float32 array `name` stored with `encoding`."""
+    stored = arrays[name]
+    if encoding == "bfloat16":
+        if stored.dtype != np.uint16:
+            raise ValueError(f"{name}: bfloat16 weights must be stored as uint16, got {stored.dtype}")
+        return (stored.astype(np.uint32) << np.uint32(16)).view(np.float32)
+    if encoding == "int8":
+        scale = arrays.get(name + ".scale")
+        if stored.dtype != np.int8 or scale is None or scale.shape != (stored.shape[0],):
+            raise ValueError(f"{name}: int8 weights need an int8 array and one float32 scale per row")
+        return (stored.reshape(stored.shape[0], -1).astype(np.float32) * scale[:, None]).reshape(stored.shape)
+    raise ValueError(f"{name}: unknown weight encoding {encoding!r}; expected one of {', '.join(PRECISIONS[1:])}")
