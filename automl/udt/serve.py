@@ -24,7 +24,7 @@ and the prediction to a bounded pool of worker threads (`threads`). An idle or s
 costs a socket and a coroutine, not a thread: with 1,000 of them open, /health answers in under a millisecond
 (benchmarks/serve_load.py; numbers in benchmarks/README.md). The Content-Length is checked before any body byte is
 read, so an oversized or malformed one is refused at once, and a client sending `Expect: 100-continue` (curl does
-for bodies over 1 KB) never sends a refused body. Requests admitted but not yet answered are bounded in number and
+for large bodies) never sends a refused body. Requests admitted but not yet answered are bounded in number and
 in body bytes, and bodies over LARGE_BODY_BYTES are parsed one at a time (parsed JSON can take ~25 times the
 memory of its text), so memory stays bounded however many clients push at once; past the limits, 503. At
 `max_connections`, the connection that has waited longest for its next request is closed to make room. The listen
