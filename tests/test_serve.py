@@ -128,3 +128,21 @@ def test_the_module_docstring_example_answers(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_explain_endpoint_matches_the_python_api(served):
+    url, model, test = served
+    rows = _rows(test, 3)
+    status, body = _call(url, "/explain", {"rows": rows, "top": 2})
+    assert status == 200 and len(body["explanations"]) == 3
+    expected = [r.as_dict() for r in model.explain(rows, top=2)]
+    for got, want in zip(body["explanations"], expected):
+        assert got["target_class"] == want["target_class"]
+        assert [(e["column"], e["token"]) for e in got["explanations"]] == \
+               [(e["column"], e["token"]) for e in want["explanations"]]
+    status, one = _call(url, "/explain", {"row": {"text": "goal team"}, "level": "column"})
+    assert status == 200 and one["explanation"]["explanations"][0]["column"] == "text"
+    for bad, message in [({"rows": rows, "top": 0}, "'top'"), ({"row": 3}, "objects"), ({"rows": rows, "k": 1}, "k"),
+                         ({"row": {"text": "x"}, "level": "word"}, "level")]:
+        status, answer = _call(url, "/explain", bad)
+        assert status == 400 and message in answer["error"], (bad, answer)

@@ -311,7 +311,7 @@ class _StubService:
     def health(self):
         return {"status": "ok", "model": "stub.udt", "task": "classification", "classes": 2}
 
-    def answer(self, body):
+    def answer(self, body, endpoint="predict"):
         self.entered.set()
         if self.block:
             self.release.wait(5)

@@ -166,6 +166,11 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("model")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any free port)")
+    serve.add_argument("--max-rows", type=int, default=10_000, help="rows per request at most (413 beyond)")
+    serve.add_argument("--max-body-mb", type=int, default=64, help="request body size limit in MB (413 beyond)")
+    serve.add_argument("--threads", type=int, default=0, help="worker threads (default: the number of CPUs)")
+    serve.add_argument("--idle-timeout", type=float, default=15.0, help="seconds an idle connection is kept")
+    serve.add_argument("--request-timeout", type=float, default=30.0, help="seconds a request may take to arrive")
     return parser
 
 
@@ -266,7 +271,8 @@ def _explain(args) -> int:
 
 def _serve(args) -> int:
     from .serve import serve
-    serve(args.model, args.host, args.port)
+    serve(args.model, args.host, args.port, max_rows=args.max_rows, max_body_bytes=args.max_body_mb << 20,
+          threads=args.threads, idle_timeout=args.idle_timeout, request_timeout=args.request_timeout)
     return 0
 
 

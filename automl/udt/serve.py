@@ -10,6 +10,9 @@ Endpoints:
                   "top_k" (classifiers: the k best labels with scores, best first) and "sparse_inference".
                   Answers {"predictions": [...]} (one entry per row) or, for "row", {"prediction": ...}. A
                   prediction that is not a finite number is sent as null (JSON has no NaN).
+  POST /explain   body {"rows": [...]} or {"row": row}; optional "top", "target_class", "level" ("token" or
+                  "column") and "columns" (udt.explain). Answers {"explanations": [...]} or {"explanation": ...},
+                  each {"target_class", "value", "explanations": [{"column", "token", "score"}, ...]}.
 
 Every client mistake gets a 4xx status and {"error": "..."} saying what was wrong, and the server keeps running:
 400 for invalid JSON (NaN and Infinity included: they are not JSON), an unknown key or column, a value of the wrong
@@ -210,10 +213,38 @@ class ModelService:
         labels, scores = self.model.predict_proba(row, top_k=top_k, sparse_inference=sparse)
         return [{"label": _jsonable(lab), "score": _jsonable(float(s))} for lab, s in zip(labels[0], scores[0])]
 
-    def answer(self, body: bytes) -> tuple[HTTPStatus, dict]:
-        """(status, JSON payload) for a POST /predict body; runs on a worker thread."""
+    def explain(self, body) -> dict:
+        """Which columns and words decided each row's prediction (udt.explain), as JSON."""
+        if not isinstance(body, dict):
+            raise RequestError("the request body must be a JSON object with 'rows' (a list of objects) or 'row'")
+        unknown = set(body) - {"rows", "row", "top", "target_class", "level", "columns"}
+        if unknown:
+            raise RequestError(f"unknown key(s) {', '.join(sorted(unknown))}; valid keys: rows, row, top, "
+                               f"target_class, level, columns")
+        if ("rows" in body) == ("row" in body):
+            raise RequestError("give exactly one of 'rows' (a list of objects) or 'row' (one object)")
+        single = "row" in body
+        rows = [body["row"]] if single else body["rows"]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise RequestError("'rows' must be a list of objects (column name -> value)")
+        if len(rows) > self.max_rows:
+            raise RequestError(f"{len(rows)} rows in one request is over the limit of {self.max_rows} rows per "
+                               f"request; split it into smaller requests", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        top = body.get("top")
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+            raise RequestError(f"'top' must be a positive integer, got {top!r}")
         try:
-            return HTTPStatus.OK, self.predict(parse_json(body))
+            result = self.model.explain(rows, top=top, target_class=body.get("target_class"),
+                                        level=body.get("level", "token"), columns=body.get("columns"))
+        except _ROW_ERRORS as exc:
+            raise RequestError(_short(exc)) from None
+        entries = [_jsonable(r.as_dict()) for r in result]
+        return {"explanation": entries[0]} if single else {"explanations": entries}
+
+    def answer(self, body: bytes, endpoint: str = "predict") -> tuple[HTTPStatus, dict]:
+        """(status, JSON payload) for a POST /predict or /explain body; runs on a worker thread."""
+        try:
+            return HTTPStatus.OK, (self.explain if endpoint == "explain" else self.predict)(parse_json(body))
         except RequestError as exc:
             return exc.status, {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a bug in udt: answer it, log it, keep serving
@@ -470,15 +501,16 @@ class Server:
             keep_alive = request.keep_alive() and not request.has_body()
             await self._send(conn, _response(HTTPStatus.OK, self.service.health(), keep_alive), self._left(deadline))
             return keep_alive
-        if request.path != "/predict":
+        if request.path not in ("/predict", "/explain"):
             raise _HttpError(HTTPStatus.NOT_FOUND,
-                             f"no such endpoint: {request.method} {request.target[:200]}; try GET /health or POST "
-                             f"/predict")
+                             f"no such endpoint: {request.method} {request.target[:200]}; try GET /health, POST "
+                             f"/predict or POST /explain")
         if request.method != "POST":
-            raise _HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} /predict: use POST", ("Allow: POST",))
-        return await self._predict(conn, request, deadline)
+            raise _HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} {request.path}: use POST",
+                             ("Allow: POST",))
+        return await self._post(conn, request, deadline, request.path[1:])
 
-    async def _predict(self, conn: _Connection, request: _Request, deadline: float) -> bool:
+    async def _post(self, conn: _Connection, request: _Request, deadline: float, endpoint: str) -> bool:
         limits = self.limits
         if "transfer-encoding" in request.headers:
             if "content-length" in request.headers:
@@ -488,7 +520,7 @@ class Server:
                                                          "transfer encoding is not supported)")
         length = request.content_length(limits.max_body_bytes)
         if length is None:
-            raise _HttpError(HTTPStatus.LENGTH_REQUIRED, "POST /predict needs a Content-Length header")
+            raise _HttpError(HTTPStatus.LENGTH_REQUIRED, f"POST /{endpoint} needs a Content-Length header")
         expect = (request.header("expect") or "").strip().lower()
         if expect and (expect != "100-continue" or request.version != "HTTP/1.1"):
             raise _HttpError(HTTPStatus.EXPECTATION_FAILED, f"unsupported Expect: {expect[:40]!r}")
@@ -504,10 +536,10 @@ class Server:
             body = await asyncio.wait_for(conn.reader.readexactly(length), self._left(deadline))
             run = asyncio.get_running_loop().run_in_executor
             if length <= LARGE_BODY_BYTES:
-                status, payload = await run(self._pool, self.service.answer, body)
+                status, payload = await run(self._pool, self.service.answer, body, endpoint)
             else:
                 async with self._large:
-                    status, payload = await run(self._pool, self.service.answer, body)
+                    status, payload = await run(self._pool, self.service.answer, body, endpoint)
         finally:
             self._queued -= 1
             self._queued_bytes -= length
@@ -561,7 +593,7 @@ def serve(model_path: str, host: str = "127.0.0.1", port: int = 8080, ready: thr
     service = ModelService(load(model_path), model_path, max_rows=max_rows)
     server = make_server(service, host, port, limits=limits)
     print(f"udt serve: {model_path} on http://{server.server_address[0]}:{server.server_address[1]} "
-          f"(POST /predict, GET /health; {limits.worker_threads()} worker threads, at most {max_rows} rows and "
+          f"(POST /predict, POST /explain, GET /health; {limits.worker_threads()} worker threads, at most {max_rows} rows and "
           f"{max_body_bytes} bytes per request)", flush=True)
     if ready is not None:
         ready.set()
