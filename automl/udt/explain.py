@@ -137,13 +137,13 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
     Regressor entries are sorted by |score|, highest first, since a piece that lowers the
     prediction matters as much as one that raises it. Ties keep column order, then token order.
     """
-    from .classifier import Classifier, Regressor
-
-    if not isinstance(model, (Classifier, Regressor)):
+    from sklearn.base import is_classifier as sklearn_is_classifier, is_regressor
+    if not (hasattr(type(model), "explain") and (sklearn_is_classifier(model) or is_regressor(model))):
         raise TypeError(f"explain() needs a fitted udt.Classifier or udt.Regressor, got {type(model).__name__}")
     from sklearn.utils.validation import check_is_fitted
     check_is_fitted(model, msg=f"this udt.{type(model).__name__} is not fitted yet; call fit() before explain()")
-    is_classifier = isinstance(model, Classifier)
+    is_classifier = sklearn_is_classifier(model)
+    target = model.model_.featurizer.target
     if level not in LEVELS:
         raise ValueError(f"invalid level={level!r}: expected one of {', '.join(repr(v) for v in LEVELS)}")
     if top is not None and (not isinstance(top, numbers.Integral) or isinstance(top, bool) or top < 1):
@@ -151,13 +151,13 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
     if target_class is not None and not is_classifier:
         raise ValueError("target_class applies to classifiers; a udt.Regressor explains its predicted value")
 
-    specs = {name: spec for name, spec in _column_types(model).items() if name != model.target}
-    explained = _explained_columns(columns, specs, model.target)
+    specs = {name: spec for name, spec in _column_types(model).items() if name != target}
+    explained = _explained_columns(columns, specs, target)
     import pandas as pd
     if isinstance(rows, pd.Series):  # df.iloc[i]: one row
         rows = rows.to_dict()
     single = isinstance(rows, dict) and all(_is_scalar(v) for v in rows.values())  # else a dict of columns
-    table = _input_table(rows, specs, model.target)
+    table = _input_table(rows, specs, target)
     n = table.num_rows
     targets = _target_ids(model, target_class, n, single) if is_classifier else None
     if n == 0:
