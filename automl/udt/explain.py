@@ -198,10 +198,8 @@ def explain(model, rows, *, top=None, target_class=None, level="token", columns=
 # ----------------------------------------------------------------------------- input
 def _column_types(model):
     """The column types the fitted model featurizes with: its featurizer's, which also hold any types
-    inferred from the data when `columns` was omitted or partial; else the declared `columns`."""
-    featurizer = getattr(getattr(model, "model_", None), "featurizer", None)
-    columns = getattr(featurizer, "columns", None)
-    return columns if isinstance(columns, dict) and columns else model.columns
+    inferred from the data when `columns` was omitted or partial."""
+    return model.model_.featurizer.columns
 
 
 def _explained_columns(columns, specs, target):
