@@ -1,4 +1,4 @@
-"""Model file size, load time and quality of each deployment form (udt.compact_arrays).
+"""Model file size, load time and quality of each deployment form (udt.model_file.compact_arrays).
 
     python benchmarks/compact_models.py [--data DIR] [--only adult,news20]
 

@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from udt.columns import Categorical, Date, Numeric, Text  # noqa: E402
-from udt.featurize import TableFeaturizer  # noqa: E402
+from udt.ingest.featurize import TableFeaturizer  # noqa: E402
 
 DIM = 100_000
 ADULT_CATEGORICAL = ["workclass", "education", "marital_status", "occupation", "relationship", "race", "sex",

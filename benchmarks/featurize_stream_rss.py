@@ -66,7 +66,7 @@ def main(argv=None):
               file=sys.stderr)
 
     from udt.columns import Categorical, Date, Numeric, Text
-    from udt.featurize import TableFeaturizer
+    from udt.ingest.featurize import TableFeaturizer
 
     fz = TableFeaturizer({"text": Text(), "category": Categorical(), "price": Numeric(), "day": Date(),
                           "label": Categorical()}, target="label")

@@ -77,8 +77,8 @@ def run_server(model_path: str, serve_module: str | None, max_seconds: float) ->
         sys.modules[spec.name] = serve
         spec.loader.exec_module(serve)
     else:
-        from udt import serve
-    from udt.classifier import load
+        from udt.interfaces import serve
+    from udt.interfaces.classifier import load
     server = serve.make_server(serve.ModelService(load(model_path), model_path), "127.0.0.1", 0)
     threading.Timer(max_seconds, lambda: os._exit(3)).start()  # never outlives the benchmark
     print(f"PORT {server.server_address[1]}", flush=True)
@@ -291,7 +291,7 @@ def hostile_phase(port: int, server_pid: int, n: int, rows: list[dict], hold: fl
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--serve-module", help="path of a serve.py to benchmark instead of udt.serve")
+    ap.add_argument("--serve-module", help="path of a serve.py to benchmark instead of udt.interfaces.serve")
     ap.add_argument("--clients", default="1,8,32", help="comma-separated concurrent client counts")
     ap.add_argument("--requests", type=int, default=2000, help="requests per client count")
     ap.add_argument("--seconds", type=float, default=20.0, help="time limit per client count")
@@ -310,7 +310,7 @@ def main(argv=None) -> int:
         return 0
 
     result = {"load_avg_start": [round(x, 2) for x in os.getloadavg()],
-              "serve_module": args.serve_module or "udt.serve", "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+              "serve_module": args.serve_module or "udt.interfaces.serve", "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
               "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         model_path = os.path.join(tmp, "adult.udt")

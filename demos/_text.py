@@ -2,7 +2,7 @@
 import pandas as pd
 
 import udt.columns as col
-from udt.classifier import Classifier
+from udt.interfaces.classifier import Classifier
 
 from _common import Timer, check_floor, data_file, parse_args, single_row_latency_ms
 

@@ -11,7 +11,7 @@ Prints test accuracy without and with neighbors; exits 1 unless neighbors help.
 import pandas as pd
 
 import udt.columns as col
-from udt.classifier import Classifier
+from udt.interfaces.classifier import Classifier
 
 from _common import Timer, data_file, parse_args
 

@@ -2,7 +2,7 @@
 
 Train on the sentences of each package's long description, test on its one-line summary
 (a different text): few examples per class, the case where sparse training must shine. With ~3 rows per
-class the Classifier ends with the centroid output head (udt.centroid_head, model_selection.auto_output_head):
+class the Classifier ends with the centroid output head (udt.training.centroid_head, model_selection.auto_output_head):
 each package's output row becomes the centered mean learned representation of its sentences, which
 matches differently worded queries better than the trained rows (--output-head trained to compare).
 
@@ -16,7 +16,7 @@ import time
 import pandas as pd
 
 import udt.columns as col
-from udt.classifier import Classifier
+from udt.interfaces.classifier import Classifier
 
 from _common import Timer, check_floor, data_file, parse_args
 
@@ -30,7 +30,7 @@ def options(parser):
                             default="auto", help=f"{name} (default: auto)")
     parser.add_argument("--output-head", choices=("centroid", "trained", "auto"), default="auto",
                         help="output rows after training (default: auto, the centroid head here; "
-                             "see udt.centroid_head)")
+                             "see udt.training.centroid_head)")
 
 
 def main():

@@ -3,7 +3,7 @@
     python demos/explain_news20.py --data DIR [--docs 200] [--show 5]
 
 Fits the default udt.Classifier on the training split, explains --docs test documents (a fixed random
-sample) with udt.explain, and prints a few of them: the predicted label and its top words.
+sample) with udt.interfaces.explain, and prints a few of them: the predicted label and its top words.
 
 The check compares the top-3 words of each explanation with an independent statistic of the training
 set: for each class, its --associated most class-associated words by chi-squared on document
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 import udt.columns as col
-from udt.classifier import Classifier
-from udt.explain import explain
+from udt.interfaces.classifier import Classifier
+from udt.interfaces.explain import explain
 
 from _common import Timer, data_file, parse_args
 
@@ -113,7 +113,7 @@ def main():
     rate, random_rate, frequent_rate, best_rate = hits / n, random_hits / n, frequent_hits / n, best / n
     print(f"\ntop-3 words among the predicted class's {args.associated} most associated training words (chi2), "
           f"over {n} test documents:")
-    print(f"  udt.explain top-3        {rate:.3f}")
+    print(f"  udt.interfaces.explain top-3        {rate:.3f}")
     print(f"  3 random document words  {random_rate:.3f}   (lift {rate / max(random_rate, 1e-9):.1f}x)")
     print(f"  3 most frequent words    {frequent_rate:.3f}")
     print(f"  best possible            {best_rate:.3f}   (some documents hold fewer than 3 associated words; "

@@ -11,7 +11,7 @@ Prints recall@10 (movies the user has already rated are excluded from the ten); 
 import pandas as pd
 
 import udt.columns as col
-from udt.classifier import Classifier
+from udt.interfaces.classifier import Classifier
 
 from _common import Timer, check_floor, data_file, parse_args
 

@@ -1,14 +1,14 @@
-"""The centroid output head (udt.centroid_head): class means of the hidden activations as output rows."""
+"""The centroid output head (udt.training.centroid_head): class means of the hidden activations as output rows."""
 import numpy as np
 import pandas as pd
 import pytest
 
 import udt.columns as col
-from udt.centroid_head import CENTERING, class_embedding_sums, set_centroid_head, training_batches
-from udt.classifier import Classifier, Regressor, load
+from udt.training.centroid_head import CENTERING, class_embedding_sums, set_centroid_head, training_batches
+from udt.interfaces.classifier import Classifier, Regressor, load
 from udt.engine import Network
-from udt.batch import CsrBatch
-from udt.trainer import InMemoryData
+from udt.ingest.batch import CsrBatch
+from udt.training.trainer import InMemoryData
 
 SEARCH = dict(input_dim=1 << 16, hidden_dim=32, epochs=10, batch_size=64, learning_rate=5e-3)
 

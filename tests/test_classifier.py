@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import udt.columns as col
-from udt.classifier import Classifier
+from udt.interfaces.classifier import Classifier
 from classifier_data import SMALL, TEXT_COLUMNS, adult_columns, adult_sample, text_table
 
 
@@ -261,7 +261,7 @@ def test_auto_scaling_uses_idf_for_long_documents(table, tmp_path):
 
 
 def test_tf_idf_model_survives_save_and_load(idf_model, table, tmp_path):
-    from udt.classifier import load
+    from udt.interfaces.classifier import load
     idf_model.save(tmp_path / "m.udt")
     loaded = load(tmp_path / "m.udt")
     assert loaded.featurizer_.scaling == "log-idf-l2" and np.array_equal(loaded.featurizer_.idf, idf_model.featurizer_.idf)

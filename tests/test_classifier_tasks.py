@@ -4,8 +4,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 import udt.columns as col
-from udt.classifier import Classifier, Regressor, load
-from udt.serialization import ModelFileError
+from udt.interfaces.classifier import Classifier, Regressor, load
+from udt.model_file.serialization import ModelFileError
 from classifier_data import (REGRESSION_COLUMNS, SMALL, TEXT_COLUMNS, multi_label_table, regression_table,
                              text_table)
 
@@ -120,7 +120,7 @@ def test_load_refuses_bad_files(tmp_path):
     path.write_text("age,income\n1,2\n")
     with pytest.raises(ModelFileError, match="not a udt model"):
         load(path)
-    from udt.serialization import save_model_file
+    from udt.model_file.serialization import save_model_file
     save_model_file(path, {"file_kind": "something-else"}, {})
     with pytest.raises(ModelFileError, match="not a saved estimator"):
         load(path)

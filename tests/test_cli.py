@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from udt.cli import build_column, main, parse_column_arg
+from udt.interfaces.cli import build_column, main, parse_column_arg
 from classifier_data import regression_table, text_table
 
 SMALL_FLAGS = ["--input-dim", "20000", "--hidden-dim", "32", "--epochs", "4", "--batch-size", "64",
@@ -69,7 +69,7 @@ def test_columns_from_json_and_toml_files(files, tmp_path, capsys):
         model = tmp_path / f"{name}.udt"
         assert main(["train", str(files / "train.csv"), "--columns", str(tmp_path / name), "--model", str(model),
                      "--no-progress", "--epochs", "3", "--input-dim", "20000", "--batch-size", "64"]) == 0
-        from udt.classifier import load
+        from udt.interfaces.classifier import load
         loaded = load(model)
         assert loaded.hidden_dim == 16 and loaded.columns["price"].bins == [4, 16]
 
@@ -138,14 +138,14 @@ def test_predict_into_a_closed_pipe_is_not_an_error(trained, files, tmp_path):
     import sys
     many = tmp_path / "many.csv"   # 30,000 predictions: more than a pipe's buffer holds
     text_table(30_000).drop(columns="topic").to_csv(many, index=False)
-    command = f"{sys.executable} -m udt.cli predict {trained} {many} | head -1"
+    command = f"{sys.executable} -m udt.interfaces.cli predict {trained} {many} | head -1"
     done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, timeout=120)
     assert done.stderr == "" and done.stdout.count("\n") == 1
 
 
 def test_train_reports_the_scores_of_the_epoch_it_keeps(files, tmp_path, capsys, monkeypatch):
     """Early stopping restores the best epoch; the JSON line reports that epoch, not the last one."""
-    from udt.classifier import Classifier
+    from udt.interfaces.classifier import Classifier
     history = [{"epoch": 1, "loss": 0.9, "val_accuracy": 0.70, "best": True},
                {"epoch": 2, "loss": 0.5, "val_accuracy": 0.80, "best": True},
                {"epoch": 3, "loss": 0.4, "val_accuracy": 0.75}]
@@ -172,6 +172,6 @@ def test_train_takes_sample_weights_class_weights_and_a_validation_fraction(file
                  "--class-weight", "balanced", "--validation", "0.2", "--no-progress", *SMALL_FLAGS]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["val_accuracy"] > 0.9
-    from udt.classifier import load
+    from udt.interfaces.classifier import load
     model = load(tmp_path / "w.udt")
     assert model.class_weight == "balanced" and model.model_.n_train_rows == 480

@@ -126,7 +126,7 @@ HISTORY = """
     import threading
     import numpy as np
     from udt.columns import Categorical, Date
-    from udt.featurize import TableFeaturizer
+    from udt.ingest.featurize import TableFeaturizer
 
     rng = np.random.default_rng(0)
     def events(n, seed):

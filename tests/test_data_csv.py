@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from udt.columns import Categorical, Numeric, Text
-from udt.data import read_batches
+from udt.ingest.data import read_batches
 from udt.errors import DataError
-from udt.featurize import TableFeaturizer
+from udt.ingest.featurize import TableFeaturizer
 
 ADULT = os.path.join(os.path.dirname(__file__), "data", "adult_sample.csv")
 
@@ -206,9 +206,9 @@ def test_arrow_types_are_read_like_their_text():
 
 
 def test_the_statistics_pass_counts_words_of_the_text_columns_together(tmp_path, monkeypatch):
-    import udt.featurize as featurize
+    import udt.ingest.featurize as featurize
     from udt.columns import Numeric, Text
-    from udt.data import count_words
+    from udt.ingest.data import count_words
     frame = pd.DataFrame({"a": ["one two three", None, "  four  "], "b": ["x y", "z", ""], "n": [1, 22, 333]})
     assert count_words(pa.RecordBatch.from_pandas(frame), ["n"]) == 3  # read as text
     columns = {"a": Text(), "b": Text(), "n": Numeric()}

@@ -1,4 +1,4 @@
-"""Distributed training (udt.distributed): the merge math, the protocol on the in-process backend,
+"""Distributed training (udt.training.distributed): the merge math, the protocol on the in-process backend,
 and the Ray backend (bit-identical to the in-process one) when ray is installed."""
 import math
 import os
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import udt
-from udt import distributed as dist
-from udt.distributed import DistributedRounds, RayConfig, WorkerError
-from udt.sparse_merge import AdamSettings, merge_row_blocks
+from udt.training import distributed as dist
+from udt.training.distributed import DistributedRounds, RayConfig, WorkerError
+from udt.training.sparse_merge import AdamSettings, merge_row_blocks
 from udt.engine import Network
-from udt.batch import CsrBatch
-from udt.trainer import InMemoryData, Trainer
+from udt.ingest.batch import CsrBatch
+from udt.training.trainer import InMemoryData, Trainer
 
 from classifier_data import SMALL, TEXT_COLUMNS, adult_columns, adult_sample, text_table
 from engine_tasks import prototype_task

@@ -1,4 +1,4 @@
-"""udt.explain: occlusion explanations rank a planted signal first, for tables, text and regression."""
+"""udt.interfaces.explain: occlusion explanations rank a planted signal first, for tables, text and regression."""
 import json
 
 import numpy as np
@@ -7,8 +7,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 import udt.columns as col
-from udt.classifier import Classifier, Regressor
-from udt.explain import Explanation, RowExplanation, explain
+from udt.interfaces.classifier import Classifier, Regressor
+from udt.interfaces.explain import Explanation, RowExplanation, explain
 
 SMALL = dict(input_dim=20_000, hidden_dim=32, epochs=5, batch_size=64, learning_rate=5e-3)
 FILLER = "the a of and with very new old big small this that some any here there".split()
@@ -212,8 +212,8 @@ def test_clear_errors(tabular):
 
 
 def test_chunking_does_not_change_results(text, monkeypatch):
-    import udt.explain
+    import udt.interfaces.explain
     model, test = text
     whole = explain(model, test.head(12))
-    monkeypatch.setattr(udt.explain, "_CHUNK_ROWS", 5)  # a row's copies now span several model calls
+    monkeypatch.setattr(udt.interfaces.explain, "_CHUNK_ROWS", 5)  # a row's copies now span several model calls
     assert explain(model, test.head(12)) == whole

@@ -9,7 +9,7 @@ import pytest
 import featurize_reference as ref
 from udt.columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text
 from udt.errors import ConfigError, DataError
-from udt.featurize import TableFeaturizer
+from udt.ingest.featurize import TableFeaturizer
 
 DIM = 100_000
 
@@ -213,7 +213,7 @@ def test_all_ids_below_input_dim():
 
 
 def test_same_ids_in_another_process():
-    code = ("from udt.featurize import TableFeaturizer; from udt.columns import Text, Categorical;"
+    code = ("from udt.ingest.featurize import TableFeaturizer; from udt.columns import Text, Categorical;"
             "fz = TableFeaturizer({'t': Text(), 'c': Categorical()}, crosses=False).fit({'t': ['a'], 'c': ['b']});"
             "print(fz.transform_row({'t': 'Deterministic hashing, please', 'c': 'k9'})[0].tolist())")
     here = fitted({"t": Text(), "c": Categorical()}, {"t": ["a"], "c": ["b"]})

@@ -7,8 +7,8 @@ import pytest
 
 from udt.columns import Categorical, Numeric, Text
 from udt.errors import ConfigError, DataError
-from udt.batch import CsrBatch
-from udt.featurize import TableFeaturizer
+from udt.ingest.batch import CsrBatch
+from udt.ingest.featurize import TableFeaturizer
 
 ADULT = os.path.join(os.path.dirname(__file__), "data", "adult_sample.csv")
 

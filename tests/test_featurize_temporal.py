@@ -4,7 +4,7 @@ import pytest
 
 from udt.columns import Categorical, Date, Neighbors, NodeId, Numeric
 from udt.errors import ConfigError, DataError
-from udt.featurize import TableFeaturizer
+from udt.ingest.featurize import TableFeaturizer
 
 
 def recsys(**kw):
@@ -183,7 +183,7 @@ def test_each_training_pass_starts_from_a_fresh_history():
 
 
 def test_neighbor_lists_from_an_edge_list(tmp_path):
-    from udt.data import neighbor_lists
+    from udt.ingest.data import neighbor_lists
     path = tmp_path / "edges.csv"
     path.write_text("src,dst\n0,1\n0,1\n2,0\n")
     assert neighbor_lists(str(path)) == {0: "1 2", 1: "0", 2: "0"}

@@ -1,9 +1,9 @@
-"""udt.metrics checked against scikit-learn's implementations and hand-computed cases."""
+"""udt.training.metrics checked against scikit-learn's implementations and hand-computed cases."""
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from udt import metrics as m
+from udt.training import metrics as m
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from udt import load
-from udt.estimator_file import CONTENT_VERSION
-from udt.serialization import ModelFileError, load_model_file, save_model_file
+from udt.model_file.estimator_file import CONTENT_VERSION
+from udt.model_file.serialization import ModelFileError, load_model_file, save_model_file
 from classifier_data import regression_table, sequence_table, text_table
 
 DATA = Path(__file__).parent / "data"

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from udt.model_selection import Plan, choose_architecture, summary_text
+from udt.selection.model_selection import Plan, choose_architecture, summary_text
 
 
 def test_small_dense_classification():
@@ -108,7 +108,7 @@ def test_summary_text_reports_choices():
 
 def test_the_plan_is_a_pure_function_of_statistics_and_options():
     """Every auto value resolved with the rule and statistics that chose it; set values kept, no reason."""
-    from udt.model_selection import DataStats, choose_plan
+    from udt.selection.model_selection import DataStats, choose_plan
     from udt.options import OPTIONS
     options = {o.name: o.default for o in OPTIONS}
     stats = DataStats(n_rows=11_314, n_classes=20, task="single", has_text=True, words_per_row=269.0)
@@ -138,7 +138,7 @@ def test_many_classes_with_few_rows_get_more_epochs_wider_hidden_and_big_batches
 
 
 def test_output_head_without_validation_is_the_centroid_only_for_few_rows_per_class():
-    from udt.model_selection import auto_output_head
+    from udt.selection.model_selection import auto_output_head
     assert auto_output_head(207_708, 63_427)[0] == "centroid"  # debsearch: 3.3 rows per class
     assert auto_output_head(65_656, 15_741)[0] == "centroid"   # WordNet
     assert auto_output_head(11_293, 20) == ("trained", "at least 10 training rows per class")  # 20 Newsgroups
@@ -146,7 +146,7 @@ def test_output_head_without_validation_is_the_centroid_only_for_few_rows_per_cl
 
 
 def test_text_scaling_uses_idf_when_classes_have_few_rows_or_rows_are_long():
-    from udt.model_selection import auto_feature_scaling
+    from udt.selection.model_selection import auto_feature_scaling
     assert auto_feature_scaling(False, 1000, 500) == "none"
     assert auto_feature_scaling(False, 1000, 2, words_per_row=500) == "none"  # no text, no IDF
     assert auto_feature_scaling(True, 207_000, 63_000) == "log-idf-l2"  # 3.3 rows per class

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from udt.numeric_quantiles import ValueSample
+from udt.ingest.numeric_quantiles import ValueSample
 
 
 def test_small_stream_is_kept_whole_and_quantiles_are_exact_at_the_ends():

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from udt import serialization as ser
-from udt.serialization import ModelFileError, load_model_file, save_model_file
+from udt.model_file import serialization as ser
+from udt.model_file.serialization import ModelFileError, load_model_file, save_model_file
 
 META = {"kind": "Classifier", "classes": ["<=50K", ">50K"], "options": {"seed": 3, "lr": 1e-3},
         "nested": {"inf": float("inf")}}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from udt.classifier import Classifier, load
+from udt.interfaces.classifier import Classifier, load
 from udt.columns import Categorical, Numeric, Text
-from udt.serve import ModelService, make_server
+from udt.interfaces.serve import ModelService, make_server
 from classifier_data import text_table
 
 ROOT_DATA = Path(__file__).resolve().parent / "data"
@@ -107,7 +107,7 @@ def test_unknown_endpoint_is_404(served):
 
 
 def test_the_module_docstring_example_answers(tmp_path):
-    """`{"rows": [{"age": 39, "occupation": "Adm-clerical"}], "top_k": 2}` from udt.serve's docstring: a partial row
+    """`{"rows": [{"age": 39, "occupation": "Adm-clerical"}], "top_k": 2}` from udt.interfaces.serve's docstring: a partial row
     with top_k gets the two labels with scores, best first (issue 15: it answered 400)."""
     from classifier_data import adult_columns
     data = pd.read_csv(ROOT_DATA / "adult_sample.csv").drop(columns="split")

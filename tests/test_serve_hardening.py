@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from udt.classifier import Classifier
-from udt.serve import Limits, ModelService, make_server
+from udt.interfaces.classifier import Classifier
+from udt.interfaces.serve import Limits, ModelService, make_server
 from classifier_data import SMALL, TEXT_COLUMNS, text_table
 
 ROW = {"text": "ball goal team", "price": 10.0, "shop": "shop1"}

@@ -6,7 +6,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from udt.classifier import Classifier, Regressor
+from udt.interfaces.classifier import Classifier, Regressor
 from classifier_data import REGRESSION_COLUMNS, SMALL, TEXT_COLUMNS, regression_table, text_table
 
 

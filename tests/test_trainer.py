@@ -7,9 +7,9 @@ engine; end-to-end training on the real engine is covered by the classifier test
 import numpy as np
 import pytest
 
-from udt.metrics import MetricSpec
-from udt.batch import CsrBatch
-from udt.trainer import EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
+from udt.training.metrics import MetricSpec
+from udt.ingest.batch import CsrBatch
+from udt.training.trainer import EarlyStopping, InMemoryData, StreamingData, Trainer, load_training_data
 
 
 class RecordingNetwork:
@@ -151,7 +151,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_history():
 
 @pytest.mark.parametrize("scaling", ["none", "l2", "log-l2", "log-idf-l2"])
 def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
-    from udt.row_scaling import scale_features
+    from udt.ingest.row_scaling import scale_features
     rng = np.random.default_rng(3)
     lengths = rng.integers(0, 40, 50)
     offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
@@ -172,7 +172,7 @@ def test_feature_scaling_rows_and_single_row_agree_bit_for_bit(scaling):
 
 
 def test_feature_scaling_matches_the_formula_and_rejects_bad_input():
-    from udt.row_scaling import scale_features
+    from udt.ingest.row_scaling import scale_features
     rng = np.random.default_rng(5)
     offsets = np.array([0, 3, 3, 10], np.int64)  # the middle row is empty
     values = rng.uniform(0.1, 30, 10).astype(np.float32)
@@ -195,7 +195,7 @@ def test_feature_scaling_matches_the_formula_and_rejects_bad_input():
 
 
 def test_idf_weights_and_log_idf_l2_scaling():
-    from udt.row_scaling import idf_weights, scale_features
+    from udt.ingest.row_scaling import idf_weights, scale_features
     idf = idf_weights(np.array([9, 0, 1]), 9)
     assert idf == pytest.approx([1.0, np.log(10) + 1, np.log(5) + 1], rel=1e-6)  # ln((1 + n) / (1 + df)) + 1
     offsets = np.array([0, 2], np.int64)

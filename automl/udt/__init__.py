@@ -9,9 +9,10 @@ Declare columns and a target, then fit and predict like scikit-learn::
 
 The low-level engine (CSR batches in, top-k out) is :mod:`udt.engine`.
 """
-from . import _core, engine
-from .columns import Categorical, Date, Neighbors, NodeId, Numeric, Sequence, Text
-from .errors import ConfigError, DataError
+from udt import _core
+from udt import engine
+from udt.columns import Categorical, Date, Neighbors, NodeId, Numeric, Sequence, Text
+from udt.errors import ConfigError, DataError
 
 __version__ = "0.1.0"
 
@@ -22,10 +23,10 @@ def __getattr__(name):
     # The estimators pull in scikit-learn and pandas (~1.5 s): import them on first use, so
     # that `import udt.engine` alone stays fast.
     if name in _ESTIMATORS:
-        from . import classifier
+        from udt.interfaces import classifier
         return getattr(classifier, name)
     if name == "RayConfig":
-        from .distributed import RayConfig
+        from udt.training.distributed import RayConfig
         return RayConfig
     raise AttributeError(f"module 'udt' has no attribute {name!r}")
 

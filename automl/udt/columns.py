@@ -8,7 +8,7 @@ import inspect
 import numbers
 import re
 
-from .errors import ConfigError
+from udt.errors import ConfigError
 
 _CHAR_K = re.compile(r"^char-([1-9][0-9]?)$")
 

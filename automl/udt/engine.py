@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import _core
+from udt import _core
 
 __all__ = ["Network", "NetworkOptions", "autotune_lsh", "auto_output_sparsity", "lsh_retrieve", "simd_isa"]
 
@@ -53,7 +53,7 @@ class NetworkOptions:
         benchmarks' few epochs 0.95 learns fastest (benchmarks/engine_choices.py; the measurements
         are beside the C++ default in network_config.h), while over the Classifier's longer
         schedules LSH-only negatives end higher, so the Classifier passes 0 (the rule and its
-        measurements: udt.model_selection, random_negatives).
+        measurements: udt.selection.model_selection, random_negatives).
     embedding_init_scale: the hidden layer's rows start uniform with standard deviation
         embedding_init_scale / sqrt(hidden_dim) (> 0).
     freeze_tables_after_first_epoch: stop rebuilding after :meth:`Network.end_epoch` was called once.

@@ -1,8 +1,8 @@
 """The estimators' options, each declared once: name, type, bounds, default and help.
 
-Everything else derives from this table: the estimators' constructor signature (udt.estimator), fit's
+Everything else derives from this table: the estimators' constructor signature (udt.interfaces.estimator), fit's
 validation (an invalid value fails before any data is read, naming the option, the value and the valid
-range), the error that lists the valid options, and the command line's flags (udt.cli). Bounds that the
+range), the error that lists the valid options, and the command line's flags (udt.interfaces.cli). Bounds that the
 engine enforces are read from the engine itself (udt._core.engine.config_bounds()), never retyped.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Option:
     kind: str  # "int", "float", "bool", "bool_or_fraction", "choice", "column", "class_weight", "temporal", "crosses"
     help: str
     choices: tuple = ()           # kind "choice": the valid values
-    auto: bool = False            # "auto" is valid (chosen from the data by udt.model_selection)
+    auto: bool = False            # "auto" is valid (chosen from the data by udt.selection.model_selection)
     none: bool = False            # None is valid
     lo: Optional[float] = None    # numeric bounds; lo_open / hi_open exclude the end
     hi: Optional[float] = None
@@ -110,7 +110,7 @@ def _number(x) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _engine_bounds() -> dict:
-    from . import _core
+    from udt import _core
     return _core.engine.config_bounds()
 
 
@@ -121,8 +121,8 @@ OPTIONS = (
            help="extra features for pairs of tabular columns; off by default because the hidden layer learns "
                 "interactions itself (UCI Adult: 0.863 accuracy without, 0.850 with all pairs)"),
     Option("feature_scaling", "auto", "choice", choices=("none", "l2", "log-l2", "log-idf-l2"), auto=True,
-           help="how feature values reach the network (udt.row_scaling); auto: chosen from the data by "
-                "udt.model_selection.auto_feature_scaling"),
+           help="how feature values reach the network (udt.ingest.row_scaling); auto: chosen from the data by "
+                "udt.selection.model_selection.auto_feature_scaling"),
     Option("input_dim", "auto", "int", auto=True, engine="input_dim", help="number of hashed input feature ids"),
     Option("hidden_dim", "auto", "int", auto=True, engine="hidden_dim", help="width of the hidden layer"),
     Option("sparsity", "auto", "float", auto=True, engine="output_sparsity",
@@ -139,11 +139,11 @@ OPTIONS = (
            help="passes over the training data (fit(epochs=...) overrides it)"),
     Option("output_head", "auto", "choice", choices=("trained", "centroid"), auto=True,
            help="classifiers: after training, keep the trained output rows or set each class's row to the mean "
-                "hidden activation of its training rows (udt.centroid_head; better for search, where queries are "
-                "worded unlike the training rows); auto: udt.model_selection.auto_output_head"),
+                "hidden activation of its training rows (udt.training.centroid_head; better for search, where queries are "
+                "worded unlike the training rows); auto: udt.selection.model_selection.auto_output_head"),
     Option("class_weight", None, "class_weight", none=True,
            help='classifiers: "balanced" (every class carries the same total weight: n / (classes x rows of the '
-                'class)) or {label: weight}; multiplies fit\'s sample_weight (udt.row_weights)'),
+                'class)) or {label: weight}; multiplies fit\'s sample_weight (udt.training.row_weights)'),
     Option("early_stopping_patience", 2, "int", none=True, lo=1, hi=100_000,
            help="with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, "float", lo=0, lo_open=True, hi=1,

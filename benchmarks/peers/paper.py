@@ -8,7 +8,7 @@ Data: a quarter of debsearch's packages (~16k classes, `tasks.prep_debsearch_sli
 Inputs are what udt.Classifier feeds its network: unigrams + bigrams hashed into 2^20 ids, 1 + log(count)
 times IDF, unit-L2 rows (scikit-learn's HashingVectorizer + TfidfTransformer compute the same formula), so the
 engine is measured alone. Network shape and schedule come from the Classifier's own chooser
-(`udt.model_selection.choose_architecture`: hidden 256, batch, learning rate, epochs) with LSH-only negatives
+(`udt.selection.model_selection.choose_architecture`: hidden 256, batch, learning rate, epochs) with LSH-only negatives
 (`random_negatives=0`, the paper's selection and the Classifier's); only the knob under study changes.
 Latency here is engine-only (one pre-hashed row -> top 5); the Classifier rows of the `debsearch` task include
 featurization. Each experiment returns one result row per configuration."""
@@ -41,7 +41,7 @@ def _network_cls():
 class Data:
     def __init__(self, ctx):
         from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-        from udt.model_selection import choose_architecture
+        from udt.selection.model_selection import choose_architecture
 
         with Stopwatch() as sw:
             tr = read_csv(ctx["train"])

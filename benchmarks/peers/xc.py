@@ -225,8 +225,8 @@ class TorchDense(System):
 
 class UdtXC(System):
     """udt at its defaults, or with output_head="trained". With ~3 rows per class the defaults end with the
-    centroid head (udt.centroid_head: each class's output row set to the centered mean hidden activation of its
-    training rows after training; udt.model_selection.auto_output_head); the trained-head row shows what that
+    centroid head (udt.training.centroid_head: each class's output row set to the centered mean hidden activation of its
+    training rows after training; udt.selection.model_selection.auto_output_head); the trained-head row shows what that
     buys on search, where queries are worded unlike the training rows (debsearch: summaries vs sentences)."""
 
     def __init__(self, ctx, output_head: str = "auto"):

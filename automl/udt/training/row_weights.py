@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batch import CsrBatch
+from udt.ingest.batch import CsrBatch
 
 
 def label_counts(batch: CsrBatch, n_classes: int) -> np.ndarray:

@@ -18,10 +18,10 @@ from typing import Optional
 
 import numpy as np
 
-from .engine import Network
-from .featurize import TableFeaturizer
-from .model_selection import Plan
-from .seen_items import SeenItems
+from udt.engine import Network
+from udt.ingest.featurize import TableFeaturizer
+from udt.selection.model_selection import Plan
+from udt.training.seen_items import SeenItems
 
 
 @dataclasses.dataclass

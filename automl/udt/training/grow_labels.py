@@ -14,8 +14,8 @@ import warnings
 
 import numpy as np
 
-from .engine import Network
-from .fitted import FittedModel
+from udt.engine import Network
+from udt.training.fitted import FittedModel
 
 
 def grow_labels(fitted: FittedModel, source) -> int:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import _core
+from udt import _core
 
 SCALINGS = ("none", "l2", "log-l2", "log-idf-l2")
 

@@ -14,7 +14,7 @@ Centered, in the benchmark (benchmarks/RESULTS.md): debsearch 0.283 -> 0.334, Wo
 test rows won and 445 lost), sparse inference.
 So neither head wins everywhere: with output_head="auto" (the default) the Classifier keeps whichever scores
 higher on the validation set given to fit, and without one takes the centroids when classes have fewer than
-10 training rows each (udt.model_selection.auto_output_head); "trained" or "centroid" force one.
+10 training rows each (udt.selection.model_selection.auto_output_head); "trained" or "centroid" force one.
 
 The rows point along the class mean, centered: ReLU activations all share one large positive component,
 so raw means point nearly the same way and their cosine mostly measures that component. Each row is the
@@ -35,7 +35,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .model_selection import auto_output_head
+from udt.selection.model_selection import auto_output_head
 
 EMBED_ROWS = 16_384  # rows embedded at once: 16 MB of activations at hidden_dim 256
 CENTERING = 0.5  # share of the mean activation taken out of rows and queries (module docstring)

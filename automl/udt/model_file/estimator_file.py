@@ -1,9 +1,9 @@
 """What a saved Classifier/Regressor file holds: the estimator's kind and options, its column specs as
-plain data, and its FittedModel encoded field by field (udt.fitted).
+plain data, and its FittedModel encoded field by field (udt.training.fitted).
 
 The container (one checksummed file: JSON metadata + named arrays in the safetensors layout) is
-udt.serialization. This module knows nothing of the estimator classes: it returns a StoredEstimator,
-and udt.estimator builds the estimator from it. Loading never runs code named by the file: column
+udt.model_file.serialization. This module knows nothing of the estimator classes: it returns a StoredEstimator,
+and udt.interfaces.estimator builds the estimator from it. Loading never runs code named by the file: column
 types come from a registry and fitted fields are decoded by their declared types.
 
 Content versions: 2 (this one); 1, written before the FittedModel existed, is converted on load.
@@ -15,11 +15,11 @@ import os
 
 import numpy as np
 
-from .columns import ColumnSpec
-from .compact_arrays import PRECISIONS, reduce, widen
-from .engine import is_optimizer_state
-from .fitted import FittedModel, decode_fitted, encode_fitted
-from .serialization import ModelFileError, decode_model, encode_model, load_model_file, save_model_file
+from udt.columns import ColumnSpec
+from udt.model_file.compact_arrays import PRECISIONS, reduce, widen
+from udt.engine import is_optimizer_state
+from udt.training.fitted import FittedModel, decode_fitted, encode_fitted
+from udt.model_file.serialization import ModelFileError, decode_model, encode_model, load_model_file, save_model_file
 
 FILE_KIND = "udt-estimator"
 CONTENT_VERSION = 2
@@ -35,7 +35,7 @@ class StoredEstimator:
 def _contents(stored: StoredEstimator, optimizer_state: bool = True,
               precision: str = "float32") -> tuple[dict, dict[str, np.ndarray]]:
     """The file's metadata and arrays; optimizer_state=False leaves out what only continued training
-    reads, precision stores the weight matrices in fewer bits (udt.compact_arrays)."""
+    reads, precision stores the weight matrices in fewer bits (udt.model_file.compact_arrays)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r}: expected one of {', '.join(PRECISIONS)}")
     fitted = stored.fitted

@@ -10,15 +10,15 @@ import warnings
 
 import numpy as np
 
-from . import _core
-from .arrow_columns import column_view, null_view
-from .batch import CsrBatch
-from .columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text, check_columns
-from .data import DEFAULT_BATCH_ROWS, count_words, iter_sources
-from .errors import ConfigError, DataError
-from .labels import LabelEncoder, _is_int_text as _is_int_label
-from .numeric_quantiles import ValueSample
-from .row_scaling import SCALINGS, scale_features
+from udt import _core
+from udt.ingest.arrow_columns import column_view, null_view
+from udt.ingest.batch import CsrBatch
+from udt.columns import Categorical, ColumnSpec, Date, Neighbors, NodeId, Numeric, Sequence, Text, check_columns
+from udt.ingest.data import DEFAULT_BATCH_ROWS, count_words, iter_sources
+from udt.errors import ConfigError, DataError
+from udt.ingest.labels import LabelEncoder, is_int_label
+from udt.ingest.numeric_quantiles import ValueSample
+from udt.ingest.row_scaling import SCALINGS, scale_features
 
 _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, Neighbors: 6}
 _TOKENIZER = {"words": 0, "words-punct": 1}
@@ -60,7 +60,7 @@ class TableFeaturizer:
         self.scaling, self.idf = "none", None
 
     def set_scaling(self, scaling: str, idf=None):
-        """How values reach the network from now on (udt.row_scaling): a scaling name, and for
+        """How values reach the network from now on (udt.ingest.row_scaling): a scaling name, and for
         "log-idf-l2" the IDF weight of every feature id (input_dim floats)."""
         if scaling not in SCALINGS:
             raise ConfigError(f"feature scaling {scaling!r}: expected one of {', '.join(SCALINGS)}")
@@ -375,7 +375,7 @@ class TableFeaturizer:
             with _located(part):
                 view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
                 found.update(self.labels_.unseen(view, part.batch.num_rows, self.target))
-        integer = all(_is_int_label(n) for n in found)
+        integer = all(is_int_label(n) for n in found)
         return sorted(found, key=int) if integer and found else sorted(found)
 
     def decode(self, label_ids):

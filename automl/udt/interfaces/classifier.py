@@ -1,6 +1,6 @@
 """udt.Classifier and udt.Regressor: declare columns and a target, fit on files or frames, predict.
 
-Both are scikit-learn estimators (udt.estimator holds what they share). Prediction featurizes with the
+Both are scikit-learn estimators (udt.interfaces.estimator holds what they share). Prediction featurizes with the
 C++ featurizer and runs the engine directly; a single row (a dict) goes through the featurizer's
 single-row path, so no DataFrame or Arrow object is built per call.
 """
@@ -11,19 +11,19 @@ import os
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from .estimator import _Estimator
-from .estimator_file import read_estimator
-from .scoring import unscale_target
-from .serialization import ModelFileError
+from udt.interfaces.estimator import Estimator
+from udt.model_file.estimator_file import read_estimator
+from udt.training.scoring import unscale_target
+from udt.model_file.serialization import ModelFileError
 
 
-class Classifier(ClassifierMixin, _Estimator):
+class Classifier(ClassifierMixin, Estimator):
     """Single-label or multi-label classifier (multi-label: target udt.Categorical(delimiter=...)).
 
     Parameters: `columns` (dict column name -> column type: udt.Text(), udt.Categorical(), udt.Numeric(),
     ...), `target` (the column to predict), then keyword-only options, each declared once with its
     default, valid values and meaning in udt.options (help(udt.options) or `udt train --help`); "auto"
-    values are chosen from the data by udt.model_selection and reported by summary().
+    values are chosen from the data by udt.selection.model_selection and reported by summary().
     """
 
     _kind = "Classifier"
@@ -104,7 +104,7 @@ class Classifier(ClassifierMixin, _Estimator):
             ids, _ = fitted.seen.drop(ids, scores, [str(data.get(key))], k)
             labels = self._labels(ids[0])
             return labels[0] if single_label else list(labels)
-        from .data import read_batches
+        from udt.ingest.data import read_batches
         keys = [str(v) for batch in read_batches(data, columns=[key]) for v in batch.column(0).to_pylist()]
         parts, start = [], 0
         for batch in self._batches(data):
@@ -141,7 +141,7 @@ class Classifier(ClassifierMixin, _Estimator):
         return np.concatenate(labels), np.concatenate(scores)
 
 
-class Regressor(RegressorMixin, _Estimator):
+class Regressor(RegressorMixin, Estimator):
     """Regression on a udt.Numeric() target with a real regression head (squared error, one output).
 
     Parameters are those of udt.Classifier (sparsity and threshold do not apply).

@@ -8,7 +8,7 @@ anything else to text.
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import DataError
+from udt.errors import DataError
 
 UTF8, LARGE_UTF8, INT64, INT32, FLOAT64, FLOAT32 = range(6)
 

@@ -8,7 +8,7 @@ steps, LSH tables and the schedule that fixes the hash functions) and puts the f
 the Ray object store once (streamed data travels round by round instead). An epoch's batches are
 exactly those single-process training would draw; batch k goes to worker k mod W, and training
 runs in rounds of `sync_every` batches per worker. After a round, every worker reports the rows
-it touched and the replicas are merged (udt.sparse_merge: a row one worker touched takes that
+it touched and the replicas are merged (udt.training.sparse_merge: a row one worker touched takes that
 worker's row exactly; a row several touched takes the sum or mean of their deltas, Adam moments
 averaged). Reports stay in the object store: the next round hands every worker the others'
 reports plus the driver's merge of the shared rows, and the driver merges round r into its own
@@ -41,9 +41,9 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .sparse_merge import (ADAM_STATE, PARAMETER_GROUPS, AdamSettings, apply_merge, plan_merge, row_views,
+from udt.training.sparse_merge import (ADAM_STATE, PARAMETER_GROUPS, AdamSettings, apply_merge, plan_merge, row_views,
                            touched_block)
-from .trainer import InMemoryData
+from udt.training.trainer import InMemoryData
 
 __all__ = ["RayConfig", "WorkerError", "DistributedRounds", "import_ray"]
 
@@ -54,7 +54,7 @@ INSTALL_HINT = 'pip install "udt[distributed]"'
 
 @dataclasses.dataclass(frozen=True)
 class RayConfig:
-    """How `fit(..., distributed=udt.RayConfig(...))` trains on several workers (udt.distributed).
+    """How `fit(..., distributed=udt.RayConfig(...))` trains on several workers (udt.training.distributed).
 
     num_workers: replicas of the network, each training on its share of every epoch's batches.
     sync_every: batches each worker trains between two merges. A merge moves every row the workers
@@ -175,7 +175,7 @@ class Replica:
 
     def __init__(self, rank: int, network_config: dict, state: dict, rows, n_threads: Optional[int],
                  sync_adam: bool = True):
-        from .engine import Network
+        from udt.engine import Network
         self.rank, self.sync_adam = rank, sync_adam
         self.network = Network(**dict(network_config, n_threads=n_threads))
         self.network.load_state_arrays(state)

@@ -5,7 +5,7 @@
   udt train train.csv --columns columns.toml --model adult.udt      # columns/target/options from a file
   udt evaluate adult.udt test.csv --metrics accuracy,roc_auc        # prints a JSON object
   udt predict adult.udt test.csv [--top-k 3] [--proba] [--output predictions.csv]
-  udt serve adult.udt [--host 127.0.0.1] [--port 8080]            # JSON over HTTP, see udt.serve
+  udt serve adult.udt [--host 127.0.0.1] [--port 8080]            # JSON over HTTP, see udt.interfaces.serve
 
 A column is `name:type` or `name:type:key=value,key=value` (e.g. `tags:categorical:delimiter=;`); types
 are the classes of udt.columns, case-insensitive (text, categorical, numeric, date, ...).  A columns
@@ -28,7 +28,7 @@ import json
 import os
 import sys
 
-from .options import OPTIONS
+from udt.options import OPTIONS
 
 
 def _literal(text: str):
@@ -43,7 +43,7 @@ def _literal(text: str):
 
 
 def _column_classes() -> dict:
-    from . import columns
+    from udt import columns
     names = getattr(columns, "__all__", [n for n in dir(columns) if not n.startswith("_")])
     base = getattr(columns, "ColumnSpec", None)
     found = {}
@@ -112,7 +112,7 @@ def read_config(path: str) -> dict:
 
 
 def _add_option_flags(parser):
-    group = parser.add_argument_group("model options (default: auto, see udt.model_selection)")
+    group = parser.add_argument_group("model options (default: auto, see udt.selection.model_selection)")
     for option in OPTIONS:
         group.add_argument("--" + option.name.replace("_", "-"), dest="opt_" + option.name, type=_literal,
                            default=argparse.SUPPRESS, metavar="VALUE", help=f"{option.help} ({option.expected})")
@@ -182,7 +182,7 @@ def _sources(paths):
 
 
 def _train(args) -> int:
-    from .classifier import Classifier, Regressor
+    from udt.interfaces.classifier import Classifier, Regressor
     config = read_config(args.config) if args.config else {}
     column_specs = dict(config.get("columns", {}))
     for text in args.column:
@@ -220,7 +220,7 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .classifier import load
+    from udt.interfaces.classifier import load
     model = load(args.model)
     result = model.evaluate(_sources(args.data), metrics=args.metrics, sparse_inference=args.sparse_inference)
     print(json.dumps(result))
@@ -230,7 +230,7 @@ def _evaluate(args) -> int:
 def _predict(args) -> int:
     import numpy as np
     import pandas as pd
-    from .classifier import Classifier, load
+    from udt.interfaces.classifier import Classifier, load
     model = load(args.model)
     data = _sources(args.data)
     kwargs = {"sparse_inference": args.sparse_inference} if isinstance(model, Classifier) else {}
@@ -260,7 +260,7 @@ def _predict(args) -> int:
 
 
 def _explain(args) -> int:
-    from .classifier import load
+    from udt.interfaces.classifier import load
     model = load(args.model)
     columns = args.columns.split(",") if args.columns else None
     for row in model.explain(_sources(args.data), top=args.top, target_class=args.target_class, level=args.level,
@@ -270,7 +270,7 @@ def _explain(args) -> int:
 
 
 def _serve(args) -> int:
-    from .serve import serve
+    from udt.interfaces.serve import serve
     serve(args.model, args.host, args.port, max_rows=args.max_rows, max_body_bytes=args.max_body_mb << 20,
           threads=args.threads, idle_timeout=args.idle_timeout, request_timeout=args.request_timeout)
     return 0
@@ -279,7 +279,7 @@ def _serve(args) -> int:
 def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    from .serialization import ModelFileError
+    from udt.model_file.serialization import ModelFileError
     try:
         return {"train": _train, "evaluate": _evaluate, "predict": _predict, "explain": _explain,
                 "serve": _serve}[args.command](args)

@@ -6,7 +6,7 @@ Labels unseen at fit time are skipped and counted (the caller warns), never a cr
 """
 import numpy as np
 
-from . import _core
+from udt import _core
 
 
 class LabelEncoder:
@@ -34,7 +34,7 @@ class LabelEncoder:
         names = list(self._collector.names())
         if extra is not None:
             names = sorted(set(names) | {str(c) for c in np.asarray(extra).ravel()})
-        integer = bool(names) and all(_is_int_text(n) for n in names)
+        integer = bool(names) and all(is_int_label(n) for n in names)
         names = sorted(names, key=int) if integer else sorted(names)
         self._set_classes(names, integer)
         self._collector = None
@@ -47,7 +47,7 @@ class LabelEncoder:
         """Appends new labels (continued training): existing labels keep their ids."""
         old = [str(c) for c in self.classes_]
         added = [str(n) for n in names if str(n) not in set(old)]
-        integer = self.classes_.dtype.kind == "i" and all(_is_int_text(n) for n in added)
+        integer = self.classes_.dtype.kind == "i" and all(is_int_label(n) for n in added)
         self._set_classes(old + added, integer)
 
     def unseen(self, view, n_rows, column) -> list:
@@ -76,7 +76,7 @@ class LabelEncoder:
         return enc
 
 
-def _is_int_text(s):
+def is_int_label(s):
     s = s.strip()
     if s.startswith("-"):
         s = s[1:]

@@ -15,8 +15,8 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
-from .batch import CsrBatch
-from .metrics import MetricSpec
+from udt.ingest.batch import CsrBatch
+from udt.training.metrics import MetricSpec
 
 try:
     from tqdm.auto import tqdm
@@ -104,7 +104,7 @@ class EarlyStopping:
 
 class LocalRounds:
     """Runs training in this process: every batch is one round of one engine call. The Trainer's
-    strategy for running rounds; udt.distributed.DistributedRounds runs them on a pool of workers."""
+    strategy for running rounds; udt.training.distributed.DistributedRounds runs them on a pool of workers."""
 
     def __init__(self, network):
         self.network = network
@@ -130,7 +130,7 @@ class LocalRounds:
 
 class Trainer:
     """Runs epochs of mini-batch training on an engine Network and records one history row per epoch.
-    `rounds` runs the batches (LocalRounds by default, or udt.distributed.DistributedRounds)."""
+    `rounds` runs the batches (LocalRounds by default, or udt.training.distributed.DistributedRounds)."""
 
     def __init__(self, network, *, batch_size: int, seed: int, progress: bool = True,
                  validate: Optional[Callable[[], dict]] = None, early_stopping: Optional[EarlyStopping] = None,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import metrics as udt_metrics
-from .batch import CsrBatch
+from udt.training import metrics as udt_metrics
+from udt.ingest.batch import CsrBatch
 
 
 def unscale_target(fitted, raw: np.ndarray) -> np.ndarray:

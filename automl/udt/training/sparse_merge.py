@@ -1,6 +1,6 @@
 """Merging replicas of a sparse network: which rows changed, and what they become.
 
-Data-parallel training (udt.distributed) keeps one replica of the network per worker. Between two
+Data-parallel training (udt.training.distributed) keeps one replica of the network per worker. Between two
 merges each worker reports the parameter rows it touched: an embedding row, an output row with its
 bias, the hidden bias; a row was touched when its Adam step counter changed. Rows nobody touched
 are equal everywhere. Then:
@@ -28,7 +28,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._core import engine as _core_engine
+from udt._core import engine as _core_engine
 
 __all__ = ["PARAMETER_GROUPS", "ADAM_STATE", "AdamSettings", "row_views", "touched_block", "apply_merge",
            "merge_row_blocks", "plan_merge"]

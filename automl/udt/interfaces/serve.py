@@ -11,7 +11,7 @@ Endpoints:
                   Answers {"predictions": [...]} (one entry per row) or, for "row", {"prediction": ...}. A
                   prediction that is not a finite number is sent as null (JSON has no NaN).
   POST /explain   body {"rows": [...]} or {"row": row}; optional "top", "target_class", "level" ("token" or
-                  "column") and "columns" (udt.explain). Answers {"explanations": [...]} or {"explanation": ...},
+                  "column") and "columns" (udt.interfaces.explain). Answers {"explanations": [...]} or {"explanation": ...},
                   each {"target_class", "value", "explanations": [{"column", "token", "score"}, ...]}.
 
 Every client mistake gets a 4xx status and {"error": "..."} saying what was wrong, and the server keeps running:
@@ -157,7 +157,7 @@ class ModelService:
     beyond), and with it the time one request holds a worker thread."""
 
     def __init__(self, model, path: str | os.PathLike | None = None, *, max_rows: int = MAX_ROWS):
-        from .classifier import Classifier
+        from udt.interfaces.classifier import Classifier
         self.model = model
         self.name = os.path.basename(os.fspath(path)) if path is not None else None
         if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
@@ -214,7 +214,7 @@ class ModelService:
         return [{"label": _jsonable(lab), "score": _jsonable(float(s))} for lab, s in zip(labels[0], scores[0])]
 
     def explain(self, body) -> dict:
-        """Which columns and words decided each row's prediction (udt.explain), as JSON."""
+        """Which columns and words decided each row's prediction (udt.interfaces.explain), as JSON."""
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object with 'rows' (a list of objects) or 'row'")
         unknown = set(body) - {"rows", "row", "top", "target_class", "level", "columns"}
@@ -587,7 +587,7 @@ def serve(model_path: str, host: str = "127.0.0.1", port: int = 8080, ready: thr
           idle_timeout: float = 15.0, request_timeout: float = 30.0, max_connections: int = 10_000) -> None:
     """Loads the model and serves it until interrupted. `max_rows` is ModelService's; the other keyword options are
     those of Limits."""
-    from .classifier import load
+    from udt.interfaces.classifier import load
     limits = Limits(max_body_bytes=max_body_bytes, threads=threads, idle_timeout=idle_timeout,
                     request_timeout=request_timeout, max_connections=max_connections)
     service = ModelService(load(model_path), model_path, max_rows=max_rows)

@@ -17,21 +17,21 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import metrics as udt_metrics
-from .batch import CsrBatch
-from .centroid_head import apply_output_head
-from .columns import Sequence, Text
-from .data import read_batches
-from .engine import Network
-from .featurize import TableFeaturizer
-from .fitted import FittedModel
-from .grow_labels import grow_labels
-from .model_selection import DataStats, auto_input_dim, choose_plan
-from .row_scaling import idf_weights, scale_features
-from .row_weights import class_weight_vector, label_counts, weigh
-from .scoring import score_rows
-from .seen_items import SeenItems
-from .trainer import EarlyStopping, InMemoryData, Trainer, load_training_data
+from udt.training import metrics as udt_metrics
+from udt.ingest.batch import CsrBatch
+from udt.training.centroid_head import apply_output_head
+from udt.columns import Sequence, Text
+from udt.ingest.data import read_batches
+from udt.engine import Network
+from udt.ingest.featurize import TableFeaturizer
+from udt.training.fitted import FittedModel
+from udt.training.grow_labels import grow_labels
+from udt.selection.model_selection import DataStats, auto_input_dim, choose_plan
+from udt.ingest.row_scaling import idf_weights, scale_features
+from udt.training.row_weights import class_weight_vector, label_counts, weigh
+from udt.training.scoring import score_rows
+from udt.training.seen_items import SeenItems
+from udt.training.trainer import EarlyStopping, InMemoryData, Trainer, load_training_data
 
 PASS_BATCH_ROWS = 8192  # rows per featurizer call in training and prediction passes
 
@@ -61,7 +61,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     (its featurizer and plan are kept). validation: a source scored after every epoch with `metrics`
     (exact inference), for early stopping and the output head. check_task(task) may refuse the target's
     task before any training pass. classes: labels a first fit adds to those of the data. sample_weight:
-    the column of `source` holding each row's weight (udt.row_weights; with the class_weight option)."""
+    the column of `source` holding each row's weight (udt.training.row_weights; with the class_weight option)."""
     if previous is not None and not previous.network.has_optimizer_state:
         raise ValueError("this model was saved without its optimizer state (save(..., optimizer_state=False), for "
                          "inference): it predicts, but continued training needs a file saved with it")
@@ -229,7 +229,7 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
                            progress=sys.stderr.isatty() if progress == "auto" else progress,
                            validate=validate, early_stopping=stopper)
     if distributed is not None:
-        from .distributed import DistributedRounds
+        from udt.training.distributed import DistributedRounds
         trainer_options["rounds"] = DistributedRounds(fitted.network, distributed)
     trainer = Trainer(fitted.network, **trainer_options)
     n_epochs = epochs if epochs is not None else fitted.plan.epochs

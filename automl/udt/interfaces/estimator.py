@@ -2,7 +2,7 @@
 evaluation, the model file and pickling.
 
 The constructor only stores its arguments (its signature is generated from udt.options.OPTIONS).
-`fit` validates them and calls udt.fit.fit_model; the estimator holds what that returns, one
+`fit` validates them and calls udt.training.fit.fit_model; the estimator holds what that returns, one
 FittedModel (`model_`), swapped in whole at the end of a first fit, so a model that is being fitted
 for the first time is simply not fitted yet. Continued training trains the held model in place; the
 engine serves predictions during it from the weights of the last completed batch.
@@ -16,14 +16,14 @@ import os
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from . import metrics as udt_metrics
-from .columns import check_columns
-from .errors import ConfigError, DataError
-from .estimator_file import StoredEstimator, decode_estimator, encode_estimator, read_estimator, write_estimator
-from .fit import PASS_BATCH_ROWS, featurized_rows, fit_model, record_seen
-from .model_selection import summary_text
-from .options import OPTIONS, unknown_option_error, validate_options
-from .scoring import score_rows
+from udt.training import metrics as udt_metrics
+from udt.columns import check_columns
+from udt.errors import ConfigError, DataError
+from udt.model_file.estimator_file import StoredEstimator, decode_estimator, encode_estimator, read_estimator, write_estimator
+from udt.training.fit import PASS_BATCH_ROWS, featurized_rows, fit_model, record_seen
+from udt.selection.model_selection import summary_text
+from udt.options import OPTIONS, unknown_option_error, validate_options
+from udt.training.scoring import score_rows
 
 
 def _with_target(X, y, target: str):
@@ -152,7 +152,7 @@ _SIGNATURE = inspect.Signature(
     + [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default) for o in OPTIONS])
 
 
-class _Estimator(BaseEstimator):
+class Estimator(BaseEstimator):
     _kind = "Estimator"
 
     def __init__(self, *args, **kwargs):
@@ -241,7 +241,7 @@ class _Estimator(BaseEstimator):
         declared = self.columns
         if declared is not None and target in declared and all(s is not None for s in declared.values()):
             return source, declared, target, []
-        from .infer_columns import infer_columns
+        from udt.ingest.infer_columns import infer_columns
         columns, inferred = infer_columns(source, None if declared is None else
                                           {n: s for n, s in declared.items() if s is not None}, target,
                                           numeric_target=self._kind == "Regressor")
@@ -271,16 +271,16 @@ class _Estimator(BaseEstimator):
         multi-label, rmse for regression), kept in `history_` and used for early stopping; it is
         scored with exact (dense) inference, as the sparse-inference index is built after training.
         sample_weight: one weight >= 0 per row (an array-like, for in-memory data), or the name of a column
-        of X that holds them (any source); multiplied by the class_weight option (udt.row_weights).
+        of X that holds them (any source); multiplied by the class_weight option (udt.training.row_weights).
         progress: True/False, or "auto" (a progress bar per epoch when stderr is a terminal).
-        distributed: None, or a udt.RayConfig to train data-parallel on Ray workers (udt.distributed);
+        distributed: None, or a udt.RayConfig to train data-parallel on Ray workers (udt.training.distributed);
         the featurizer is fitted and the data featurized here, as without it.
         With warm_start=True and a fitted model, training continues (as partial_fit does, for
         `epochs` epochs): the vocabulary, temporal histories and optimizer state are kept.
         """
         options = self._validated_options()
         if distributed is not None:
-            from .distributed import check_distributed
+            from udt.training.distributed import check_distributed
             check_distributed(distributed)
         previous = self.__dict__.get("model_") if options["warm_start"] else None
         self._fit(options, X, y, previous, epochs=epochs, validation=validation, metrics=metrics,
@@ -360,7 +360,7 @@ class _Estimator(BaseEstimator):
 
     # ---------------------------------------------------------------- public
     def evaluate(self, data, metrics=None, *, sparse_inference=None) -> dict:
-        """Metrics (names as in udt.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
+        """Metrics (names as in udt.training.metrics, e.g. ["accuracy", "precision@1", "recall@10"]) on labeled data."""
         fitted = self._check_fitted()
         specs = udt_metrics.parse_metrics(metrics, fitted.featurizer.task)
         rows = featurized_rows(fitted, self._table(data))
@@ -369,12 +369,12 @@ class _Estimator(BaseEstimator):
         return score_rows(fitted, rows, specs, **self._inference(sparse_inference))
 
     def explain(self, rows, *, top=None, target_class=None, level="token", columns=None):
-        """Which columns, words and values decided each prediction, most important first (udt.explain:
+        """Which columns, words and values decided each prediction, most important first (udt.interfaces.explain:
         occlusion; score = the drop in the predicted class's probability, or in the predicted value,
         when that piece is removed). One row (a dict) -> a list of Explanation(column, token, score);
         a table -> one such list per row."""
         self._check_fitted()
-        from .explain import explain
+        from udt.interfaces.explain import explain
         return explain(self, rows, top=top, target_class=target_class, level=level, columns=columns)
 
     def summary(self) -> None:
@@ -390,7 +390,7 @@ class _Estimator(BaseEstimator):
 
         optimizer_state=False leaves out the Adam moments (two thirds of a full file): the model predicts the
         same and cannot be trained further. precision "bfloat16" or "int8" stores the weight matrices in 2 or
-        1 bytes per weight (udt.compact_arrays), for deployment."""
+        1 bytes per weight (udt.model_file.compact_arrays), for deployment."""
         write_estimator(path, self._stored(), optimizer_state=optimizer_state, precision=precision)
 
     def _stored(self) -> StoredEstimator:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import Categorical, Date, Numeric, Text
-from .data import read_batches
-from .errors import ConfigError
+from udt.columns import Categorical, Date, Numeric, Text
+from udt.ingest.data import read_batches
+from udt.errors import ConfigError
 
 SAMPLE_ROWS = 10_000
 MIN_TEXT_WORDS = 3.0       # mean words per value from which a string column is text

@@ -18,8 +18,8 @@ import os
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from . import _core
-from .errors import DataError
+from udt import _core
+from udt.errors import DataError
 
 DEFAULT_BATCH_ROWS = 8192
 _CSV_BLOCK_BYTES = 4 << 20

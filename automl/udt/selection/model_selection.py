@@ -80,7 +80,7 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   0.3274 -> 0.3338 sparse inference (all 63,427 summaries), 0.338 -> 0.345 exact (10,000).
                   Not a Classifier option (the engine's Network takes it).
   output_head     (the Classifier's output_head="auto") with a validation set, whichever head scores higher on
-                  it; without one, the centroid head (udt.centroid_head) when classes have fewer than 10
+                  it; without one, the centroid head (udt.training.centroid_head) when classes have fewer than 10
                   training rows each, else the trained rows.  A trained row fits the wording of its class's
                   few rows; their mean representation generalises (benchmark, P@1 trained -> centroid:
                   debsearch 0.283 -> 0.334, its 5,000-class --quick slice 0.473 -> 0.553, WordNet 0.401 ->
@@ -141,7 +141,7 @@ DENSE_OUTPUT_BELOW = 8192
 
 @dataclass(frozen=True)
 class DataStats:
-    """What model selection reads from the training data (counted by udt.fit in its featurizing pass)."""
+    """What model selection reads from the training data (counted by udt.training.fit in its featurizing pass)."""
 
     n_rows: int
     n_classes: int             # 1 for regression
@@ -170,7 +170,7 @@ class Plan:
     # option random_negatives); files saved before this field existed used the engine default.
     random_negatives: float = 0.95
     embedding_init_scale: float = 1.0  # engine option of that name (likewise)
-    feature_scaling: str = "none"      # udt.row_scaling; files saved before this field kept it elsewhere
+    feature_scaling: str = "none"      # udt.ingest.row_scaling; files saved before this field kept it elsewhere
     reasons: dict = field(default_factory=dict)
 
     @property

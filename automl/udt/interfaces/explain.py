@@ -1,6 +1,6 @@
 """Per-prediction explanations by occlusion: which columns, words and values decided a prediction.
 
-    udt.explain.explain(model, {"title": "oak dining table", "price": 249.0})
+    udt.interfaces.explain.explain(model, {"title": "oak dining table", "price": 249.0})
     -> [Explanation(column='title', token='oak', score=0.41), Explanation(column='price', token=249.0, ...), ...]
 
 The question each score answers is "how much does the prediction change when this piece of the input
@@ -49,7 +49,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import Categorical, Neighbors, Sequence, Text
+from udt.columns import Categorical, Neighbors, Sequence, Text
 
 LEVELS = ("token", "column")
 _CHUNK_ROWS = 8192
@@ -222,7 +222,7 @@ def _input_table(rows, specs, target):
     """`rows` as a pyarrow Table of exactly the input columns (absent ones all missing)."""
     import pandas as pd
 
-    from .data import read_batches, to_table
+    from udt.ingest.data import read_batches, to_table
 
     if isinstance(rows, (str, os.PathLike)) or (
             isinstance(rows, (list, tuple)) and rows and all(isinstance(p, (str, os.PathLike)) for p in rows)):
