@@ -231,7 +231,6 @@ void bind_featurizers(pybind11::module_& m) {
              t.length = length;
              b.core.set_temporal(t);
            })
-      .def("set_numeric_range", [](BoundFeaturizer& b, int c, double lo, double hi) { b.core.set_numeric_range(c, lo, hi); })
       .def("featurize",
            [](BoundFeaturizer& b, const std::vector<ViewTuple>& views, int64_t n_rows, int n_threads, bool update) {
              const auto cols = to_views(views);
@@ -286,7 +285,6 @@ void bind_featurizers(pybind11::module_& m) {
              b.core.index_graph_nodes(cols, n_rows, lo, li, n_threads);
            })
       .def("clear_history", [](BoundFeaturizer& b) { const auto lock = b.write_state(); b.core.history().clear(); })
-      .def("clear_graph", [](BoundFeaturizer& b) { const auto lock = b.write_state(); b.core.graph().clear(); })
       .def_property_readonly("n_history_keys",
                              [](BoundFeaturizer& b) { const auto lock = b.read_state(); return b.core.history().n_keys(); })
       .def_property_readonly("n_graph_nodes",
@@ -346,8 +344,6 @@ void bind_featurizers(pybind11::module_& m) {
         for (const auto& n : names) v.add(n);
         return v;
       }))
-      .def("__len__", &LabelVocab::size)
-      .def("find", [](const LabelVocab& v, const std::string& s) { return v.find(s); })
       .def("names", [](const LabelVocab& v) { return std::vector<std::string>(v.names().begin(), v.names().end()); })
       .def("collect",
            [](LabelVocab& v, const ViewTuple& view, int64_t n, const std::string& delimiter, const std::string& column) {
