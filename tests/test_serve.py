@@ -142,7 +142,7 @@ def test_explain_endpoint_matches_the_python_api(served):
                [(e["column"], e["token"]) for e in want["explanations"]]
     status, one = _call(url, "/explain", {"row": {"text": "goal team"}, "level": "column"})
     assert status == 200 and one["explanation"]["explanations"][0]["column"] == "text"
-    for bad, message in [({"rows": rows, "top": 0}, "'top'"), ({"row": 3}, "objects"), ({"rows": rows, "k": 1}, "k"),
+    for bad, message in [({"rows": rows, "top": 0}, "'top'"), ({"row": 3}, "expected an object"), ({"rows": rows, "k": 1}, "k"),
                          ({"row": {"text": "x"}, "level": "word"}, "level")]:
         status, answer = _call(url, "/explain", bad)
         assert status == 400 and message in answer["error"], (bad, answer)

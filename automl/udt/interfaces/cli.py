@@ -118,6 +118,12 @@ def _add_option_flags(parser):
                            default=argparse.SUPPRESS, metavar="VALUE", help=f"{option.help} ({option.expected})")
 
 
+def _on_model_and_data(parser):
+    parser.add_argument("model", help="a model file written by udt train or save()")
+    parser.add_argument("data", nargs="+", help="CSV or Parquet file(s)")
+    return parser
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="udt", description="Train and use udt models from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,24 +144,20 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_option_flags(train)
 
-    evaluate = sub.add_parser("evaluate", help="print metrics of a saved model on labeled data, as JSON")
-    evaluate.add_argument("model")
-    evaluate.add_argument("data", nargs="+")
+    evaluate = _on_model_and_data(sub.add_parser("evaluate", help="print metrics of a saved model on labeled data, "
+                                                                  "as JSON"))
     evaluate.add_argument("--metrics", help="comma-separated metrics (default: the task's usual one)")
     evaluate.add_argument("--sparse-inference", type=_literal, choices=[True, False], default=None)
 
-    predict = sub.add_parser("predict", help="write predictions of a saved model as CSV")
-    predict.add_argument("model")
-    predict.add_argument("data", nargs="+")
+    predict = _on_model_and_data(sub.add_parser("predict", help="write predictions of a saved model as CSV"))
     predict.add_argument("--top-k", type=int, help="the k best labels per row, best first")
     predict.add_argument("--proba", action="store_true", help="with the probability of each predicted label "
                                                               "(or of every class without --top-k)")
     predict.add_argument("--output", help="CSV file to write (default: standard output)")
     predict.add_argument("--sparse-inference", type=_literal, choices=[True, False], default=None)
 
-    explain = sub.add_parser("explain", help="print which columns and words decided each prediction, as JSON lines")
-    explain.add_argument("model")
-    explain.add_argument("data", nargs="+")
+    explain = _on_model_and_data(sub.add_parser("explain", help="print which columns and words decided each "
+                                                                "prediction, as JSON lines"))
     explain.add_argument("--top", type=int, help="the N most important pieces per row")
     explain.add_argument("--target-class", type=_literal, help="explain this class instead of the predicted one")
     explain.add_argument("--level", choices=["token", "column"], default="token",

@@ -171,13 +171,14 @@ class ModelService:
             info["classes"] = int(len(self.model.classes_))
         return info
 
-    def predict(self, body) -> dict:
+    def _rows(self, body, options: tuple) -> tuple[list, bool]:
+        """(rows, whether the body gave one "row") of a request body with "rows" or "row" and `options`."""
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object with 'rows' (a list of objects) or 'row'")
-        unknown = set(body) - {"rows", "row", "top_k", "sparse_inference"}
+        unknown = set(body) - {"rows", "row", *options}
         if unknown:
-            raise RequestError(f"unknown key(s) {', '.join(sorted(unknown))}; valid keys: rows, row, top_k, "
-                               f"sparse_inference")
+            raise RequestError(f"unknown key(s) {', '.join(sorted(unknown))}; valid keys: rows, row, "
+                               f"{', '.join(options)}")
         if ("rows" in body) == ("row" in body):
             raise RequestError("give exactly one of 'rows' (a list of objects) or 'row' (one object)")
         single = "row" in body
@@ -187,9 +188,18 @@ class ModelService:
         if len(rows) > self.max_rows:
             raise RequestError(f"{len(rows)} rows in one request is over the limit of {self.max_rows} rows per "
                                f"request; split it into smaller requests", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        top_k = body.get("top_k")
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-            raise RequestError(f"'top_k' must be a positive integer, got {top_k!r}")
+        return rows, single
+
+    @staticmethod
+    def _positive(body, key):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise RequestError(f"'{key}' must be a positive integer, got {value!r}")
+        return value
+
+    def predict(self, body) -> dict:
+        rows, single = self._rows(body, ("top_k", "sparse_inference"))
+        top_k = self._positive(body, "top_k")
         if top_k is not None and not self.is_classifier:
             raise RequestError("'top_k' applies to classifiers only")
         sparse = body.get("sparse_inference")
@@ -215,24 +225,11 @@ class ModelService:
 
     def explain(self, body) -> dict:
         """Which columns and words decided each row's prediction (udt.interfaces.explain), as JSON."""
-        if not isinstance(body, dict):
-            raise RequestError("the request body must be a JSON object with 'rows' (a list of objects) or 'row'")
-        unknown = set(body) - {"rows", "row", "top", "target_class", "level", "columns"}
-        if unknown:
-            raise RequestError(f"unknown key(s) {', '.join(sorted(unknown))}; valid keys: rows, row, top, "
-                               f"target_class, level, columns")
-        if ("rows" in body) == ("row" in body):
-            raise RequestError("give exactly one of 'rows' (a list of objects) or 'row' (one object)")
-        single = "row" in body
-        rows = [body["row"]] if single else body["rows"]
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise RequestError("'rows' must be a list of objects (column name -> value)")
-        if len(rows) > self.max_rows:
-            raise RequestError(f"{len(rows)} rows in one request is over the limit of {self.max_rows} rows per "
-                               f"request; split it into smaller requests", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        top = body.get("top")
-        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-            raise RequestError(f"'top' must be a positive integer, got {top!r}")
+        rows, single = self._rows(body, ("top", "target_class", "level", "columns"))
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise RequestError(f"row {i}: expected an object of column values, got {type(row).__name__}")
+        top = self._positive(body, "top")
         try:
             result = self.model.explain(rows, top=top, target_class=body.get("target_class"),
                                         level=body.get("level", "token"), columns=body.get("columns"))
