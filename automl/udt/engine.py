@@ -13,6 +13,7 @@ A CSR batch of n rows is ``offsets`` (n + 1 non-decreasing int64, starting at 0)
 from __future__ import annotations
 
 import dataclasses
+import types
 from typing import Any, Mapping
 
 import numpy as np
@@ -22,6 +23,9 @@ from udt import _core
 __all__ = ["Network", "NetworkOptions", "autotune_lsh", "auto_output_sparsity", "lsh_retrieve", "simd_isa"]
 
 _core_engine = _core.engine
+# The engine's state array names, as the engine exports them (STATE.output_weight == "output.weight"):
+# Python names arrays through these, so a renamed array fails at attribute lookup, not silently.
+STATE = types.SimpleNamespace(**{name.replace(".", "_"): name for name in _core_engine.STATE_ARRAYS})
 autotune_lsh = _core_engine.autotune_lsh
 auto_output_sparsity = _core_engine.auto_output_sparsity
 simd_isa = _core_engine.simd_isa
@@ -357,7 +361,8 @@ class Network:
         The views share the engine's memory (valid while this network lives). Writing through them
         changes the model; call :meth:`rebuild_index` afterwards so the LSH tables follow."""
         views = self._net.state_views()
-        return {k: views[k] for k in ("embedding.weight", "embedding.bias", "output.weight", "output.bias")}
+        return {k: views[k] for k in (STATE.embedding_weight, STATE.embedding_bias, STATE.output_weight,
+                                      STATE.output_bias)}
 
     def state_arrays(self, copy: bool = True) -> dict[str, np.ndarray]:
         """Every learned array (weights, biases, Adam moments and step counts, LSH tables) plus the

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from udt.engine import STATE
+
 PRECISIONS = ("float32", "bfloat16", "int8")
-REDUCIBLE = ("embedding.weight", "output.weight")  # engine arrays stored at reduced precision
+REDUCIBLE = (STATE.embedding_weight, STATE.output_weight)  # engine arrays stored at reduced precision
 
 
 def reduce(name: str, array: np.ndarray, precision: str) -> tuple[dict[str, np.ndarray], str | None]:

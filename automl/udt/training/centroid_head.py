@@ -35,6 +35,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from udt.engine import STATE
 from udt.selection.model_selection import auto_output_head
 
 EMBED_ROWS = 16_384  # rows embedded at once: 16 MB of activations at hidden_dim 256
@@ -69,7 +70,7 @@ def set_centroid_head(network, batches: Callable[[], Iterable]) -> int:
     index_labels) before sparse inference."""
     sums, counts = class_embedding_sums(network, batches())
     views = network.weights()
-    weight, bias = views["output.weight"], views["output.bias"]
+    weight, bias = views[STATE.output_weight], views[STATE.output_bias]
     # mean activation over (row, label) pairs: the row mean for a single-label target
     center = CENTERING * sums.sum(axis=0) / max(int(counts.sum()), 1)
     sums -= counts[:, None] * center
@@ -170,7 +171,7 @@ def apply_output_head(network, data, choice: str, validate=None, metric=None) ->
         set_centroid_head(network, lambda: training_batches(data))
         return {"output_head": "centroid"}
     views = network.weights()
-    trained = {name: views[name].copy() for name in ("output.weight", "output.bias")}
+    trained = {name: views[name].copy() for name in (STATE.output_weight, STATE.output_bias)}
     trained_score = validate()[metric.name]
     set_centroid_head(network, lambda: training_batches(data))
     centroid_score = validate()[metric.name]

@@ -43,6 +43,7 @@ import numpy as np
 
 from udt.training.sparse_merge import (ADAM_STATE, PARAMETER_GROUPS, AdamSettings, apply_merge, plan_merge, row_views,
                            touched_block)
+from udt.engine import STATE
 from udt.training.trainer import InMemoryData
 
 __all__ = ["RayConfig", "WorkerError", "DistributedRounds", "import_ray"]
@@ -214,7 +215,7 @@ class Replica:
                   "batches": self.network.batches_trained, "loss_sum": loss_sum, "rows": rows,
                   "apply_seconds": trained - start, "train_seconds": done - trained}
         if send_state and self.network.lsh_params is not None:
-            report["lsh"] = {"buckets": np.array(self.views["lsh.buckets"], copy=True),
+            report["lsh"] = {"buckets": np.array(self.views[STATE.lsh_buckets], copy=True),
                              "schedule": self.network.lsh_schedule_state}
         cpu = time.process_time()
         report["cpu_seconds"], self.cpu_mark = cpu - self.cpu_mark, cpu
@@ -422,7 +423,7 @@ class DistributedRounds:
             self.network.batches_trained = merge["batches"]
             lsh = reports[0].get("lsh")
             if lsh is not None:  # the epoch's last round: worker 0's tables and schedule
-                self._views["lsh.buckets"][...] = lsh["buckets"]
+                self._views[STATE.lsh_buckets][...] = lsh["buckets"]
                 self.network.lsh_schedule_state = lsh["schedule"]
 
     def epoch_stats(self, seconds: float) -> dict:

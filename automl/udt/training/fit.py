@@ -22,7 +22,7 @@ from udt.ingest.batch import CsrBatch
 from udt.training.centroid_head import apply_output_head
 from udt.columns import Sequence, Text
 from udt.ingest.data import read_batches
-from udt.engine import Network
+from udt.engine import STATE, Network
 from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
@@ -243,7 +243,8 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
         # from centroid rows and re-centering after every partial_fit drifted: accuracy 1.0 -> 0.34 after
         # 8 calls on a 200-class test set, 1.0 throughout from the trained rows).
         views = fitted.network.weights()
-        views["output.weight"][...], views["output.bias"][...] = fitted.trained_output_weight, fitted.trained_output_bias
+        views[STATE.output_weight][...] = fitted.trained_output_weight
+        views[STATE.output_bias][...] = fitted.trained_output_bias
         if fitted.network.lsh_params is not None:
             fitted.network.rebuild_index()
     trainer.run(data, n_epochs, fitted.history, first_epoch=first_epoch)
@@ -251,7 +252,7 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
     head_replaced = False
     if fitted.featurizer.task != "regression":
         views = fitted.network.weights()
-        trained = views["output.weight"].copy(), views["output.bias"].copy()
+        trained = views[STATE.output_weight].copy(), views[STATE.output_bias].copy()
         fitted.output_head = apply_output_head(fitted.network, data, options["output_head"], validate, specs[0])
         head_replaced = fitted.output_head["output_head"] == "centroid"
         fitted.trained_output_weight, fitted.trained_output_bias = trained if head_replaced else (None, None)

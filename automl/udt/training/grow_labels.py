@@ -14,7 +14,9 @@ import warnings
 
 import numpy as np
 
-from udt.engine import Network
+from udt.engine import STATE, Network
+
+OUTPUT_LAYER = STATE.output_weight.split(".")[0] + "."  # the arrays with one row per output neuron
 from udt.training.fitted import FittedModel
 
 
@@ -30,8 +32,8 @@ def grow_labels(fitted: FittedModel, source) -> int:
     if fitted.trained_output_weight is not None:  # the centroid head's trained rows grow alike
         views = fitted.network.weights()
         fitted.trained_output_weight = np.concatenate([fitted.trained_output_weight,
-                                                       views["output.weight"][old_dim:]])
-        fitted.trained_output_bias = np.concatenate([fitted.trained_output_bias, views["output.bias"][old_dim:]])
+                                                       views[STATE.output_weight][old_dim:]])
+        fitted.trained_output_bias = np.concatenate([fitted.trained_output_bias, views[STATE.output_bias][old_dim:]])
     fitted.plan = dataclasses.replace(fitted.plan, output_dim=old_dim + len(new))
     if fitted.class_weights is not None:  # new classes weigh 1 until a first fit sees them
         fitted.class_weights = np.concatenate([fitted.class_weights, np.ones(len(new), np.float32)])
@@ -50,10 +52,10 @@ def grown_network(network: Network, output_dim: int) -> Network:
     grown = Network(**config)
     old, new = network.state_views(), grown.state_views()
     for name, target in new.items():
-        if name == "lsh.buckets":
+        if name == STATE.lsh_buckets:
             continue
         source = old[name]
-        if name.startswith("output.") and target.shape[0] == output_dim and source.shape[0] == network.output_dim:
+        if name.startswith(OUTPUT_LAYER) and target.shape[0] == output_dim and source.shape[0] == network.output_dim:
             target[:source.shape[0]] = source
         else:
             target[...] = source

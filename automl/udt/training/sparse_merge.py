@@ -29,20 +29,22 @@ from typing import Optional
 import numpy as np
 
 from udt._core import engine as _core_engine
+from udt.engine import STATE
 
 __all__ = ["PARAMETER_GROUPS", "ADAM_STATE", "AdamSettings", "row_views", "touched_block", "apply_merge",
            "merge_row_blocks", "plan_merge"]
 
 # Every mergeable array of the engine's state is indexed by parameter row; a group is the arrays
 # that share one per-row Adam step counter (the hidden bias is a group of one row).
+S = STATE  # the engine's exported array names
 PARAMETER_GROUPS = {
-    "embedding": ("embedding.adam_steps", (("embedding.weight", "embedding.adam_m", "embedding.adam_v"),)),
-    "hidden_bias": ("embedding.bias_adam_steps",
-                    (("embedding.bias", "embedding.bias_adam_m", "embedding.bias_adam_v"),)),
-    "output": ("output.adam_steps", (("output.weight", "output.adam_m", "output.adam_v"),
-                                     ("output.bias", "output.bias_adam_m", "output.bias_adam_v"))),
+    "embedding": (S.embedding_adam_steps, ((S.embedding_weight, S.embedding_adam_m, S.embedding_adam_v),)),
+    "hidden_bias": (S.embedding_bias_adam_steps,
+                    ((S.embedding_bias, S.embedding_bias_adam_m, S.embedding_bias_adam_v),)),
+    "output": (S.output_adam_steps, ((S.output_weight, S.output_adam_m, S.output_adam_v),
+                                     (S.output_bias, S.output_bias_adam_m, S.output_bias_adam_v))),
 }
-PER_REPLICA = ("lsh.buckets",)   # each replica's own; the driver takes worker 0's at epoch ends
+PER_REPLICA = (S.lsh_buckets,)   # each replica's own; the driver takes worker 0's at epoch ends
 ADAM_STATE = tuple(name for steps, triples in PARAMETER_GROUPS.values()
                    for name in (steps, *itertools.chain.from_iterable(t[1:] for t in triples)))
 
