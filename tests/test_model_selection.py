@@ -1,4 +1,5 @@
 """The architecture chooser's documented rules."""
+import dataclasses
 import math
 
 import pytest
@@ -153,3 +154,25 @@ def test_text_scaling_uses_idf_when_classes_have_few_rows_or_rows_are_long():
     assert auto_feature_scaling(True, 38_000, 58, words_per_row=61) == "log-l2"  # Debian sections
     assert auto_feature_scaling(True, 11_293, 20, words_per_row=269) == "log-idf-l2"  # 20 Newsgroups
     assert auto_feature_scaling(True, 1000, 1) == "log-l2"  # regression
+
+
+def test_train_this_plan_on_these_rows_and_score_it():
+    """The step model selection builds on: fit_model with a given Plan, then score_rows on held-out rows."""
+    from classifier_data import TEXT_COLUMNS, text_table
+    from udt.options import OPTIONS
+    from udt.training import metrics
+    from udt.training.fit import featurized_rows, fit_model
+    from udt.training.scoring import score_rows
+    options = {o.name: o.default for o in OPTIONS}
+    table, held_out = text_table(600), text_table(200, seed=7)
+    chosen = fit_model(TEXT_COLUMNS, "topic", options, table)
+    again = fit_model(TEXT_COLUMNS, "topic", options, table, plan=chosen.plan)
+    narrower = fit_model(TEXT_COLUMNS, "topic", options, table,
+                         plan=dataclasses.replace(chosen.plan, hidden_dim=8, epochs=2))
+    specs = metrics.parse_metrics(["accuracy"], "single")
+
+    def score(fitted):
+        return score_rows(fitted, featurized_rows(fitted, held_out), specs, sparse=False)["accuracy"]
+
+    assert score(again) == score(chosen) > 0.9        # the same plan trains the same model
+    assert narrower.network.hidden_dim == 8 and narrower.history[-1]["epoch"] == 2 and 0 < score(narrower) <= 1

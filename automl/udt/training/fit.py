@@ -26,7 +26,7 @@ from udt.engine import STATE, Network
 from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
-from udt.selection.model_selection import DataStats, auto_input_dim, choose_plan
+from udt.selection.model_selection import DataStats, Plan, auto_input_dim, choose_plan
 from udt.ingest.row_scaling import idf_weights, scale_features
 from udt.training.row_weights import class_weight_vector, label_counts, weigh
 from udt.training.scoring import score_rows
@@ -54,14 +54,16 @@ def _has_text(columns: dict, target: str) -> bool:
 def fit_model(columns: dict, target: str, options: dict, source, *, previous: Optional[FittedModel] = None,
               epochs: Optional[int] = None, validation=None, metrics=None, progress=False, distributed=None,
               check_task: Optional[Callable[[str], None]] = None, classes=None,
-              sample_weight: Optional[str] = None) -> FittedModel:
+              sample_weight: Optional[str] = None, plan: Optional[Plan] = None) -> FittedModel:
     """Train on `source` (any table or file udt reads) and return the fitted model.
 
     options: the estimator's validated options (udt.options). previous: a FittedModel to train further
     (its featurizer and plan are kept). validation: a source scored after every epoch with `metrics`
     (exact inference), for early stopping and the output head. check_task(task) may refuse the target's
     task before any training pass. classes: labels a first fit adds to those of the data. sample_weight:
-    the column of `source` holding each row's weight (udt.training.row_weights; with the class_weight option)."""
+    the column of `source` holding each row's weight (udt.training.row_weights; with the class_weight option).
+    plan: a first fit trains this Plan instead of choosing one (choose_plan), so "train this plan on these
+    rows and score it" is fit_model(..., plan=p) then udt.training.scoring.score_rows."""
     if previous is not None and not previous.network.has_optimizer_state:
         raise ValueError("this model was saved without its optimizer state (save(..., optimizer_state=False), for "
                          "inference): it predicts, but continued training needs a file saved with it")
@@ -99,7 +101,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         if _is_fraction(validation):
             data, held_out = _hold_out(data, float(validation), options["seed"], target_scale[0])
         if previous is None:
-            previous = _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale)
+            previous = _plan(columns, target, options, featurizer, data, training_chunks, target_scale, plan)
             previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
                 held_out.values = scale_features(held_out.values * featurizer.idf[held_out.indices],
@@ -157,7 +159,7 @@ def _hold_out(data, fraction: float, seed: int, target_scale) -> tuple[InMemoryD
     return InMemoryData(data.rows.take(np.sort(order[n_held:]))), held
 
 
-def _plan(columns, target, options, featurizer, data, source, training_chunks, target_scale) -> FittedModel:
+def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned) -> FittedModel:
     """A first fit's statistics -> target scale, feature scaling (IDF), architecture and a new network."""
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
@@ -174,7 +176,7 @@ def _plan(columns, target, options, featurizer, data, source, training_chunks, t
     has_text = _has_text(columns, target)
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
                       words_per_row=featurizer.words_per_row_)
-    plan = choose_plan(stats, options)
+    plan = pinned if pinned is not None else choose_plan(stats, options)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
     else:
