@@ -62,3 +62,15 @@ def test_unfitted_models_pickle_too():
     from classifier_data import TEXT_COLUMNS
     twin = pickle.loads(pickle.dumps(Classifier(columns=TEXT_COLUMNS, target="topic", hidden_dim=8)))
     assert twin.hidden_dim == 8 and "model_" not in vars(twin)
+
+
+def test_a_file_claiming_a_network_it_does_not_hold_is_refused_before_allocating(tmp_path):
+    """A few KB that say input_dim=2**20, hidden_dim=1024 used to build 4.4 GB before refusing (issue 16)."""
+    import resource
+    metadata, arrays = load_model_file(DATA / "v1_regressor.udt")
+    metadata["network"] = dict(metadata["network"], input_dim=2**20, hidden_dim=1024)
+    save_model_file(tmp_path / "claims.udt", metadata, arrays)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ModelFileError, match=r"embedding.weight.*expected \(1048576, 1024\)"):
+        load(tmp_path / "claims.udt")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KB: nothing near 4 GB

@@ -25,7 +25,8 @@ __all__ = ["Network", "NetworkOptions", "autotune_lsh", "auto_output_sparsity", 
 _core_engine = _core.engine
 # The engine's state array names, as the engine exports them (STATE.output_weight == "output.weight"):
 # Python names arrays through these, so a renamed array fails at attribute lookup, not silently.
-STATE = types.SimpleNamespace(**{name.replace(".", "_"): name for name in _core_engine.STATE_ARRAYS})
+STATE = types.SimpleNamespace(**{name.replace(".", "_"): name
+                                 for name in _core_engine.STATE_ARRAYS + _core_engine.STATE_COUNTERS})
 autotune_lsh = _core_engine.autotune_lsh
 auto_output_sparsity = _core_engine.auto_output_sparsity
 simd_isa = _core_engine.simd_isa
@@ -371,10 +372,10 @@ class Network:
         without doubling a large model's memory; they change as the network trains."""
         views = self._net.state_views()
         arrays = {k: np.ascontiguousarray(v).copy() for k, v in views.items()} if copy else dict(views)
-        arrays["train.batches"] = np.array([self._net.batches_trained], dtype=np.uint64)
-        arrays["lsh.schedule"] = np.array(self._net.lsh_schedule_state, dtype=np.uint64)
+        arrays[STATE.train_batches] = np.array([self._net.batches_trained], dtype=np.uint64)
+        arrays[STATE.lsh_schedule] = np.array(self._net.lsh_schedule_state, dtype=np.uint64)
         lsh = self.lsh_params
-        arrays["lsh.params"] = np.array([lsh["K"], lsh["L"], lsh["R"]] if lsh else [], dtype=np.uint32)
+        arrays[STATE.lsh_params] = np.array([lsh["K"], lsh["L"], lsh["R"]] if lsh else [], dtype=np.uint32)
         return arrays
 
     def state_views(self) -> dict[str, np.ndarray]:
@@ -409,7 +410,7 @@ class Network:
         optimizer array (Adam moments and steps) is given or none is: without them the network predicts
         as the saved one did, and has_optimizer_state is False (its moments stay zero)."""
         lsh = self.lsh_params
-        saved_lsh = np.asarray(arrays.get("lsh.params", np.empty(0, np.uint32)))
+        saved_lsh = np.asarray(arrays.get(STATE.lsh_params, np.empty(0, np.uint32)))
         if lsh and saved_lsh.size == 3:
             if int(saved_lsh[0]) != lsh["K"]:
                 raise ValueError(f"saved LSH tables have K={int(saved_lsh[0])}; this network has K={lsh['K']}")
@@ -420,7 +421,7 @@ class Network:
         self.has_optimizer_state = not optimizer.isdisjoint(arrays)
         if not self.has_optimizer_state:
             views = {name: view for name, view in views.items() if name not in optimizer}
-        expected = set(views) | {"train.batches", "lsh.schedule", "lsh.params"}
+        expected = set(views) | set(_core_engine.STATE_COUNTERS)
         missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
         if missing or extra:
             raise ValueError(f"state arrays do not match this network: missing {missing}, unexpected {extra}")
@@ -431,8 +432,8 @@ class Network:
                                  f"expected {view.shape} {view.dtype}")
         for name, view in views.items():
             view[...] = arrays[name]
-        self._net.batches_trained = int(np.asarray(arrays["train.batches"])[0])
-        self._net.lsh_schedule_state = [int(v) for v in np.asarray(arrays["lsh.schedule"])]
+        self._net.batches_trained = int(np.asarray(arrays[STATE.train_batches])[0])
+        self._net.lsh_schedule_state = [int(v) for v in np.asarray(arrays[STATE.lsh_schedule])]
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(config, arrays) for a model file: the engine's own memory, not a copy (see state_arrays)."""
@@ -443,6 +444,25 @@ class Network:
 
     @classmethod
     def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "Network":
+        """A network from a model file's config and arrays. Every array is checked against the shapes the
+        config implies (the engine's state_layout, computed without allocating) before the network is
+        built, so a file that claims a huge network it does not hold is refused without allocating it."""
+        dims = [config.get(name) for name in ("input_dim", "hidden_dim", "output_dim")]
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+            raise ValueError(f"network dimensions must be integers, got {dims}")
+        lsh = np.asarray(arrays.get(STATE.lsh_params, np.empty(0, np.uint32)))
+        shape = [int(v) for v in lsh] if lsh.shape == (3,) and lsh.dtype == np.uint32 else [0, 0, 0]
+        layout = _core_engine.state_layout(*dims, *shape)
+        with_optimizer = any(name in arrays for name in layout if is_optimizer_state(name))
+        for name, (expected_shape, dtype) in layout.items():
+            if not with_optimizer and is_optimizer_state(name):
+                continue
+            a = arrays.get(name)
+            if a is None:
+                raise ValueError(f"state array {name!r} is missing")
+            if tuple(a.shape) != tuple(expected_shape) or a.dtype != np.dtype(dtype):
+                raise ValueError(f"state array {name!r} has shape {tuple(a.shape)} {a.dtype}, expected "
+                                 f"{tuple(expected_shape)} {dtype} for a {dims[0]} x {dims[1]} x {dims[2]} network")
         network = cls(**config)
         network.load_state_arrays(arrays)
         return network
