@@ -311,3 +311,18 @@ def test_ray_ctrl_c_stops_cleanly_with_the_merged_model(ray_cluster, monkeypatch
     assert model.model_.interrupted and model.network_.batches_trained == 2
     assert len(model.predict(text_table(10, seed=9))) == 10
     assert _wait_for_cpus(ray_cluster, 2)        # the workers were released
+
+
+def test_distributed_continued_training_of_a_sparse_model_with_its_larger_inference_index():
+    """After a sparse fit the driver's tables have the index pass's shape (4 x L); the workers' tables have
+    the training shape: the epoch-end handover restores the shape as well as the contents."""
+    from classifier_data import many_class_table
+    table = many_class_table(n_classes=120, per_class=5)
+    columns = {"text": udt.Text(), "label": udt.Categorical()}
+    model = udt.Classifier(columns=columns, target="label", sparsity=0.2, input_dim=5000, hidden_dim=32, epochs=6,
+                           learning_rate=1e-2).fit(table, progress=False)
+    assert model.network_.lsh_params["L"] == model.network_.inference_tables
+    model.set_params(warm_start=True)
+    model.fit(table, epochs=2, progress=False, distributed=RayConfig(num_workers=2, backend="local"))
+    assert (model.predict(table, sparse_inference=False) == table.label).mean() > 0.9
+    assert (model.predict(table, sparse_inference=True) == table.label).mean() > 0.8

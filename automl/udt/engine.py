@@ -225,6 +225,11 @@ class Network:
                                      y_idx, _values(label_values, "label_values", y_idx.size),
                                      _offsets(label_offsets, "label_offsets"), weights)
 
+    def restore_lsh(self, num_tables: int, capacity: int, buckets: np.ndarray) -> None:
+        """Sets the LSH tables' shape (L tables, R ids per bucket) and contents, as another replica or a
+        model file has them; the engine checks the shape, size and ids before allocating."""
+        self._net.restore_lsh(int(num_tables), int(capacity), np.ascontiguousarray(buckets, np.uint32))
+
     def rebuild_index(self) -> None:
         """Rebuilds the LSH tables from the current weights (drops earlier label insertions)."""
         self._net.rebuild_index()
@@ -411,17 +416,23 @@ class Network:
         as the saved one did, and has_optimizer_state is False (its moments stay zero)."""
         lsh = self.lsh_params
         saved_lsh = np.asarray(arrays.get(STATE.lsh_params, np.empty(0, np.uint32)))
+        if saved_lsh.dtype != np.uint32 or saved_lsh.ndim != 1:
+            raise ValueError(f"{STATE.lsh_params} must be a 1-d uint32 array, got {saved_lsh.dtype} {saved_lsh.shape}")
         if lsh and saved_lsh.size == 3:
             if int(saved_lsh[0]) != lsh["K"]:
                 raise ValueError(f"saved LSH tables have K={int(saved_lsh[0])}; this network has K={lsh['K']}")
-            # index_labels may have built the tables with another L and a grown R
-            self._net.set_lsh_shape(int(saved_lsh[1]), int(saved_lsh[2]))
-        views = self._net.state_views()
+            if STATE.lsh_buckets not in arrays:
+                raise ValueError(f"state array {STATE.lsh_buckets!r} is missing")
+            # index_labels may have built the tables with another L and a grown R: the engine checks the
+            # shape, the size and every id against output_dim before it allocates anything
+            self._net.restore_lsh(int(saved_lsh[1]), int(saved_lsh[2]),
+                                  np.ascontiguousarray(arrays[STATE.lsh_buckets], np.uint32))
+        views = {name: view for name, view in self._net.state_views().items() if name != STATE.lsh_buckets}
         optimizer = {name for name in views if is_optimizer_state(name)}
         self.has_optimizer_state = not optimizer.isdisjoint(arrays)
         if not self.has_optimizer_state:
             views = {name: view for name, view in views.items() if name not in optimizer}
-        expected = set(views) | set(_core_engine.STATE_COUNTERS)
+        expected = set(views) | set(_core_engine.STATE_COUNTERS) | ({STATE.lsh_buckets} if lsh else set())
         missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
         if missing or extra:
             raise ValueError(f"state arrays do not match this network: missing {missing}, unexpected {extra}")
@@ -434,6 +445,7 @@ class Network:
             view[...] = arrays[name]
         self._net.batches_trained = int(np.asarray(arrays[STATE.train_batches])[0])
         self._net.lsh_schedule_state = [int(v) for v in np.asarray(arrays[STATE.lsh_schedule])]
+        self._net.validate_state()
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(config, arrays) for a model file: the engine's own memory, not a copy (see state_arrays)."""
@@ -463,6 +475,8 @@ class Network:
             if tuple(a.shape) != tuple(expected_shape) or a.dtype != np.dtype(dtype):
                 raise ValueError(f"state array {name!r} has shape {tuple(a.shape)} {a.dtype}, expected "
                                  f"{tuple(expected_shape)} {dtype} for a {dims[0]} x {dims[1]} x {dims[2]} network")
+            if a.dtype == np.float32 and not is_optimizer_state(name) and not np.isfinite(a).all():
+                raise ValueError(f"state array {name!r} holds NaN or infinite weights")
         network = cls(**config)
         network.load_state_arrays(arrays)
         return network

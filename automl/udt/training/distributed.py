@@ -215,7 +215,9 @@ class Replica:
                   "batches": self.network.batches_trained, "loss_sum": loss_sum, "rows": rows,
                   "apply_seconds": trained - start, "train_seconds": done - trained}
         if send_state and self.network.lsh_params is not None:
-            report["lsh"] = {"buckets": np.array(self.views[STATE.lsh_buckets], copy=True),
+            lsh = self.network.lsh_params
+            buckets = self.network.state_views()[STATE.lsh_buckets]  # fresh: a reshape moves the tables
+            report["lsh"] = {"buckets": np.array(buckets, copy=True), "shape": (lsh["L"], lsh["R"]),
                              "schedule": self.network.lsh_schedule_state}
         cpu = time.process_time()
         report["cpu_seconds"], self.cpu_mark = cpu - self.cpu_mark, cpu
@@ -423,7 +425,8 @@ class DistributedRounds:
             self.network.batches_trained = merge["batches"]
             lsh = reports[0].get("lsh")
             if lsh is not None:  # the epoch's last round: worker 0's tables and schedule
-                self._views[STATE.lsh_buckets][...] = lsh["buckets"]
+                self.network.restore_lsh(*lsh["shape"], lsh["buckets"])  # the driver's may have another shape
+                self._views = row_views(self.network)  # restoring may move the tables' storage
                 self.network.lsh_schedule_state = lsh["schedule"]
 
     def epoch_stats(self, seconds: float) -> dict:
