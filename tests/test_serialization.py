@@ -187,3 +187,37 @@ def test_saving_and_loading_do_not_copy_the_whole_model(tmp_path):
     assert saving_peak < big.nbytes / 4, saving_peak
     assert loading_peak < 1.25 * big.nbytes, loading_peak  # the loaded array itself, nothing more
 
+
+
+def test_saved_files_keep_the_mode_of_the_file_they_replace_and_new_ones_follow_the_umask(tmp_path):
+    import stat
+    path = tmp_path / "m.udt"
+    path.write_text("old")
+    os.chmod(path, 0o644)
+    save_model_file(path, {"a": 1}, {})
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    umask = os.umask(0o022)
+    try:
+        save_model_file(tmp_path / "new.udt", {"a": 1}, {})
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.udt").st_mode) == 0o644
+
+
+def test_a_save_killed_mid_write_leaves_a_temp_file_that_the_next_save_removes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    path = tmp_path / "big.udt"
+    code = ("import numpy as np, sys; from udt.model_file.serialization import save_model_file; "
+            "save_model_file(sys.argv[1], {}, {'w': np.zeros(1 << 28, np.float32)})")  # 1 GB: still writing
+    child = subprocess.Popen([sys.executable, "-c", code, str(path)])
+    deadline = time.time() + 60
+    while time.time() < deadline and not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")], "the kill came after the save finished"
+    save_model_file(path, {"a": 1}, {})
+    assert sorted(os.listdir(tmp_path)) == ["big.udt"]

@@ -121,3 +121,15 @@ def test_a_record_batch_reader_is_a_source():
     model.fit(pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=300)), progress=False)
     reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=300))
     assert np.array_equal(model.predict(reader), model.predict(table))
+
+
+def test_a_target_with_a_class_for_most_rows_is_warned_about(monkeypatch):
+    """Issue 16: 1M distinct classes grew to 6.4 GB silently. The rule, scaled down for a test."""
+    import pandas as pd
+    import udt.training.fit as fit
+    monkeypatch.setattr(fit, "ID_LIKE_CLASSES", 300)
+    table = pd.DataFrame({"t": [f"w{i} common" for i in range(400)], "y": [f"id{i}" for i in range(400)]})
+    import udt
+    with pytest.warns(UserWarning, match="400 classes for 400 training rows.*id column.*GB"):
+        Classifier(columns={"t": udt.Text(), "y": udt.Categorical()}, target="y", input_dim=1000, hidden_dim=8,
+                   epochs=1).fit(table, progress=False)

@@ -384,7 +384,9 @@ void bind_featurizers(pybind11::module_& m) {
            })
       .def_property_readonly("in_quotes", &CsvQuoteScanner::in_quotes)
       .def_property_readonly("open_quote_line", &CsvQuoteScanner::open_quote_line)
-      .def_property_readonly("lines_seen", &CsvQuoteScanner::lines_seen);
+      .def_property_readonly("lines_seen", &CsvQuoteScanner::lines_seen)
+      .def_property_readonly("first_bad_line", &CsvQuoteScanner::first_bad_line)
+      .def("finish", &CsvQuoteScanner::finish);
 
   f.def(
       "scale_rows",

@@ -165,6 +165,12 @@ ParseStatus parse_date(const Cell& c, CivilTime* out) {
   }
   t.epoch_seconds = days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 + t.second -
                     int64_t(offset_minutes) * 60;
+  if (offset_minutes != 0) {  // the calendar fields of the instant in UTC, as a tz-aware Arrow timestamp gets
+    Cell utc;
+    utc.kind = CellKind::Int;
+    utc.i = t.epoch_seconds;
+    return parse_date(utc, out);
+  }
   fill_calendar_fields(&t);
   *out = t;
   return ParseStatus::Ok;

@@ -25,7 +25,8 @@ struct CivilTime {
 };
 
 // ISO dates ("2024-03-07", "2024/03/07") and datetimes ("2024-03-07T12:30[:45[.123]][Z|+01:00]",
-// a space instead of T), or integer/float cells taken as Unix seconds.
+// a space instead of T), or integer/float cells taken as Unix seconds. A time with an offset is
+// featurized as the same instant in UTC, as tz-aware timestamps from Arrow are; without one, as written.
 ParseStatus parse_date(const Cell& c, CivilTime* out);
 
 int64_t days_from_civil(int y, int m, int d);

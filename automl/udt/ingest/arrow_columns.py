@@ -44,8 +44,14 @@ def _normalize(array, column, origin):
     t = array.type
     if t in (pa.int64(), pa.int32(), pa.float64(), pa.float32()):
         return array
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
         return array
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):  # bytes must be UTF-8 text
+        try:
+            return array.cast(pa.large_string() if pa.types.is_large_binary(t) else pa.string())
+        except pa.ArrowInvalid:
+            raise DataError("invalid UTF-8 text (expected strings or UTF-8 encoded bytes)", file=origin,
+                            column=column) from None
     try:
         if pa.types.is_dictionary(t):
             return _normalize(array.dictionary_decode(), column, origin)

@@ -42,15 +42,19 @@ class BatchSource:
         Re-reads the file: for error messages only."""
         if self.origin is None or self.delimiter is None:
             return None
-        with io.TextIOWrapper(_open_binary(self.origin), newline="", encoding="utf-8-sig", errors="replace") as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
-            start, seen = 1, -1  # the header is row 0
-            for record in reader:
-                if record:
-                    seen += 1
-                    if seen == row:
-                        return start
-                start = reader.line_num + 1
+        try:
+            with io.TextIOWrapper(_open_binary(self.origin), newline="", encoding="utf-8-sig",
+                                  errors="replace") as f:
+                reader = csv.reader(f, delimiter=self.delimiter)
+                start, seen = 1, -1  # the header is row 0
+                for record in reader:
+                    if record:
+                        seen += 1
+                        if seen == row:
+                            return start
+                    start = reader.line_num + 1
+        except (csv.Error, OSError, EOFError):  # the line is a courtesy: never let it hide the real error
+            return None
         return None
 
 
@@ -70,7 +74,11 @@ def count_words(batch, columns) -> int:
     for name in columns:
         values = batch.column(batch.schema.get_field_index(name))
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-            values = values.cast(pa.string())
+            try:
+                values = values.cast(pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise DataError(f"expected text, got values of type {values.type} that are not UTF-8 text",
+                                column=name) from None
         words += pc.sum(pc.count_substring_regex(values, r"\S+")).as_py() or 0
     return words
 
@@ -245,7 +253,7 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
                 yield BatchSource(piece, path, first, delimiter)
                 first += piece.num_rows
     except pa.ArrowInvalid as e:
-        raise _csv_error(path, delimiter, str(e), bad_rows) from None
+        raise _csv_error(path, str(e), bad_rows, stream.scanner) from None
     finally:
         stream.close()
     if stream.scanner.in_quotes:
@@ -258,30 +266,20 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
         raise DataError("the file has a header but no data rows", file=path)
 
 
-def _csv_error(path, delimiter, message, bad_rows):
-    """A DataError with the line number, found by re-reading the file (error path only)."""
+def _csv_error(path, message, bad_rows, scanner):
+    """A DataError with the line number: the quote scanner counted every record's fields as the reader
+    read, so a row with the wrong count is located without reading the file again."""
     if bad_rows:
         bad = bad_rows[0]
-        line = _first_line_with_field_count_mismatch(path, delimiter, bad.expected_columns)
+        scanner.finish()
         return DataError(
             f"expected {bad.expected_columns} fields, got {bad.actual_columns}: {bad.text[:100]!r}",
-            file=path, line=line,
+            file=path, line=scanner.first_bad_line or None,
         )
     if "UTF8" in message or "UTF-8" in message:
         line = _first_invalid_utf8_line(path)
         return DataError("invalid UTF-8 text (expected UTF-8 encoded data)", file=path, line=line)
     return DataError(f"could not parse the CSV: {message}", file=path)
-
-
-def _first_line_with_field_count_mismatch(path, delimiter, expected):
-    with io.TextIOWrapper(_open_binary(path), newline="", encoding="utf-8-sig", errors="replace") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        start = 1
-        for row in reader:
-            if row and len(row) != expected:
-                return start
-            start = reader.line_num + 1
-    return None
 
 
 def _first_invalid_utf8_line(path):

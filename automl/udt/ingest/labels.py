@@ -77,7 +77,11 @@ class LabelEncoder:
 
 
 def is_int_label(s):
+    """Whether a label's text is an integer written canonically ("7", "-12"; not "07", "-0", "+3" or "1.0")
+    that fits int64: labels are kept as integers only when every one is, so that no two distinct texts
+    ("0" and "-0") become one class."""
     s = s.strip()
-    if s.startswith("-"):
-        s = s[1:]
-    return s.isdigit() and s.isascii() and (len(s) == 1 or not s.startswith("0"))
+    digits = s[1:] if s.startswith("-") else s
+    if not (digits.isdigit() and digits.isascii() and (len(digits) == 1 or not digits.startswith("0"))):
+        return False
+    return s != "-0" and -(2**63) <= int(s) < 2**63

@@ -100,8 +100,9 @@ def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
         params = dict(metadata["params"], columns=columns)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise ModelFileError(f"{source} has inconsistent model contents: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError,
+            RuntimeError) as exc:  # whatever a crafted file makes a constructor raise: the file's error
+        raise ModelFileError(f"{source} has inconsistent model contents: {type(exc).__name__}: {exc}") from None
     return StoredEstimator(kind, params, fitted)
 
 

@@ -137,7 +137,7 @@ def _read_model(f: BinaryIO, size: int, source: str) -> tuple[dict, dict[str, np
     try:
         header = json.loads(header_bytes.decode("utf-8"))
         expected_payload = int(header["payload_length"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):  # 1e999, [[[[...]]]]: not a header
         header, expected_payload = None, None
     if expected_payload is not None and header_end + expected_payload != body_length:
         if header_end + expected_payload > body_length:
@@ -160,7 +160,7 @@ def _read_model(f: BinaryIO, size: int, source: str) -> tuple[dict, dict[str, np
     f.seek(header_end)
     try:
         arrays = _read_tensors(f, body_length - header_end)
-    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError, AttributeError, IndexError) as exc:
         raise ModelFileError(f"{source} is corrupted: its weights cannot be read ({exc})") from None
     return header["metadata"], arrays
 
@@ -224,11 +224,14 @@ def save_model_file(path: str | os.PathLike, metadata: Mapping[str, Any],
     The arrays are written from their own memory, one after another (no copy of the whole model)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    prefix = f".{os.path.basename(path)}.udt-tmp."
+    _remove_abandoned(directory, prefix)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             _write_model(f, metadata, arrays)
             f.flush()
+            os.fchmod(f.fileno(), _file_mode(path))
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -247,6 +250,42 @@ def save_model_file(path: str | os.PathLike, metadata: Mapping[str, Any],
         pass
     finally:
         os.close(dir_fd)
+
+
+def _file_mode(path: str) -> int:
+    """The permissions a saved file gets: those of the file it replaces, else what the umask gives a new
+    file (mkstemp's 0600 would make every saved model private)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_abandoned(directory: str, prefix: str) -> None:
+    """Deletes temp files of earlier saves to the same path whose process is gone (a save killed mid-write
+    cannot clean up after itself; the next save does). A live writer's file is left alone."""
+    for name in os.listdir(directory):
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def load_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:

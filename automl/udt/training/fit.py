@@ -13,6 +13,7 @@ validate options and hold the result, so "train this plan on these rows and scor
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Callable, Optional
 
 import numpy as np
@@ -177,6 +178,7 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
                       words_per_row=featurizer.words_per_row_)
     plan = pinned if pinned is not None else choose_plan(stats, options)
+    _warn_if_mostly_distinct_classes(stats, plan)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
     else:
@@ -189,6 +191,19 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
     return FittedModel(featurizer=featurizer, network=network, plan=plan, n_train_rows=data.n_rows,
                        target_scale=target_scale[0], seen=SeenItems() if options["temporal"] and task == "single"
                        else None)
+
+
+ID_LIKE_CLASSES = 100_000  # from this many classes, a target with a class for most rows is likely an id column
+
+
+def _warn_if_mostly_distinct_classes(stats: DataStats, plan: Plan) -> None:
+    """1M distinct classes in a 23 MB file built a 6.4 GB network without a word: say so before building it."""
+    if stats.task == "regression" or stats.n_classes < ID_LIKE_CLASSES or stats.n_classes * 2 < stats.n_rows:
+        return
+    gigabytes = plan.n_parameters * 12 / 2**30  # weights and two Adam moments, float32
+    warnings.warn(f"the target has {stats.n_classes:,} classes for {stats.n_rows:,} training rows (most rows have "
+                  f"a class of their own; is it an id column?): the network will hold about {gigabytes:.1f} GB",
+                  UserWarning, stacklevel=5)
 
 
 def _fit_idf(featurizer, data, training_chunks) -> None:
