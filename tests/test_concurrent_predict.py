@@ -163,3 +163,43 @@ HISTORY = """
 def test_featurizing_while_history_is_recorded_does_not_crash():
     out = _run(HISTORY)
     assert int(out.split()[-1]) >= 1
+
+
+def test_predict_during_a_refit_serves_the_last_complete_model_and_before_the_first_fit_says_not_fitted():
+    """A new fit builds its model aside and swaps it in whole (udt.training.fitted): predicts made meanwhile
+    use the previous model; during a first fit they raise NotFittedError (it used to be AttributeError)."""
+    _run("""
+    import threading
+    import numpy as np, pandas as pd
+    import udt
+    from sklearn.exceptions import NotFittedError
+
+    r = np.random.default_rng(0)
+    table = pd.DataFrame({"x": r.normal(size=3000), "c": r.choice(list("abc"), 3000)})
+    table["y"] = np.where(table.x > 0, "pos", "neg")
+    model = udt.Classifier(columns={"x": udt.Numeric(), "c": udt.Categorical(), "y": udt.Categorical()},
+                           target="y", epochs=3)
+    outcomes, stop = [], threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                outcomes.append(model.predict({"x": 1.0, "c": "a"}))
+            except NotFittedError:
+                outcomes.append("not fitted")
+            except Exception as e:
+                outcomes.append(repr(e))
+                stop.set()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    model.fit(table, progress=False)           # first fit: "not fitted" until it completes
+    for seed in range(3):
+        model.set_params(seed=seed)
+        model.fit(table, progress=False)       # refits: the previous model serves meanwhile
+    stop.set()
+    thread.join()
+    assert set(outcomes) <= {"pos", "neg", "not fitted"}, set(outcomes)
+    first_label = outcomes.index("pos") if "pos" in outcomes else len(outcomes)
+    assert "not fitted" not in outcomes[first_label:], "a complete model was unserved again"
+    """)
