@@ -36,7 +36,7 @@ def adult(_data):
 
 
 def news20(data):
-    table = pd.read_csv(Path(data) / "news20" / "text" / "20newsgroups.csv")
+    table = pd.read_csv(Path(data) / "text" / "20newsgroups.csv")
     columns = {"text": udt.Text(), "label": udt.Categorical()}
     return (table[table.split == "train"].drop(columns="split"), table[table.split == "test"].drop(columns="split"),
             "label", columns)

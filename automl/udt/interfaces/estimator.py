@@ -382,7 +382,7 @@ class Estimator(BaseEstimator):
         fitted = self._check_fitted()
         print(summary_text(fitted.plan, kind=self._kind, target=fitted.featurizer.target,
                            n_rows=fitted.n_train_rows, columns=fitted.featurizer.columns, inferred=fitted.inferred, lsh_params=fitted.network.lsh_params, history=fitted.history,
-                           output_head=fitted.output_head,
+                           output_head=fitted.output_head, search=fitted.search,
                            feature_scaling=(fitted.featurizer.scaling, self.feature_scaling == "auto")))
 
     def save(self, path: str | os.PathLike, *, optimizer_state: bool = True, precision: str = "float32") -> None:

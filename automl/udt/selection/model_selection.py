@@ -349,7 +349,8 @@ def choose_plan(stats: DataStats, options) -> Plan:
 
 def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: dict, inferred=(),
                  lsh_params: dict | None = None, history: list | None = None,
-                 output_head: dict | None = None, feature_scaling: tuple[str, bool] | None = None) -> str:
+                 output_head: dict | None = None, feature_scaling: tuple[str, bool] | None = None,
+                 search: list | None = None) -> str:
     """A human-readable report of what was chosen and why (`model.summary()`); feature_scaling: the
     rows' scaling and whether it was chosen automatically."""
     def mark(name):
@@ -392,6 +393,9 @@ def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: di
         lines.append(f"  output head       {output_head['output_head']}{how}")
     if lsh_params:
         lines.append("  LSH               " + ", ".join(f"{k}={v}" for k, v in lsh_params.items()))
+    if search:
+        lines.append("  plan search       candidate, training rows, held-out score, seconds:")
+        lines += [f"    {t['candidate']:<28} {t['rows']:>9,} {t['score']:>10.4f} {t['seconds']:>8.2f}" for t in search]
     if history:
         last = history[-1]
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items())

@@ -29,6 +29,8 @@ from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
 from udt.selection.model_selection import DataStats, Plan, auto_input_dim, choose_plan
 from udt.ingest.row_scaling import idf_weights, scale_features
+from udt.options import OPTIONS
+from udt.training.plan_search import candidates, search
 from udt.training.row_weights import class_weight_vector, label_counts, weigh
 from udt.training.scoring import score_rows
 from udt.training.seen_items import SeenItems
@@ -102,7 +104,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         if _is_fraction(validation):
             data, held_out = _hold_out(data, float(validation), options["seed"], target_scale[0])
         if previous is None:
-            previous = _plan(columns, target, options, featurizer, data, training_chunks, target_scale, plan)
+            previous = _plan(columns, target, options, featurizer, data, training_chunks, target_scale, plan,
+                             specs[0])
             previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
                 held_out.values = scale_features(held_out.values * featurizer.idf[held_out.indices],
@@ -160,7 +163,7 @@ def _hold_out(data, fraction: float, seed: int, target_scale) -> tuple[InMemoryD
     return InMemoryData(data.rows.take(np.sort(order[n_held:]))), held
 
 
-def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned) -> FittedModel:
+def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned, metric) -> FittedModel:
     """A first fit's statistics -> target scale, feature scaling (IDF), architecture and a new network."""
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
@@ -178,19 +181,28 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
                       words_per_row=featurizer.words_per_row_)
     plan = pinned if pinned is not None else choose_plan(stats, options)
+    trials = []
+    if pinned is None and options["time_budget"] > 0 and isinstance(data, InMemoryData):
+        max_hidden = next(o for o in OPTIONS if o.name == "hidden_dim").bounds[1]
+        plan, trials = search(candidates(plan, has_text, max_hidden), data, task, metric, options["time_budget"],
+                              options["seed"], lambda p: _network(p, options))
     _warn_if_mostly_distinct_classes(stats, plan)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
     else:
         featurizer.set_scaling(plan.feature_scaling)
-    network = Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
-                      output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
-                      random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,
-                      seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"],
-                      label_augmentation=options["label_augmentation"])
-    return FittedModel(featurizer=featurizer, network=network, plan=plan, n_train_rows=data.n_rows,
+    return FittedModel(featurizer=featurizer, network=_network(plan, options), plan=plan, n_train_rows=data.n_rows,
+                       search=[t.to_dict() for t in trials],
                        target_scale=target_scale[0], seen=SeenItems() if options["temporal"] and task == "single"
                        else None)
+
+
+def _network(plan: Plan, options: dict) -> Network:
+    return Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
+                   output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
+                   random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,
+                   seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"],
+                   label_augmentation=options["label_augmentation"])
 
 
 ID_LIKE_CLASSES = 100_000  # from this many classes, a target with a class for most rows is likely an id column

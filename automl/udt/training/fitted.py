@@ -37,6 +37,7 @@ class FittedModel:
     interrupted: bool = False                      # the last fit was stopped by Ctrl-C
     stopped_early: bool = False                    # the last fit stopped on its validation score
     inferred: list = dataclasses.field(default_factory=list)  # columns whose type was read from the data
+    search: list = dataclasses.field(default_factory=list)    # the plan search's trials (udt.training.plan_search)
     class_weights: Optional[np.ndarray] = None     # per class id, from the class_weight option
     # With the centroid head, the trained output rows it replaced: continued training starts from them.
     trained_output_weight: Optional[np.ndarray] = None
