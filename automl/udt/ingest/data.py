@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import os
+import zlib
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -25,6 +26,8 @@ DEFAULT_BATCH_ROWS = 8192
 _CSV_BLOCK_BYTES = 4 << 20
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _SNIFF_DELIMITERS = (",", "\t", ";", "|")
+
+_MAX_HEADER_BYTES = 64 << 20  # a header line longer than this is not a CSV header
 
 
 class BatchSource:
@@ -122,11 +125,28 @@ def to_table(source):
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(source, pd.DataFrame):
-        return pa.Table.from_pandas(source, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(source, preserve_index=False)
+        except (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError) as e:
+            raise _frame_error(source, e) from None
     raise DataError(
         f"cannot read data from {type(source).__name__}; expected a CSV or Parquet path, a pandas DataFrame, "
         "a pyarrow Table or RecordBatchReader, a dict or a list of row dicts"
     )
+
+
+def _frame_error(frame, error) -> DataError:
+    """The column of a DataFrame that Arrow cannot convert, with what it holds (Arrow's message names a
+    column only sometimes)."""
+    for name in frame.columns:
+        try:
+            pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError) as e:
+            kinds = sorted({type(v).__name__ for v in frame[name].head(1000)})
+            return DataError(f"cannot read the values ({type(e).__name__}: {str(e)[:200]}); the column holds "
+                             f"{', '.join(kinds)} values: expected one type of numbers, strings, dates or booleans",
+                             column=str(name))
+    return DataError(f"cannot read the table ({type(error).__name__}: {str(error)[:200]})")
 
 
 def _is_column(v):
@@ -215,7 +235,12 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
     with _open_binary(path) as f:
         try:
             head = f.read(1 << 16)
-        except (OSError, EOFError) as e:
+            while b"\n" not in head and len(head) < _MAX_HEADER_BYTES:  # a header line longer than the first read
+                more = f.read(1 << 20)
+                if not more:
+                    break
+                head += more
+        except (OSError, EOFError, zlib.error) as e:
             raise DataError(f"cannot read the file ({e})", file=path) from None
     bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
     text = head[bom:].decode("utf-8", errors="replace")
@@ -225,7 +250,10 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
         delimiter = _sniff(text)
     elif not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
         raise DataError(f"invalid CSV delimiter {delimiter!r}: expected one character other than a quote or newline")
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:  # e.g. a header field over csv's 128 KB limit: not a header
+        raise DataError(f"the header line is not a CSV header ({e})", file=path, line=1) from None
     names = _select(header, required, optional, origin=path)
     stream = _QuoteCheckedFile(path, delimiter, bom)
     bad_rows = []
@@ -254,6 +282,11 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
                 first += piece.num_rows
     except pa.ArrowInvalid as e:
         raise _csv_error(path, str(e), bad_rows, stream.scanner) from None
+    except (pa.ArrowKeyError, KeyError) as e:  # the header we read and the one Arrow reads disagree
+        raise DataError(f"the header line could not be read as column names ({e}); expected a UTF-8 header "
+                        f"line naming the columns", file=path, line=1) from None
+    except (EOFError, OSError, zlib.error) as e:  # e.g. a truncated .gz, found while reading
+        raise DataError(f"cannot read the file ({e})", file=path) from None
     finally:
         stream.close()
     if stream.scanner.in_quotes:

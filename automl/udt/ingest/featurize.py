@@ -307,13 +307,16 @@ class TableFeaturizer:
         n = part.batch.num_rows
         with _located(part):
             views, _keep = self._views(part, with_labels)
-            label_view = column_view(part.batch.column(self.target), self.target, part.origin)[0] \
-                if with_labels else None
+            # the view points into `label_array`, which must outlive the call (a bool or dictionary target
+            # is converted to a new array here: dropping it was a use-after-free)
+            label_view, label_array = column_view(part.batch.column(self.target), self.target, part.origin) \
+                if with_labels else (None, None)
             labels = self.labels_ if with_labels else None
             indices, values, offsets, lo, li, lv, unseen = self._core.featurize_batch(
                 views, n, n_threads, bool(update_history), self.scaling, self.idf, label_view,
                 None if labels is None else labels.vocab, "" if labels is None else labels.delimiter,
                 self.target or "")
+            del label_array
         if unseen:
             if self.labels_.n_classes is not None:
                 raise DataError(f"{unseen} label(s) outside the declared classes 0..{self.labels_.n_classes - 1}",

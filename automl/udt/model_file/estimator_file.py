@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from udt.columns import ColumnSpec
+from udt.options import OPTIONS
 from udt.model_file.compact_arrays import PRECISIONS, reduce, widen
 from udt.engine import is_optimizer_state
 from udt.training.fitted import FittedModel, decode_fitted, encode_fitted
@@ -96,7 +97,9 @@ def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
             arrays.pop(name + ".scale", None)
         columns = None if metadata["columns"] is None else {
             name: None if d is None else _column_from_dict(d) for name, d in metadata["columns"].items()}
+        _check_declared_classes(metadata["fitted"])
         fitted = decode_fitted(metadata["fitted"], arrays)
+        _check_consistent(fitted)
         params = dict(metadata["params"], columns=columns)
     except ModelFileError:
         raise
@@ -104,6 +107,35 @@ def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
             RuntimeError) as exc:  # whatever a crafted file makes a constructor raise: the file's error
         raise ModelFileError(f"{source} has inconsistent model contents: {type(exc).__name__}: {exc}") from None
     return StoredEstimator(kind, params, fitted)
+
+
+def _check_declared_classes(fitted_meta: dict) -> None:
+    """Before the featurizer is built (a declared n_classes builds that many names): the target's declared
+    class count must be the network's output count."""
+    featurizer, network = fitted_meta["featurizer"], fitted_meta["network"]
+    spec = featurizer["columns"][featurizer["target"]]
+    declared = spec.get("n_classes")
+    if declared is not None and declared != network["output_dim"]:
+        raise ValueError(f"the target declares {declared!r} classes but the network has {network['output_dim']!r} "
+                         f"outputs")
+
+
+def _check_consistent(fitted: FittedModel) -> None:
+    """The parts of a fitted model agree with each other (each part has checked itself)."""
+    featurizer, network, plan = fitted.featurizer, fitted.network, fitted.plan
+    if featurizer.input_dim != network.input_dim:
+        raise ValueError(f"the featurizer hashes into {featurizer.input_dim} ids but the network reads "
+                         f"{network.input_dim}")
+    if (plan.input_dim, plan.hidden_dim, plan.output_dim) != (network.input_dim, network.hidden_dim,
+                                                                network.output_dim):
+        raise ValueError(f"the plan's dimensions {(plan.input_dim, plan.hidden_dim, plan.output_dim)} are not the "
+                         f"network's {(network.input_dim, network.hidden_dim, network.output_dim)}")
+    if featurizer.task != "regression" and featurizer.n_classes != network.output_dim:
+        raise ValueError(f"{featurizer.n_classes} classes but the network has {network.output_dim} outputs")
+    values = {"n_threads": featurizer.n_threads, "sparse_inference": plan.sparse_inference}
+    for option in OPTIONS:
+        if option.name in values and not option.valid(values[option.name]):
+            raise ValueError(f"{option.name}={values[option.name]!r}: expected {option.expected}")
 
 
 def _from_version_1(md: dict, arrays: dict) -> tuple[dict, dict]:

@@ -24,6 +24,7 @@ from udt.training.centroid_head import apply_output_head
 from udt.columns import Sequence, Text
 from udt.ingest.data import read_batches
 from udt.engine import STATE, Network
+from udt.errors import DataError
 from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
@@ -171,8 +172,13 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
         parts = [(c.label_values, c.row_weights) for c in ([data.rows] if in_memory else training_chunks())]
         values = np.concatenate([v for v, _ in parts])
         weights = None if parts[0][1] is None else np.concatenate([w for _, w in parts])
-        mean = float(np.average(values, weights=weights))
-        std = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(np.average(values.astype(np.float64), weights=weights))
+            std = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+        if not (np.isfinite(mean) and np.isfinite(std) and np.isfinite(values).all()):
+            raise DataError(f"the regression target's values are too large to train on (largest magnitude "
+                            f"{float(np.abs(values).max()):.3g}; float32 holds up to 3.4e38): rescale them",
+                            column=featurizer.target)
         target_scale[0] = [mean, std or 1.0]
         if in_memory:  # streamed chunks are scaled by training_chunks from now on
             mean, std = target_scale[0]
