@@ -97,3 +97,22 @@ def test_labels_0_and_minus_0_stay_two_classes_through_save_and_load(tmp_path):
     loaded = udt.load(tmp_path / "m.udt")
     assert list(loaded.classes_) == list(model.classes_) == ["-0", "0", "1"]
     assert loaded.evaluate(table) == model.evaluate(table)
+
+
+def test_bool_category_and_duration_targets_train_without_crashing():
+    """featurize_batch read a converted label array after it was freed (SIGSEGV; found by tests/test_fuzz.py):
+    run in a subprocess so a crash fails this test, not the run."""
+    import subprocess
+    import sys
+    code = """
+import numpy as np, pandas as pd, udt
+for target in [pd.Series([True, False] * 50), pd.Series(["a", "b"] * 50, dtype="category"),
+               pd.Series(pd.to_timedelta(np.arange(100) % 3, unit="s"))]:
+    frame = pd.DataFrame({"t": [f"w{i % 7} x" for i in range(100)], "y": target})
+    model = udt.Classifier({"t": udt.Text(), "y": udt.Categorical()}, "y", input_dim=1000, hidden_dim=8, epochs=1)
+    model.fit(frame, progress=False)
+    assert len(model.classes_) in (2, 3) and len(model.predict(frame.drop(columns="y"))) == 100
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
