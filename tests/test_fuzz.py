@@ -253,20 +253,11 @@ SLOW_EXPLICIT = {"model_target_n_classes_1e20": 6}   # per-case timeout (s) of c
 # columns; SIGSEGV for a bool, duration or pandas-category target column (label view); a bare ValueError
 # for a 1e308 regression target; and model files whose sparse_inference, featurizer.n_threads,
 # labels.classes, target n_classes (10**20: hang, then MemoryError) or featurizer.input_dim were not
-# validated at load (bare ValueError, TypeError, IndexError at predict); and, from the fixes' own header
-# parse, _csv.Error for a header field over 128 KB (explicit:csv_header_field_over_128k).
-MODEL_PLAN_SPARSE = ("model: a file whose plan asks for sparse inference over a dense output layer loads; "
-                     "predict raises the engine's bare ValueError('sparse inference needs an LSH index') from "
-                     "engine.py predict")
-MODEL_TARGET_SCALE = ("model: a Regressor file's target_scale is not validated at load (wrong shape, strings); "
-                      "predict raises ValueError (broadcast) or numpy's UFuncNoLoopError from scoring.py "
-                      "unscale_target")
-
-KNOWN_FAILURES: dict[str, str] = {
-    "model:885408810": MODEL_PLAN_SPARSE,
-    "model:1516771099": MODEL_TARGET_SCALE,
-    "model:1854123586": MODEL_TARGET_SCALE,
-}
+# validated at load (bare ValueError, TypeError, IndexError at predict); from the fixes' own header parse,
+# _csv.Error for a header field over 128 KB (explicit:csv_header_field_over_128k); and from a second run,
+# a plan asking for sparse inference over a dense output layer (model:885408810) and an unchecked
+# target_scale (model:1516771099, model:1854123586). All fixed: nothing is listed.
+KNOWN_FAILURES: dict[str, str] = {}
 # Findings whose crash does not happen on every run (a read of memory it should not): their cases are
 # re-run in fresh workers until they crash, up to CRASH_RETRIES times, so their strict xfail is stable.
 FLAKY_CRASH_FINDINGS: tuple[str, ...] = ()

@@ -339,8 +339,12 @@ class Estimator(BaseEstimator):
         if isinstance(sparse_inference, str) or not option.valid(sparse_inference):
             raise ValueError(f"invalid sparse_inference={sparse_inference!r}: expected None, True, False or a "
                              f"fraction of the outputs in (0, 1]")
+        sparse = bool(sparse_inference) if isinstance(sparse_inference, (bool, np.bool_)) else True
+        if sparse and self.model_.network.lsh_params is None:
+            raise ConfigError("sparse inference needs a sparse output layer (LSH index); this model's output layer "
+                              "is dense: use sparse_inference=False or None")
         if isinstance(sparse_inference, (bool, np.bool_)):
-            return {"sparse": bool(sparse_inference), "sparsity": None}
+            return {"sparse": sparse, "sparsity": None}
         return {"sparse": True, "sparsity": float(sparse_inference)}
 
     def _batches(self, data, with_labels=False):

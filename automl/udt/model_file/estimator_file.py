@@ -132,6 +132,14 @@ def _check_consistent(fitted: FittedModel) -> None:
                          f"network's {(network.input_dim, network.hidden_dim, network.output_dim)}")
     if featurizer.task != "regression" and featurizer.n_classes != network.output_dim:
         raise ValueError(f"{featurizer.n_classes} classes but the network has {network.output_dim} outputs")
+    if plan.sparse_inference is not False and network.lsh_params is None:
+        raise ValueError(f"sparse_inference={plan.sparse_inference!r} over a dense output layer (no LSH index)")
+    scale = fitted.target_scale
+    if (featurizer.task == "regression") != (scale is not None) or scale is not None and not (
+            isinstance(scale, list) and len(scale) == 2 and all(isinstance(v, (int, float)) and
+                                                                 not isinstance(v, bool) for v in scale)
+            and np.isfinite(scale).all() and scale[1] > 0):
+        raise ValueError(f"target_scale={scale!r}: a regression model needs [mean, std > 0], a classifier none")
     values = {"n_threads": featurizer.n_threads, "sparse_inference": plan.sparse_inference}
     for option in OPTIONS:
         if option.name in values and not option.valid(values[option.name]):
