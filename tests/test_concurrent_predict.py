@@ -5,21 +5,14 @@ buckets and redrew the hash functions under a running predict. The engine's Netw
 holds a readers-writer lock (network.h): predicts see the model as of a completed batch.
 Each case runs in a subprocess, so a crash fails the test instead of the test run.
 """
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-ENV = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+from fresh_process import survives
 
 
-def _run(code: str, timeout: float = 240) -> str:
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, env=ENV)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+
+_run = survives  # tests/fresh_process.py
 
 
 CLASSIFIER = """

@@ -3,27 +3,19 @@
 Cases that used to crash the process run in a subprocess, so a crash fails the test instead of
 the test run. Also: the engine's exported bounds, state names and layout, and its catch-up Adam.
 """
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
+
+from fresh_process import survives
 
 from udt import _core
 from udt.engine import Network
 
 ENGINE = _core.engine
-ENV = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
 
 
-def _survives(code: str, timeout: float = 120) -> str:
-    """Runs `code` in a fresh interpreter; it must exit 0 (a crash or a hang fails the test)."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, env=ENV)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+_survives = survives  # tests/fresh_process.py
 
 
 # ------------------------------------------------------------------ bounds: validated in C++, exported once
