@@ -5,11 +5,9 @@ buckets and redrew the hash functions under a running predict. The engine's Netw
 holds a readers-writer lock (network.h): predicts see the model as of a completed batch.
 Each case runs in a subprocess, so a crash fails the test instead of the test run.
 """
-
 import pytest
 
 from fresh_process import survives
-
 
 
 _run = survives  # tests/fresh_process.py
