@@ -428,8 +428,16 @@ class TableFeaturizer:
         if meta["labels"] is not None:
             spec = columns[meta["target"]]
             fz.labels_ = LabelEncoder.from_state(meta["labels"], spec.delimiter, spec.n_classes)
-        fz._build({n: tuple(r) for n, r in meta["numeric_ranges"].items()}, meta.get("numeric_quantiles"))
-        fz.set_scaling(meta.get("scaling", "none"), arrays.get("idf"))
+        ranges = {n: tuple(float(v) for v in r) for n, r in meta["numeric_ranges"].items()}
+        quantiles = meta.get("numeric_quantiles") or {}
+        if not all(np.isfinite(r).all() and len(r) == 2 for r in ranges.values()) or not all(
+                np.isfinite(np.asarray(q, np.float64)).all() for q in quantiles.values()):
+            raise ConfigError("featurizer state: numeric ranges and quantiles must be finite numbers")
+        fz._build(ranges, quantiles)
+        idf = arrays.get("idf")
+        if idf is not None and not (np.isfinite(idf).all() and (np.asarray(idf) >= 0).all()):
+            raise ConfigError("featurizer state: IDF weights must be finite and >= 0")
+        fz.set_scaling(meta.get("scaling", "none"), idf)
         if "history/keys" in arrays:
             fz._core.load_history_state(*(arrays[f"history/{k}"] for k in ("keys", "offsets", "ts", "values")))
         if "graph/nodes" in arrays:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from udt.columns import Categorical, Date, Numeric, Text
 from udt.ingest.data import read_batches
-from udt.errors import ConfigError
+from udt.errors import ConfigError, DataError
 
 SAMPLE_ROWS = 10_000
 MIN_TEXT_WORDS = 3.0       # mean words per value from which a string column is text
@@ -61,6 +61,11 @@ def _sample(source) -> pa.Table:
             break
     if not batches:
         raise ConfigError("cannot infer column types from data without rows")
+    names = batches[0].schema.names
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"the data names column(s) {', '.join(map(repr, repeated[:5]))} more than once; column "
+                        f"names must be unique to infer their types")
     return pa.Table.from_batches(batches)
 
 
