@@ -78,7 +78,10 @@ def _column_type(values: pa.ChunkedArray):
     if pa.types.is_temporal(t):
         return Date()
     if pa.types.is_dictionary(t):
-        values = values.cast(t.value_type)
+        try:
+            values = values.cast(t.value_type)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # e.g. a dictionary of lists: not decodable
+            return Categorical()  # the featurizer names the column if it cannot read it either
         t = values.type
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         return Categorical()
