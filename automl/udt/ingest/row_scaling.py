@@ -19,6 +19,12 @@ def idf_weights(document_frequency: np.ndarray, n_rows: int) -> np.ndarray:
     return (np.log((1.0 + n_rows) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
+def add_idf(values: np.ndarray, indices: np.ndarray, offsets: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """"log-l2" values as "log-idf-l2" makes them, for rows scaled before the IDF weights existed: the row
+    scaling is linear, so multiplying by the IDF and normalising again equals log, IDF, normalise."""
+    return scale_features(values * idf[indices], offsets, "l2")
+
+
 def scale_features(values: np.ndarray, offsets: np.ndarray, scaling: str,
                    weights: Optional[np.ndarray] = None) -> np.ndarray:
     """Feature values as the network sees them (a scaled float32 copy).

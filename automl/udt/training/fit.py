@@ -29,7 +29,7 @@ from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
 from udt.selection.model_selection import DataStats, Plan, auto_input_dim, choose_plan
-from udt.ingest.row_scaling import idf_weights, scale_features
+from udt.ingest.row_scaling import add_idf, idf_weights
 from udt.options import OPTIONS
 from udt.training.plan_search import candidates, search
 from udt.training.row_weights import class_weight_vector, label_counts, weigh
@@ -109,8 +109,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
                              specs[0])
             previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
-                held_out.values = scale_features(held_out.values * featurizer.idf[held_out.indices],
-                                                 held_out.offsets, "l2")
+                held_out.values = add_idf(held_out.values, held_out.indices, held_out.offsets, featurizer.idf)
         fitted = previous
         _train(fitted, options, data, specs, source, epochs, held_out if held_out is not None else validation,
                progress, distributed)
@@ -238,7 +237,7 @@ def _fit_idf(featurizer, data, training_chunks) -> None:
     featurizer.set_scaling("log-idf-l2", idf_weights(df, data.n_rows))
     if isinstance(data, InMemoryData):
         rows = data.rows
-        rows.values = scale_features(rows.values * featurizer.idf[rows.indices], rows.offsets, "l2")
+        rows.values = add_idf(rows.values, rows.indices, rows.offsets, featurizer.idf)
 
 
 def featurized_rows(fitted: FittedModel, source, with_labels: bool = True) -> CsrBatch:

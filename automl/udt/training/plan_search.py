@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from udt.ingest.batch import CsrBatch
-from udt.ingest.row_scaling import idf_weights, scale_features
+from udt.ingest.row_scaling import add_idf, idf_weights
 from udt.selection.model_selection import Plan
 from udt.training.scoring import score_rows
 from udt.training.trainer import InMemoryData, Trainer
@@ -119,6 +119,6 @@ def _scaled(plan: Plan, rows: CsrBatch, held: CsrBatch) -> tuple[CsrBatch, CsrBa
     out = []
     for batch in (rows, held):
         batch = dataclasses.replace(batch)
-        batch.values = scale_features(batch.values * idf[batch.indices], batch.offsets, "l2")
+        batch.values = add_idf(batch.values, batch.indices, batch.offsets, idf)
         out.append(batch)
     return out[0], out[1]
