@@ -226,9 +226,8 @@ class Estimator(BaseEstimator):
         import pyarrow as pa
         if isinstance(X, pa.RecordBatchReader):  # a stream is read once; fit needs several passes
             X = X.read_all()
-        if previous is not None:
-            fz = previous.featurizer
-            X = _array_table(X, fz.input_names, kind=self._kind) if _is_array_like(X) else _named_columns(X)
+        if previous is not None:  # continued training: previous is self.model_, read as prediction input is
+            fz, X = previous.featurizer, self._table(X)
             return (X if y is None else _with_target(X, y, fz.target)), fz.columns, fz.target, previous.inferred
         target = self.target if self.target is not None else "y" if y is not None else None
         if target is None:
