@@ -46,7 +46,8 @@ class LabelEncoder:
     def extend(self, names):
         """Appends new labels (continued training): existing labels keep their ids."""
         old = [str(c) for c in self.classes_]
-        added = [str(n) for n in names if str(n) not in set(old)]
+        known = set(old)
+        added = [str(n) for n in names if str(n) not in known]
         integer = self.classes_.dtype.kind == "i" and all(is_int_label(n) for n in added)
         self._set_classes(old + added, integer)
 
