@@ -373,11 +373,12 @@ class TableFeaturizer:
         self._check_fitted()
         if self.labels_ is None or self.labels_.n_classes is not None:
             return []
-        found = set()
+        found, known = set(), {str(c) for c in self.labels_.classes_}
         for part in iter_sources(source, [self.target], batch_rows=65536, delimiter=self.delimiter):
             with _located(part):
                 view, _keep = column_view(part.batch.column(self.target), self.target, part.origin)
-                found.update(self.labels_.unseen(view, part.batch.num_rows, self.target))
+                found.update(n for n in self.labels_.names_in(view, part.batch.num_rows, self.target)
+                             if n not in known)
         integer = all(is_int_label(n) for n in found)
         return sorted(found, key=int) if integer and found else sorted(found)
 

@@ -51,12 +51,11 @@ class LabelEncoder:
         integer = self.classes_.dtype.kind == "i" and all(is_int_label(n) for n in added)
         self._set_classes(old + added, integer)
 
-    def unseen(self, view, n_rows, column) -> list:
-        """Labels in this column that are not in the vocabulary, sorted."""
+    def names_in(self, view, n_rows, column) -> list:
+        """The distinct label names of this column (the vocabulary is not consulted)."""
         collector = _core.featurizers.LabelVocab()
         collector.collect(view, n_rows, self.delimiter, column)
-        known = set(str(c) for c in self.classes_)
-        return [n for n in collector.names() if n not in known]
+        return collector.names()
 
     def lookup(self, view, n_rows, column):
         """(label_offsets int64, label_ids uint32, number of unseen labels)."""
