@@ -133,3 +133,9 @@ def test_a_target_with_a_class_for_most_rows_is_warned_about(monkeypatch):
     with pytest.warns(UserWarning, match="400 classes for 400 training rows.*id column.*GB"):
         Classifier(columns={"t": udt.Text(), "y": udt.Categorical()}, target="y", input_dim=1000, hidden_dim=8,
                    epochs=1).fit(table, progress=False)
+
+
+def test_sparse_inference_on_a_dense_output_layer_is_refused_when_fitting():
+    with pytest.raises(ValueError, match="sparse_inference=True needs a sparse output layer"):
+        Classifier(columns=adult_columns(), target="income", sparse_inference=True, epochs=1).fit(
+            adult_sample(200), progress=False)

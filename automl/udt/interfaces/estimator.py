@@ -55,6 +55,7 @@ def _with_target(X, y, target: str):
 
 
 WEIGHT_COLUMN = "__udt_sample_weight__"
+_SPARSE_INFERENCE = next(o for o in OPTIONS if o.name == "sparse_inference")
 
 
 def _with_weights(source, sample_weight):
@@ -332,14 +333,14 @@ class Estimator(BaseEstimator):
     def _inference(self, sparse_inference) -> dict:
         """Network.predict's sparse / sparsity arguments for a predict-time `sparse_inference`: None
         (the model's own choice), True / False, or the fraction of output neurons to evaluate."""
-        if sparse_inference is None:
+        given = sparse_inference is not None
+        if not given:  # the plan's, checked against the network when it was fitted or loaded
             sparse_inference = self.model_.plan.sparse_inference
-        option = next(o for o in OPTIONS if o.name == "sparse_inference")
-        if isinstance(sparse_inference, str) or not option.valid(sparse_inference):
+        elif isinstance(sparse_inference, str) or not _SPARSE_INFERENCE.valid(sparse_inference):
             raise ValueError(f"invalid sparse_inference={sparse_inference!r}: expected None, True, False or a "
                              f"fraction of the outputs in (0, 1]")
         sparse = bool(sparse_inference) if isinstance(sparse_inference, (bool, np.bool_)) else True
-        if sparse and self.model_.network.lsh_params is None:
+        if given and sparse and self.model_.network.lsh_params is None:
             raise ConfigError("sparse inference needs a sparse output layer (LSH index); this model's output layer "
                               "is dense: use sparse_inference=False or None")
         if isinstance(sparse_inference, (bool, np.bool_)):

@@ -304,6 +304,9 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     output_sparsity = pick("sparsity", sparsity, _named(auto_output_sparsity, output_dim, sparse, multi), shape)
     sparse_inference = pick("sparse_inference", sparse_inference, _named(sparse_inference_rule, output_sparsity),
                             f"training sparsity {output_sparsity:.4g}")
+    if sparse_inference is not False and output_sparsity >= 1.0:
+        raise ValueError(f"sparse_inference={sparse_inference!r} needs a sparse output layer (an LSH index), but "
+                         f"this one is dense (sparsity 1.0); set sparsity below 1 or leave sparse_inference 'auto'")
     batch_size = pick("batch_size", batch_size,
                       _named(auto_batch_size, n_rows, output_dim, sparse, task == "single" and output_dim > 2), shape)
     learning_rate = pick("learning_rate", learning_rate, _named(auto_learning_rate, normalized_rows),
