@@ -121,11 +121,21 @@ def test_state_layout_checks_a_file_before_anything_is_allocated():
     lsh = net.lsh_params
     layout = ENGINE.state_layout(300, 16, 2000, lsh_k=lsh["K"], lsh_l=lsh["L"], lsh_r=lsh["R"])
     views = net.state_views()
-    assert set(layout) == set(views) == set(ENGINE.STATE_ARRAYS)
+    rowwise_only = {"embedding.rowwise_v", "embedding.rowwise_steps"}
+    assert set(layout) == set(views) == set(ENGINE.STATE_ARRAYS) - rowwise_only
     for name, view in views.items():
         assert layout[name] == (view.shape, str(view.dtype)), name
     dense = Network(50, 8, 20).state_views()
-    assert set(dense) == set(ENGINE.STATE_ARRAYS) - set(ENGINE.LSH_STATE_ARRAYS)
+    assert set(dense) == set(ENGINE.STATE_ARRAYS) - set(ENGINE.LSH_STATE_ARRAYS) - rowwise_only
+    # A row-wise embedding has one moment per row instead of Adam's two per weight.
+    rowwise = Network(50, 8, 20, embedding_optimizer="rowwise").state_views()
+    adam_only = {"embedding.adam_m", "embedding.adam_v", "embedding.adam_steps"}
+    assert set(rowwise) == set(dense) - adam_only | rowwise_only
+    assert rowwise["embedding.rowwise_v"].shape == (50,)
+    assert {name: (v.shape, str(v.dtype)) for name, v in rowwise.items()} == \
+        ENGINE.state_layout(50, 8, 20, embedding_optimizer="rowwise")
+    with pytest.raises(ValueError, match="embedding_optimizer 'sgd'"):
+        ENGINE.state_layout(50, 8, 20, embedding_optimizer="sgd")
     assert set(Network(50, 8, 20).state_arrays()) - set(dense) == set(ENGINE.STATE_COUNTERS)
     with pytest.raises(ValueError, match="lsh_r"):
         ENGINE.state_layout(300, 16, 2000, lsh_k=10, lsh_l=8, lsh_r=2 ** 32 - 1)

@@ -66,6 +66,9 @@ class NetworkOptions:
     adam_catch_up: a row skipped by some batches gets, when next used, the zero-gradient steps
         dense Adam would have taken meanwhile (in closed form), so sparse updates follow dense
         Adam; False = plain lazy Adam (idle rows frozen, per-row bias correction).
+    embedding_optimizer: the embedding table's optimizer state: "adam" (two moments per weight) or
+        "rowwise" (one second moment per row, no momentum: a third of the memory traffic and of the
+        model; engine/src/rowwise_rms.h). The output layer and the biases always use Adam.
     """
 
     output_sparsity: float | str = "auto"
@@ -75,6 +78,7 @@ class NetworkOptions:
     beta2: float = 0.999
     eps: float = 1e-7
     adam_catch_up: bool = True
+    embedding_optimizer: str = "adam"
     seed: int = 0
     n_threads: int | None = None
     hash_family: str = "dwta"
@@ -99,16 +103,18 @@ class NetworkOptions:
 _INT_OPTIONS = {"seed", "n_threads", "lsh_k", "lsh_l", "lsh_r", "rebuild_interval", "max_rebuild_interval",
                 "rehash_every"}
 _OPTIONAL = {"n_threads", "lsh_k", "lsh_l", "lsh_r"}  # None: the engine chooses (0 in NetworkConfig)
-_STRING_OPTIONS = {"loss", "hash_family", "bucket_policy"}
+_STRING_OPTIONS = {"loss", "hash_family", "bucket_policy", "embedding_optimizer"}
 _BOOL_OPTIONS = {"label_augmentation", "freeze_tables_after_first_epoch", "force_lsh", "adam_catch_up"}
 INFERENCE_SPARSITY_FRACTION = 0.5  # of the training sparsity; see Network.inference_sparsity
 INFERENCE_TABLES_FACTOR = 4  # x the training L; see Network.inference_tables
 _FIELDS = [f.name for f in dataclasses.fields(NetworkOptions)]
+_OPTIMIZER_STATE = frozenset(_core_engine.OPTIMIZER_STATE_ARRAYS)
 
 
 def is_optimizer_state(name: str) -> bool:
-    """Adam's moments and per-row steps ("embedding.adam_m", "output.bias_adam_steps", ...)."""
-    return "adam" in name.split(".", 1)[-1]
+    """Adam's moments and per-row steps ("embedding.adam_m", "output.bias_adam_steps", ...), or the
+    row-wise moments ("embedding.rowwise_v"): what the engine marks as optimizer state."""
+    return name in _OPTIMIZER_STATE
 
 
 def _check_option(name: str, value: Any) -> None:
@@ -201,7 +207,7 @@ class Network:
         cfg.input_dim, cfg.hidden_dim, cfg.output_dim = self._dims
         sparsity = opts.output_sparsity
         cfg.output_sparsity = auto_output_sparsity(self._dims[2]) if sparsity == "auto" else float(sparsity)
-        for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "adam_catch_up", "seed", "hash_family", "autotune_c1",
+        for name in ("loss", "learning_rate", "beta1", "beta2", "eps", "adam_catch_up", "embedding_optimizer", "seed", "hash_family", "autotune_c1",
                      "autotune_c2", "bucket_policy", "rebuild_interval", "rebuild_growth", "max_rebuild_interval", "rebuild_budget", "random_negatives",
                      "embedding_init_scale",
                      "rehash_every", "label_augmentation", "freeze_tables_after_first_epoch", "force_lsh"):
@@ -464,7 +470,10 @@ class Network:
             raise ValueError(f"network dimensions must be integers, got {dims}")
         lsh = np.asarray(arrays.get(STATE.lsh_params, np.empty(0, np.uint32)))
         shape = [int(v) for v in lsh] if lsh.shape == (3,) and lsh.dtype == np.uint32 else [0, 0, 0]
-        layout = _core_engine.state_layout(*dims, *shape)
+        optimizer = config.get("embedding_optimizer", "adam")  # files older than the option hold Adam's moments
+        if not isinstance(optimizer, str):
+            raise ValueError(f"embedding_optimizer must be a string, got {optimizer!r}")
+        layout = _core_engine.state_layout(*dims, *shape, embedding_optimizer=optimizer)
         with_optimizer = any(name in arrays for name in layout if is_optimizer_state(name))
         for name, (expected_shape, dtype) in layout.items():
             if not with_optimizer and is_optimizer_state(name):

@@ -46,6 +46,11 @@ void bind_engine_config(py::module_& m) {
                     [](NetworkConfig& c, float v) { c.adam.eps = v; })
       .def_property("adam_catch_up", [](const NetworkConfig& c) { return c.adam.catch_up; },
                     [](NetworkConfig& c, bool v) { c.adam.catch_up = v; })
+      .def_property("embedding_optimizer",
+                    [](const NetworkConfig& c) { return std::string(embedding_optimizer_name(c.embedding_optimizer)); },
+                    [](NetworkConfig& c, const std::string& s) {
+                      c.embedding_optimizer = parse_embedding_optimizer(s.c_str());
+                    })
       .def_readwrite("seed", &NetworkConfig::seed)
       .def_readwrite("n_threads", &NetworkConfig::n_threads)
       .def_property("hash_family", [](const NetworkConfig& c) { return std::string(hash_kind_name(c.hash_kind)); },

@@ -38,33 +38,57 @@ py::array buckets_view(const LshIndex& index) {
   return py::array(py::dtype::of<uint32_t>(), {(*share)->size()}, {sizeof(uint32_t)}, (*share)->data(), owner);
 }
 
-// Every state array: its name, its view, and its shape for (input, hidden, output) dims.
+// Every state array: its name, its view, its shape for (input, hidden, output) dims, whether it
+// is optimizer state (a file for inference may leave it out) and whether a network of this
+// configuration has it (the embedding's Adam moments or its row-wise moments, never both).
 struct StateArray {
   const char* name;
   py::array (*view)(Network&, py::handle);
   std::vector<size_t> (*shape)(size_t in, size_t hid, size_t out);
   const char* dtype;
+  bool optimizer;
+  bool (*present)(EmbeddingOptimizer);
 };
+
+bool always(EmbeddingOptimizer) { return true; }
+bool with_adam(EmbeddingOptimizer e) { return e == EmbeddingOptimizer::Adam; }
+bool with_rowwise(EmbeddingOptimizer e) { return e == EmbeddingOptimizer::Rowwise; }
 
 #define UDT_VIEW(expr) [](Network& n, py::handle o) { return expr; }
 #define UDT_SHAPE(...) [](size_t in, size_t hid, size_t out) { return std::vector<size_t>{__VA_ARGS__}; }
 const std::vector<StateArray>& state_arrays() {
+  constexpr bool kParam = false, kOptimizer = true;
   static const std::vector<StateArray> arrays = {
-      {"embedding.weight", UDT_VIEW(matrix_view(n.hidden().weights, o)), UDT_SHAPE(in, hid), "float32"},
-      {"embedding.bias", UDT_VIEW(row_view(n.hidden().bias, o)), UDT_SHAPE(hid), "float32"},
-      {"embedding.adam_m", UDT_VIEW(matrix_view(n.hidden().adam_state.m, o)), UDT_SHAPE(in, hid), "float32"},
-      {"embedding.adam_v", UDT_VIEW(matrix_view(n.hidden().adam_state.v, o)), UDT_SHAPE(in, hid), "float32"},
-      {"embedding.adam_steps", UDT_VIEW(vector_view(n.hidden().adam_state.steps, o)), UDT_SHAPE(in), "uint64"},
-      {"embedding.bias_adam_m", UDT_VIEW(row_view(n.hidden().bias_adam.m, o)), UDT_SHAPE(hid), "float32"},
-      {"embedding.bias_adam_v", UDT_VIEW(row_view(n.hidden().bias_adam.v, o)), UDT_SHAPE(hid), "float32"},
-      {"embedding.bias_adam_steps", UDT_VIEW(vector_view(n.hidden().bias_adam.steps, o)), UDT_SHAPE(1), "uint64"},
-      {"output.weight", UDT_VIEW(matrix_view(n.output().weights, o)), UDT_SHAPE(out, hid), "float32"},
-      {"output.bias", UDT_VIEW(vector_view(n.output().bias, o)), UDT_SHAPE(out), "float32"},
-      {"output.adam_m", UDT_VIEW(matrix_view(n.output().adam_state.m, o)), UDT_SHAPE(out, hid), "float32"},
-      {"output.adam_v", UDT_VIEW(matrix_view(n.output().adam_state.v, o)), UDT_SHAPE(out, hid), "float32"},
-      {"output.adam_steps", UDT_VIEW(vector_view(n.output().adam_state.steps, o)), UDT_SHAPE(out), "uint64"},
-      {"output.bias_adam_m", UDT_VIEW(vector_view(n.output().adam_state.m_bias, o)), UDT_SHAPE(out), "float32"},
-      {"output.bias_adam_v", UDT_VIEW(vector_view(n.output().adam_state.v_bias, o)), UDT_SHAPE(out), "float32"},
+      {"embedding.weight", UDT_VIEW(matrix_view(n.hidden().weights, o)), UDT_SHAPE(in, hid), "float32", kParam, always},
+      {"embedding.bias", UDT_VIEW(row_view(n.hidden().bias, o)), UDT_SHAPE(hid), "float32", kParam, always},
+      {"embedding.adam_m", UDT_VIEW(matrix_view(n.hidden().adam_state.m, o)), UDT_SHAPE(in, hid), "float32",
+       kOptimizer, with_adam},
+      {"embedding.adam_v", UDT_VIEW(matrix_view(n.hidden().adam_state.v, o)), UDT_SHAPE(in, hid), "float32",
+       kOptimizer, with_adam},
+      {"embedding.adam_steps", UDT_VIEW(vector_view(n.hidden().adam_state.steps, o)), UDT_SHAPE(in), "uint64",
+       kOptimizer, with_adam},
+      {"embedding.rowwise_v", UDT_VIEW(vector_view(n.hidden().rowwise_state.v, o)), UDT_SHAPE(in), "float32",
+       kOptimizer, with_rowwise},
+      {"embedding.rowwise_steps", UDT_VIEW(vector_view(n.hidden().rowwise_state.steps, o)), UDT_SHAPE(in), "uint64",
+       kOptimizer, with_rowwise},
+      {"embedding.bias_adam_m", UDT_VIEW(row_view(n.hidden().bias_adam.m, o)), UDT_SHAPE(hid), "float32", kOptimizer,
+       always},
+      {"embedding.bias_adam_v", UDT_VIEW(row_view(n.hidden().bias_adam.v, o)), UDT_SHAPE(hid), "float32", kOptimizer,
+       always},
+      {"embedding.bias_adam_steps", UDT_VIEW(vector_view(n.hidden().bias_adam.steps, o)), UDT_SHAPE(1), "uint64",
+       kOptimizer, always},
+      {"output.weight", UDT_VIEW(matrix_view(n.output().weights, o)), UDT_SHAPE(out, hid), "float32", kParam, always},
+      {"output.bias", UDT_VIEW(vector_view(n.output().bias, o)), UDT_SHAPE(out), "float32", kParam, always},
+      {"output.adam_m", UDT_VIEW(matrix_view(n.output().adam_state.m, o)), UDT_SHAPE(out, hid), "float32", kOptimizer,
+       always},
+      {"output.adam_v", UDT_VIEW(matrix_view(n.output().adam_state.v, o)), UDT_SHAPE(out, hid), "float32", kOptimizer,
+       always},
+      {"output.adam_steps", UDT_VIEW(vector_view(n.output().adam_state.steps, o)), UDT_SHAPE(out), "uint64",
+       kOptimizer, always},
+      {"output.bias_adam_m", UDT_VIEW(vector_view(n.output().adam_state.m_bias, o)), UDT_SHAPE(out), "float32",
+       kOptimizer, always},
+      {"output.bias_adam_v", UDT_VIEW(vector_view(n.output().adam_state.v_bias, o)), UDT_SHAPE(out), "float32",
+       kOptimizer, always},
   };
   return arrays;
 }
@@ -82,21 +106,23 @@ py::dict state_views(py::object self) {
     lock = net.read_lock();
   }
   py::dict d;
-  for (const StateArray& a : state_arrays()) d[a.name] = a.view(net, self);
+  for (const StateArray& a : state_arrays())
+    if (a.present(net.config().embedding_optimizer)) d[a.name] = a.view(net, self);
   if (net.uses_lsh()) d[kBuckets] = buckets_view(net.output().sampler->index());
   return d;
 }
 
 py::dict state_layout(uint32_t input_dim, uint32_t hidden_dim, uint32_t output_dim, uint32_t lsh_k, uint32_t lsh_l,
-                      uint32_t lsh_r) {
+                      uint32_t lsh_r, const std::string& embedding_optimizer) {
   NetworkConfig c;
   c.input_dim = input_dim;
   c.hidden_dim = hidden_dim;
   c.output_dim = output_dim;
+  c.embedding_optimizer = parse_embedding_optimizer(embedding_optimizer.c_str());
   c.validate();
   py::dict d;
   for (const StateArray& a : state_arrays())
-    d[a.name] = py::make_tuple(py::tuple(py::cast(a.shape(input_dim, hidden_dim, output_dim))), a.dtype);
+    if (a.present(c.embedding_optimizer)) d[a.name] = py::make_tuple(py::tuple(py::cast(a.shape(input_dim, hidden_dim, output_dim))), a.dtype);
   if (lsh_l) d[kBuckets] = py::make_tuple(py::make_tuple(LshIndex::words_for(lsh_l, lsh_k, lsh_r)), "uint32");
   return d;
 }
@@ -144,11 +170,15 @@ void bind_engine_state(py::module_& m, py::class_<Network>& network) {
   names.append(kBuckets);
   m.attr("STATE_ARRAYS") = py::tuple(names);
   m.attr("LSH_STATE_ARRAYS") = py::make_tuple(kBuckets);
+  py::list optimizer;
+  for (const StateArray& a : state_arrays())
+    if (a.optimizer) optimizer.append(a.name);
+  m.attr("OPTIMIZER_STATE_ARRAYS") = py::tuple(optimizer);
   m.attr("STATE_COUNTERS") = py::tuple(py::cast(kCounters));
   m.def("state_layout", &state_layout, py::arg("input_dim"), py::arg("hidden_dim"), py::arg("output_dim"),
-        py::arg("lsh_k") = 0, py::arg("lsh_l") = 0, py::arg("lsh_r") = 0,
-        "{name: (shape, dtype)} of every state array of a network of these dims (and, with lsh_l > 0, of LSH "
-        "tables K, L, R), computed without allocating; ValueError names a field out of bounds.");
+        py::arg("lsh_k") = 0, py::arg("lsh_l") = 0, py::arg("lsh_r") = 0, py::arg("embedding_optimizer") = "adam",
+        "{name: (shape, dtype)} of every state array of a network of these dims and embedding optimizer (and, with "
+        "lsh_l > 0, of LSH tables K, L, R), computed without allocating; ValueError names a field out of bounds.");
   m.def("adam_catch_up", &adam_catch_up, py::arg("weights"), py::arg("m"), py::arg("v"), py::arg("steps"),
         py::arg("target"), py::arg("learning_rate"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
         "In place: every row r with 0 < steps[r] < target[r] takes the zero-gradient Adam steps steps[r]+1 .. "

@@ -9,8 +9,14 @@
 
 namespace udt {
 
-EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed, ThreadPool& pool)
-    : weights(input_dim, dim), bias(1, dim), adam_state(input_dim, dim, false), bias_adam(1, dim, false) {
+EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed,
+                               EmbeddingOptimizer optimizer, ThreadPool& pool)
+    : weights(input_dim, dim),
+      bias(1, dim),
+      optimizer(optimizer),
+      adam_state(optimizer == EmbeddingOptimizer::Adam ? input_dim : 0, dim, false),
+      rowwise_state(optimizer == EmbeddingOptimizer::Rowwise ? input_dim : 0),
+      bias_adam(1, dim, false) {
   // Variance init_scale^2 / dim: at scale 1, a unit-length row of features lands at O(1) pre-activations.
   init_uniform_rows(weights, float(init_scale) / std::sqrt(float(dim)), seed, pool);
 }
@@ -43,6 +49,7 @@ void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, Thr
                             const AdamConfig& adam, const AdamStep& step, std::vector<std::vector<float>>& scratch) {
   const size_t d = dim();
   groups_.build(InputLists{x}, weights.rows());
+  const bool rowwise = optimizer == EmbeddingOptimizer::Rowwise;
   pool.parallel_for(groups_.rows.size(), 64, [&](size_t begin, size_t end, size_t worker) {
     float* g = scratch[worker].data();
     for (size_t i = begin; i < end; ++i) {
@@ -51,8 +58,9 @@ void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, Thr
         const uint32_t s = groups_.samples[e];
         simd::axpy(x.value(x.row_begin(s) + groups_.positions[e]), grad_out.row(s), g, d);
       }
-      uint32_t r = groups_.rows[i];
-      adam_state.update_row(r, step, weights.row(r), nullptr, g, 0.0f, adam);
+      const uint32_t r = groups_.rows[i];
+      if (rowwise) rowwise_state.update_row(r, step.t, weights.row(r), g, d, adam);
+      else adam_state.update_row(r, step, weights.row(r), nullptr, g, 0.0f, adam);
     }
   });
   // The bias gradient is the sum over samples: one row, summed in sample order.

@@ -7,6 +7,7 @@
 
 #include "aligned_matrix.h"
 #include "row_groups.h"
+#include "rowwise_rms.h"
 #include "sparse_adam.h"
 #include "sparse_batch.h"
 #include "thread_pool.h"
@@ -15,10 +16,13 @@ namespace udt {
 
 class EmbeddingLayer {
  public:
-  EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed, ThreadPool& pool);
+  // `optimizer` picks the weights' state: Adam's two moments per weight, or one per row
+  // (rowwise_rms.h); the bias row always uses Adam.
+  EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed, EmbeddingOptimizer optimizer,
+                 ThreadPool& pool);
 
   void forward(const CsrView& x, size_t row, float* out) const;
-  // Adam step from dL/dh of every sample (rows of grad_out, already masked by ReLU').
+  // Optimizer step from dL/dh of every sample (rows of grad_out, already masked by ReLU').
   // Touched rows are regrouped (RowGroups) so each is summed by one thread. `step` holds the
   // global training step's bias corrections.
   void update(const CsrView& x, const AlignedMatrix& grad_out, ThreadPool& pool, const AdamConfig& adam,
@@ -29,7 +33,9 @@ class EmbeddingLayer {
 
   AlignedMatrix weights;   // input_dim x dim
   AlignedMatrix bias;      // 1 x dim
-  SparseAdam adam_state;   // for weights
+  EmbeddingOptimizer optimizer;
+  SparseAdam adam_state;   // for weights, with EmbeddingOptimizer::Adam (else no rows)
+  RowwiseRms rowwise_state;  // for weights, with EmbeddingOptimizer::Rowwise (else no rows)
   SparseAdam bias_adam;    // for the bias row
 
  private:

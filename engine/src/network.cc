@@ -50,7 +50,7 @@ Network::Network(const NetworkConfig& config)
     : config_(validated(config)),
       pool_(config.n_threads),
       hidden_(config.input_dim, config.hidden_dim, config.embedding_init_scale,
-              derive_seed(config.seed, stream::kInit, 1), pool_),
+              derive_seed(config.seed, stream::kInit, 1), config.embedding_optimizer, pool_),
       output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, stream::kInit, 2), pool_),
       predict_selectors_(config.output_dim) {
   active_k_ = config_.output_dim;

@@ -9,6 +9,7 @@
 #include "loss.h"
 #include "lsh_index.h"
 #include "lsh_sampler.h"
+#include "rowwise_rms.h"
 #include "sparse_adam.h"
 
 namespace udt {
@@ -20,6 +21,9 @@ struct NetworkConfig {
   double output_sparsity = 1.0;  // fraction of output neurons a training sample evaluates
   LossKind loss = LossKind::Softmax;
   AdamConfig adam;
+  // The embedding table's optimizer state: Adam's moments per weight, or one per row
+  // (rowwise_rms.h). The output layer and the hidden bias always use Adam.
+  EmbeddingOptimizer embedding_optimizer = EmbeddingOptimizer::Adam;
   uint64_t seed = 0;
   uint32_t n_threads = 0;        // 0 = all hardware threads
   // Hidden-layer (embedding) rows start uniform with standard deviation

@@ -171,6 +171,7 @@ class Plan:
     random_negatives: float = 0.95
     embedding_init_scale: float = 1.0  # engine option of that name (likewise)
     feature_scaling: str = "none"      # udt.ingest.row_scaling; files saved before this field kept it elsewhere
+    embedding_optimizer: str = "adam"  # engine option of that name; files saved before this field used Adam
     reasons: dict = field(default_factory=dict)
 
     @property
@@ -347,7 +348,8 @@ def choose_plan(stats: DataStats, options) -> Plan:
         **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
                                    "learning_rate", "epochs")})
     auto = plan.auto + (("feature_scaling",) if reasons else ())
-    return replace(plan, feature_scaling=scaling, auto=auto, reasons={**reasons, **plan.reasons})
+    return replace(plan, feature_scaling=scaling, auto=auto, reasons={**reasons, **plan.reasons},
+                   embedding_optimizer=options["embedding_optimizer"])
 
 
 def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: dict, inferred=(),

@@ -41,8 +41,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from udt.training.sparse_merge import (ADAM_STATE, PARAMETER_GROUPS, AdamSettings, apply_merge, plan_merge, row_views,
-                           touched_block)
+from udt.training.sparse_merge import (ADAM_STATE, PARAMETER_GROUPS, AdamSettings, active_groups, apply_merge,
+                                      plan_merge, row_views, touched_block)
 from udt.engine import STATE
 from udt.training.trainer import InMemoryData
 
@@ -182,7 +182,8 @@ class Replica:
         self.network.load_state_arrays(state)
         self.rows = rows
         self.views = row_views(self.network)
-        self.synced = {g: np.array(self.views[steps], copy=True) for g, (steps, _) in PARAMETER_GROUPS.items()}
+        self.groups = active_groups(self.views)
+        self.synced = {g: np.array(self.views[PARAMETER_GROUPS[g][0]], copy=True) for g in self.groups}
         self.cpu_mark = 0.0
 
     def ready(self) -> dict:
@@ -198,8 +199,8 @@ class Replica:
         if merge is not None:
             apply_merge(self.views, merge, reports, skip=self.rank)
             self.network.batches_trained = merge["batches"]
-            for group, (steps, _) in PARAMETER_GROUPS.items():
-                np.copyto(self.synced[group], self.views[steps])
+            for group in self.groups:
+                np.copyto(self.synced[group], self.views[PARAMETER_GROUPS[group][0]])
         trained = time.perf_counter()
         loss_sum, rows = 0.0, 0
         for item in plan:
@@ -211,7 +212,7 @@ class Replica:
         if end_epoch:
             self.network.end_epoch()
         done = time.perf_counter()
-        report = {"groups": {g: touched_block(self.views, g, self.synced[g], self.sync_adam) for g in PARAMETER_GROUPS},
+        report = {"groups": {g: touched_block(self.views, g, self.synced[g], self.sync_adam) for g in self.groups},
                   "batches": self.network.batches_trained, "loss_sum": loss_sum, "rows": rows,
                   "apply_seconds": trained - start, "train_seconds": done - trained}
         if send_state and self.network.lsh_params is not None:
@@ -225,7 +226,7 @@ class Replica:
 
     def adam_state(self) -> dict:
         """This replica's Adam moments and steps (without sync_adam, the driver ends with worker 0's)."""
-        return {name: np.array(self.views[name], copy=True) for name in ADAM_STATE}
+        return {name: np.array(self.views[name], copy=True) for name in ADAM_STATE if name in self.views}
 
 
 class LocalPool:

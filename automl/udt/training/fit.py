@@ -206,7 +206,7 @@ def _network(plan: Plan, options: dict) -> Network:
     return Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
                    output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
                    random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,
-                   seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"],
+                   embedding_optimizer=plan.embedding_optimizer, seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"],
                    label_augmentation=options["label_augmentation"])
 
 

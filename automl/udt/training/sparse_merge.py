@@ -31,22 +31,31 @@ import numpy as np
 from udt._core import engine as _core_engine
 from udt.engine import STATE
 
-__all__ = ["PARAMETER_GROUPS", "ADAM_STATE", "AdamSettings", "row_views", "touched_block", "apply_merge",
+__all__ = ["PARAMETER_GROUPS", "ADAM_STATE", "AdamSettings", "active_groups", "row_views", "touched_block", "apply_merge",
            "merge_row_blocks", "plan_merge"]
 
 # Every mergeable array of the engine's state is indexed by parameter row; a group is the arrays
-# that share one per-row Adam step counter (the hidden bias is a group of one row).
+# that share one per-row step counter (the hidden bias is a group of one row): each tuple is a
+# parameter, then its moments. A network has the embedding's Adam group or its row-wise group
+# (engine option embedding_optimizer), never both: active_groups(views) says which.
 S = STATE  # the engine's exported array names
 PARAMETER_GROUPS = {
     "embedding": (S.embedding_adam_steps, ((S.embedding_weight, S.embedding_adam_m, S.embedding_adam_v),)),
+    "embedding_rowwise": (S.embedding_rowwise_steps, ((S.embedding_weight, S.embedding_rowwise_v),)),
     "hidden_bias": (S.embedding_bias_adam_steps,
                     ((S.embedding_bias, S.embedding_bias_adam_m, S.embedding_bias_adam_v),)),
     "output": (S.output_adam_steps, ((S.output_weight, S.output_adam_m, S.output_adam_v),
                                      (S.output_bias, S.output_bias_adam_m, S.output_bias_adam_v))),
 }
 PER_REPLICA = (S.lsh_buckets,)   # each replica's own; the driver takes worker 0's at epoch ends
-ADAM_STATE = tuple(name for steps, triples in PARAMETER_GROUPS.values()
-                   for name in (steps, *itertools.chain.from_iterable(t[1:] for t in triples)))
+ADAM_STATE = tuple(dict.fromkeys(name for steps, triples in PARAMETER_GROUPS.values()
+                                 for name in (steps, *itertools.chain.from_iterable(t[1:] for t in triples))))
+ROWWISE_GROUPS = {"embedding_rowwise"}  # moments without momentum: catching up only decays v (rowwise_rms.h)
+
+
+def active_groups(views: dict) -> list[str]:
+    """The groups this network has (its views hold their step counters)."""
+    return [group for group, (steps, _) in PARAMETER_GROUPS.items() if steps in views]
 
 
 def _group_arrays(group: str) -> list[str]:
@@ -72,8 +81,8 @@ def touched_block(views: dict, group: str, synced_steps: np.ndarray, adam_state:
     steps = views[PARAMETER_GROUPS[group][0]]
     rows = np.flatnonzero(steps != synced_steps)
     block = {"rows": rows, "steps": steps[rows]} if adam_state else {"rows": rows}
-    for p, m, v in PARAMETER_GROUPS[group][1]:
-        for name in (p, m, v) if adam_state else (p,):
+    for arrays in PARAMETER_GROUPS[group][1]:
+        for name in arrays if adam_state else arrays[:1]:
             block[name] = views[name][rows]
     return block
 
@@ -90,7 +99,7 @@ def _write_rows(views: dict, group: str, block: Optional[dict]) -> None:
 def apply_merge(views: dict, merge: dict, reports: list, skip: Optional[int] = None) -> None:
     """Writes one merge into a network: every worker's touched rows (but worker `skip`'s, which that
     worker already holds), then the merged rows several workers touched over them."""
-    for group in PARAMETER_GROUPS:
+    for group in merge["shared"]:
         for rank, report in enumerate(reports):
             if rank != skip:
                 _write_rows(views, group, report["groups"][group])
@@ -128,6 +137,12 @@ def _catch_up(block: dict, group: str, target_steps: np.ndarray, adam: AdamSetti
         return block
     last, target = block["steps"][lag], target_steps[lag]
     out = dict(block)
+    if group in ROWWISE_GROUPS:  # no momentum, so no drift: v decays by beta2 per idle step
+        for _, v in PARAMETER_GROUPS[group][1]:
+            out[v] = _writable(block[v])
+            out[v][lag] *= np.power(np.float64(adam.beta2), (target - last).astype(np.float64)).astype(np.float32)
+        out["steps"] = np.maximum(block["steps"], target_steps)
+        return out
     for triple in PARAMETER_GROUPS[group][1]:
         rows = [block[name].take(lag, axis=0) for name in triple]   # fresh C-contiguous copies
         _core_engine.adam_catch_up(*rows, last, target, adam.learning_rate, adam.beta1, adam.beta2, adam.eps)
@@ -166,7 +181,7 @@ def merge_row_blocks(blocks: list, group: str, adam: Optional[AdamSettings] = No
         if adam is not None and adam.catch_up:
             blocks = [_catch_up(b, group, np.where(count[w] > 1, steps[w], b["steps"]), adam)
                       for w, b in zip(where, blocks)]
-    parameters = {p for p, _, _ in PARAMETER_GROUPS[group][1]}
+    parameters = {arrays[0] for arrays in PARAMETER_GROUPS[group][1]}
     for name in [n for n in _group_arrays(group) if n in blocks[0]]:
         first = blocks[0][name]
         if len(first) == len(union) and first.flags.writeable:
@@ -204,7 +219,7 @@ def plan_merge(reports: list, adam: Optional[AdamSettings], old: Optional[dict] 
     worker touched (rows only one worker touched travel as that worker's report), and the new
     global step. `old`: the driver's row views before this merge, for RayConfig(merge="sum")."""
     shared = {}
-    for group in PARAMETER_GROUPS:
+    for group in reports[0]["groups"]:
         blocks = [r["groups"][group] for r in reports]
         rows = [b["rows"] for b in blocks if len(b["rows"])]
         if len(rows) < 2:
