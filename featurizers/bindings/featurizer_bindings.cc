@@ -14,6 +14,7 @@
 #include "../src/column_features.h"
 #include "../src/csv_quote_scanner.h"
 #include "../src/feature_error.h"
+#include "../src/id_map.h"
 #include "../src/label_vocab.h"
 #include "../src/offsets_check.h"
 #include "../src/row_scaling.h"
@@ -271,6 +272,36 @@ void bind_featurizers(pybind11::module_& m) {
           "One call per batch: (indices, values scaled, offsets, label_offsets, label_ids, label_values or None, "
           "n_unseen). Labels come from `vocab`, regression targets when vocab is None, none without label_view.")
       .def("featurize_dict", &BoundFeaturizer::featurize_dict, py::arg("row"), py::arg("update_history") = false)
+      .def(
+          "set_id_map",
+          [](BoundFeaturizer& b, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& vocabulary,
+             uint32_t overflow) { b.core.set_id_map(IdMap(to_vector(vocabulary), overflow)); },
+          py::arg("vocabulary"), py::arg("overflow"),
+          "Maps output ids from now on: vocabulary[r] -> row r, any other id -> one of `overflow` rows after them.")
+      .def_property_readonly("id_map",
+                             [](BoundFeaturizer& b) -> py::object {
+                               const IdMap& m = b.core.id_map();
+                               if (m.empty()) return py::none();
+                               return py::make_tuple(copy_numpy(m.vocabulary(), 0, m.vocabulary().size()),
+                                                     m.overflow());
+                             })
+      .def_property_readonly("n_features", [](BoundFeaturizer& b) { return b.core.n_features(); })
+      .def(
+          "map_rows",
+          [](BoundFeaturizer& b, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& indices,
+             const py::array_t<float, py::array::c_style | py::array::forcecast>& values,
+             const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& offsets) {
+            check_offsets(offsets.data(), size_t(offsets.size()), size_t(offsets.size()), size_t(indices.size()),
+                          "rows to map");
+            if (values.size() != indices.size()) throw std::invalid_argument("map_rows: values and indices differ");
+            SparseRows rows{to_vector(indices), to_vector(values), to_vector(offsets)};
+            {
+              py::gil_scoped_release release;
+              b.core.id_map().apply(rows);
+            }
+            return csr_to_python(std::move(rows));
+          },
+          "CSR rows of hashed ids (featurized before the id map was set) as they are featurized now.")
       .def("index_graph_nodes",
            [](BoundFeaturizer& b, const std::vector<ViewTuple>& views, int64_t n_rows,
               py::array_t<int64_t, py::array::c_style | py::array::forcecast> label_offsets,
@@ -362,6 +393,17 @@ void bind_featurizers(pybind11::module_& m) {
         return py::make_tuple(to_numpy(std::move(rows.offsets)), to_numpy(std::move(rows.ids)), rows.n_unseen);
       });
 
+  py::class_<VocabularyCounter>(f, "VocabularyCounter",
+                                 "Counts the feature ids of training rows, chunk by chunk (featurizers/src/id_map.h).")
+      .def(py::init<>())
+      .def("add",
+           [](VocabularyCounter& c, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& ids) {
+             py::gil_scoped_release release;
+             c.add(ids.data(), size_t(ids.size()));
+           })
+      .def_property_readonly("n_distinct", &VocabularyCounter::n_distinct)
+      .def("choose", [](const VocabularyCounter& c, size_t max_rows) { return to_numpy(c.choose(max_rows)); },
+           py::arg("max_rows"), "The ids by document frequency, most frequent first, at most max_rows.");
   f.def("regression_targets", [](const ViewTuple& view, int64_t n, const std::string& column) {
     const ColumnView col = to_view(view);
     LabelRows rows;

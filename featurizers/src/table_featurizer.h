@@ -13,6 +13,7 @@
 #include "cell.h"
 #include "column_features.h"
 #include "graph_index.h"
+#include "id_map.h"
 #include "sparse_rows.h"
 #include "temporal_history.h"
 
@@ -47,7 +48,12 @@ class TableFeaturizer {
                          const uint32_t* label_ids, int n_threads);
 
   const std::vector<ColumnConfig>& columns() const { return columns_; }
-  uint32_t dim() const { return dim_; }
+  uint32_t dim() const { return dim_; }  // the hashed space
+  // From now on every output row's ids go through `map` (id_map.h): the features then number
+  // map.rows() instead of dim(). Set once, after the training data's ids are counted.
+  void set_id_map(IdMap map);
+  const IdMap& id_map() const { return id_map_; }
+  uint32_t n_features() const { return id_map_.empty() ? dim_ : id_map_.rows(); }
   // Direct access to the state: hold read_state() to read it, write_state() to change it, as
   // featurize does (table_featurizer_state.cc), so predict can run while training records history.
   TemporalHistory& history() { return history_; }
@@ -77,6 +83,7 @@ class TableFeaturizer {
 
   std::vector<ColumnConfig> columns_;
   uint32_t dim_;
+  IdMap id_map_;
   mutable std::mutex builders_mutex_;
   mutable std::vector<std::unique_ptr<RowBuilder>> free_builders_;
   uint64_t seed_;

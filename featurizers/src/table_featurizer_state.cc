@@ -75,15 +75,27 @@ std::vector<std::vector<uint64_t>> TableFeaturizer::history_pass(const std::vect
 
 SparseRows TableFeaturizer::featurize(const std::vector<ColumnView>& cols, int64_t n, int n_threads,
                                       bool update_history) {
+  SparseRows rows;
   if (!has_temporal() || !update_history) {
     const std::shared_lock<std::shared_mutex> lock(state_mutex_);
-    if (!has_temporal()) return run_rows(cols, n, n_threads, nullptr, true);
-    const auto history = history_pass(cols, n, false);
-    return run_rows(cols, n, n_threads, &history, true);
+    if (!has_temporal()) {
+      rows = run_rows(cols, n, n_threads, nullptr, true);
+    } else {
+      const auto history = history_pass(cols, n, false);
+      rows = run_rows(cols, n, n_threads, &history, true);
+    }
+  } else {
+    const std::unique_lock<std::shared_mutex> lock(state_mutex_);
+    const auto history = history_pass(cols, n, update_history);
+    rows = run_rows(cols, n, n_threads, &history, true);
   }
+  if (!id_map_.empty()) id_map_.apply(rows);
+  return rows;
+}
+
+void TableFeaturizer::set_id_map(IdMap map) {
   const std::unique_lock<std::shared_mutex> lock(state_mutex_);
-  const auto history = history_pass(cols, n, update_history);
-  return run_rows(cols, n, n_threads, &history, true);
+  id_map_ = std::move(map);
 }
 
 void TableFeaturizer::featurize_cells(const Cell* cells, bool update_history, RowBuilder& row, SparseRows& out) {
@@ -107,7 +119,9 @@ void TableFeaturizer::featurize_cells(const Cell* cells, bool update_history, Ro
   thread_local std::vector<uint64_t> cross_tokens;
   cross_tokens.resize(columns_.size());
   row_features(cells, 0, has_temporal() ? &history : nullptr, true, row, neighbors, cross_tokens);
+  const size_t first_row = size_t(out.n_rows());
   row.flush(out);
+  if (!id_map_.empty()) id_map_.apply(out, first_row);
 }
 
 void TableFeaturizer::index_graph_nodes(const std::vector<ColumnView>& cols, int64_t n, const int64_t* label_offsets,

@@ -61,15 +61,44 @@ class TableFeaturizer:
 
     def set_scaling(self, scaling: str, idf=None):
         """How values reach the network from now on (udt.ingest.row_scaling): a scaling name, and for
-        "log-idf-l2" the IDF weight of every feature id (input_dim floats)."""
+        "log-idf-l2" the IDF weight of every feature id (n_features floats)."""
         if scaling not in SCALINGS:
             raise ConfigError(f"feature scaling {scaling!r}: expected one of {', '.join(SCALINGS)}")
         if idf is not None:
             idf = np.asarray(idf, np.float32)
-            if idf.shape != (int(self.input_dim),):
-                raise ConfigError(f"IDF weights: expected {int(self.input_dim)} (input_dim) values, got {idf.shape}")
+            if idf.shape != (self.n_features,):
+                raise ConfigError(f"IDF weights: expected {self.n_features} (one per feature id) values, got {idf.shape}")
         self.scaling, self.idf = scaling, idf
         return self
+
+    @property
+    def n_features(self) -> int:
+        """How many feature ids the rows hold: the id map's rows once set (set_id_map), else input_dim."""
+        return int(self.input_dim) if self._core is None else int(self._core.n_features)
+
+    def set_id_map(self, vocabulary: np.ndarray, overflow: int):
+        """From now on feature ids are rows of an input layer sized to the data (featurizers/src/id_map.h):
+        vocabulary[r] (a hashed id) becomes row r, every other hashed id one of `overflow` rows after them."""
+        self._check_fitted()
+        vocabulary = np.asarray(vocabulary)
+        if vocabulary.ndim != 1 or (vocabulary.size and (vocabulary.dtype.kind not in "ui" or vocabulary.min() < 0
+                                                          or vocabulary.max() >= self.input_dim)):
+            raise ConfigError(f"id map: expected a 1-d array of feature ids below input_dim={self.input_dim}")
+        if not isinstance(overflow, (int, np.integer)) or overflow < 1:
+            raise ConfigError(f"id map: overflow={overflow!r}: expected an integer >= 1")
+        self._core.set_id_map(vocabulary.astype(np.uint32), int(overflow))
+        return self
+
+    @property
+    def id_map(self):
+        """(vocabulary, overflow) or None: see set_id_map."""
+        return None if self._core is None else self._core.id_map
+
+    def map_rows(self, batch: CsrBatch) -> CsrBatch:
+        """Rows featurized before the id map was set, as they are featurized now (values unscaled: the map
+        merges ids before any row scaling, so scale after)."""
+        batch.indices, batch.values, batch.offsets = self._core.map_rows(batch.indices, batch.values, batch.offsets)
+        return batch
 
     def _scaled(self, indices, values, offsets):
         return scale_features(values, offsets, self.scaling, None if self.idf is None else self.idf[indices])
@@ -407,6 +436,9 @@ class TableFeaturizer:
             "scaling": self.scaling,
         }
         arrays = {} if self.idf is None else {"idf": self.idf}
+        if self.id_map is not None:
+            arrays["id_map/vocabulary"] = self.id_map[0]
+            meta["id_map_overflow"] = int(self.id_map[1])
         if self._temporal_resolved:
             arrays.update({f"history/{k}": v for k, v in self._core.history_state().items()})
         if self._core.n_graph_nodes:
@@ -435,6 +467,8 @@ class TableFeaturizer:
                 np.isfinite(np.asarray(q, np.float64)).all() for q in quantiles.values()):
             raise ConfigError("featurizer state: numeric ranges and quantiles must be finite numbers")
         fz._build(ranges, quantiles)
+        if "id_map/vocabulary" in arrays:  # files from before the id map hash straight into input_dim
+            fz.set_id_map(arrays["id_map/vocabulary"], meta.get("id_map_overflow"))
         idf = arrays.get("idf")
         if idf is not None and not (np.isfinite(idf).all() and (np.asarray(idf) >= 0).all()):
             raise ConfigError("featurizer state: IDF weights must be finite and >= 0")

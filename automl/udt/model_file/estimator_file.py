@@ -123,8 +123,8 @@ def _check_declared_classes(fitted_meta: dict) -> None:
 def _check_consistent(fitted: FittedModel) -> None:
     """The parts of a fitted model agree with each other (each part has checked itself)."""
     featurizer, network, plan = fitted.featurizer, fitted.network, fitted.plan
-    if featurizer.input_dim != network.input_dim:
-        raise ValueError(f"the featurizer hashes into {featurizer.input_dim} ids but the network reads "
+    if featurizer.n_features != network.input_dim:
+        raise ValueError(f"the featurizer emits {featurizer.n_features} feature ids but the network reads "
                          f"{network.input_dim}")
     if (plan.input_dim, plan.hidden_dim, plan.output_dim) != (network.input_dim, network.hidden_dim,
                                                                 network.output_dim):

@@ -10,10 +10,17 @@ debsearch numbers: all 207,708 sentences / 63,427 packages, P@1 with dense infer
 summaries after 6 epochs at the rules' other values unless stated (several were measured with the
 engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16,000 packages.
 
-  input_dim       2**20 hashed feature ids when a column holds text, else 100_000.  Unigrams + bigrams
-                  of a corpus run to millions of distinct ids and collisions cost accuracy (IMDB/RT:
-                  0.869 at 200_000 ids, 0.876 at 2**20).  Fixed before the data is read (the featurizer
-                  hashes into it).
+  input_dim       sized to the data (`id_map_shape`): the featurizer hashes into 2**31 ids, fit counts
+                  the distinct ids of the training rows, and each gets an embedding row of its own (most
+                  frequent first), plus overflow rows (an eighth as many, at least 16) that ids first
+                  seen later share by hash; overflow rows start at zero, so an unseen value adds nothing
+                  until continued training teaches it.  Capped at 2**20 rows with text, 2**17 without;
+                  past the cap every id is hashed into the cap's rows, as before the map (IMDB/RT, 1.6M
+                  distinct ids: the 786k most frequent with own rows and the rest hashed into 262k
+                  rows scored 0.8635, plain hashing into 2**20 rows 0.8759).  UCI Adult: 731 distinct
+                  ids -> 822 rows (was 100,000).  Unigrams + bigrams of a corpus run to millions of
+                  distinct ids and collisions cost accuracy (IMDB/RT, plain hashing: 0.869 at 200_000
+                  ids, 0.876 at 2**20).
   feature scaling (the Classifier's feature_scaling="auto", `auto_feature_scaling`) text rows get
                   1 + log(count) and unit L2 length ("log-l2"); with few rows per class each value is
                   also multiplied by its feature's IDF ("log-idf-l2"): a class with 3 rows is told
@@ -148,6 +155,8 @@ class DataStats:
     task: str                  # "single", "multi" or "regression"
     has_text: bool = False     # an input column holds text (Text or Sequence)
     words_per_row: float = 0.0  # mean words per row of the Text columns (first 20,000 rows)
+    n_features: int = 0        # feature ids the featurizer emits (its id map's rows)
+    distinct_features: int = 0  # distinct feature ids in the training rows
 
 
 @dataclass(frozen=True)
@@ -194,7 +203,26 @@ def _nearest_power_of_two(x: float) -> int:
     return 1 << max(0, round(math.log2(max(x, 1.0))))
 
 
-def auto_input_dim(has_text: bool = False) -> int:
+HASHED_IDS = 1 << 31          # the featurizer's hashed space before the id map (distinct features never meet)
+MAX_INPUT_ROWS = {True: 1 << 20, False: 1 << 17}   # with / without text
+MIN_OVERFLOW_ROWS = 16
+
+
+def id_map_shape(n_distinct: int, has_text: bool) -> tuple[int, int]:
+    """(vocabulary rows, overflow rows) of the input layer for a training set with `n_distinct` feature ids
+    (module docstring, input_dim)."""
+    cap = MAX_INPUT_ROWS[bool(has_text)]
+    overflow = max(MIN_OVERFLOW_ROWS, n_distinct // 8)
+    if n_distinct + overflow <= cap:
+        return n_distinct, overflow
+    return 0, cap   # plain hashing into the cap
+
+
+def auto_input_dim(n_features: int = 0, has_text: bool = False) -> int:
+    """The featurizer's feature ids: its id map's rows (`id_map_shape`); without one (n_features 0: no
+    data counted), plain hashing into 2**20 ids with text, 100_000 without."""
+    if n_features > 0:
+        return n_features
     return 1 << 20 if has_text else 100_000
 
 
@@ -277,11 +305,12 @@ def auto_epochs(n_rows: int, learning_rate: float, n_classes: int = 1, multi_lab
 def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: bool = False,
                         normalized_rows: bool = False, input_dim="auto", hidden_dim="auto", sparsity="auto",
                         sparse_inference="auto", batch_size="auto", learning_rate="auto",
-                        epochs="auto") -> Plan:
+                        epochs="auto", n_features: int = 0, distinct_features: int = 0) -> Plan:
     """Apply the rules in this module's docstring; explicit (non-"auto") values are kept as given.
 
     task is "single" (softmax over classes), "multi" (sigmoid per label) or "regression" (one output);
-    has_text: a column holds text; normalized_rows: feature rows are scaled to unit L2 norm.
+    has_text: a column holds text; normalized_rows: feature rows are scaled to unit L2 norm; n_features:
+    the feature ids the featurizer emits, of which distinct_features occur in training.
     """
     if n_rows < 1:
         raise ValueError("cannot choose an architecture for an empty training set")
@@ -300,7 +329,9 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     output_dim = 1 if regression else int(n_classes)
     sparse = not regression and sparse_output(output_dim, n_rows, multi)
     shape = f"{size}, {'text' if has_text else 'no text'}, {'sparse' if sparse else 'dense'} output layer"
-    input_dim = pick("input_dim", input_dim, _named(auto_input_dim, has_text), "text" if has_text else "no text")
+    input_dim = pick("input_dim", input_dim, _named(auto_input_dim, n_features, has_text),
+                     f"{distinct_features:,} distinct feature ids in training, {n_features:,} rows in all"
+                     if n_features else "no id map: hashed ids")
     hidden_dim = pick("hidden_dim", hidden_dim, _named(auto_hidden_dim, n_rows, n_classes, has_text, sparse), shape)
     output_sparsity = pick("sparsity", sparsity, _named(auto_output_sparsity, output_dim, sparse, multi), shape)
     sparse_inference = pick("sparse_inference", sparse_inference, _named(sparse_inference_rule, output_sparsity),
@@ -345,6 +376,7 @@ def choose_plan(stats: DataStats, options) -> Plan:
                                       "auto_feature_scaling: no text")
     plan = choose_architecture(
         stats.n_rows, stats.n_classes, stats.task, has_text=stats.has_text, normalized_rows=scaling != "none",
+        n_features=stats.n_features, distinct_features=stats.distinct_features,
         **{k: options[k] for k in ("input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
                                    "learning_rate", "epochs")})
     auto = plan.auto + (("feature_scaling",) if reasons else ())

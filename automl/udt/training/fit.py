@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import sys
 import warnings
+from dataclasses import replace
 from typing import Callable, Optional
 
 import numpy as np
 
+from udt import _core
 from udt.training import metrics as udt_metrics
 from udt.ingest.batch import CsrBatch
 from udt.training.centroid_head import apply_output_head
@@ -28,8 +30,8 @@ from udt.errors import DataError
 from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
-from udt.selection.model_selection import DataStats, Plan, auto_input_dim, choose_plan
-from udt.ingest.row_scaling import add_idf, idf_weights
+from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan, id_map_shape
+from udt.ingest.row_scaling import add_idf, idf_weights, scale_features
 from udt.options import OPTIONS
 from udt.training.plan_search import candidates, search
 from udt.training.row_weights import class_weight_vector, label_counts, weigh
@@ -41,8 +43,10 @@ PASS_BATCH_ROWS = 8192  # rows per featurizer call in training and prediction pa
 
 
 def new_featurizer(columns: dict, target: str, options: dict) -> TableFeaturizer:
+    """With input_dim "auto" the featurizer hashes into HASHED_IDS until fit sizes the input layer to the
+    training data (_size_input); a set input_dim is the hashed space itself."""
     has_text = _has_text(columns, target)
-    input_dim = options["input_dim"] if options["input_dim"] != "auto" else auto_input_dim(has_text)
+    input_dim = options["input_dim"] if options["input_dim"] != "auto" else HASHED_IDS
     featurizer = TableFeaturizer(columns=columns, target=target, input_dim=input_dim, temporal=options["temporal"],
                                  crosses=options["crosses"], seed=options["seed"], n_threads=options["n_threads"],
                                  timestamp=options["timestamp"], history_length=options["history_length"])
@@ -71,8 +75,18 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     if previous is not None and not previous.network.has_optimizer_state:
         raise ValueError("this model was saved without its optimizer state (save(..., optimizer_state=False), for "
                          "inference): it predicts, but continued training needs a file saved with it")
+    if previous is None and plan is not None and "input_dim" not in plan.auto:
+        options = dict(options, input_dim=plan.input_dim)  # a pinned plan's input layer: hashed into as given
     featurizer = previous.featurizer if previous is not None else \
         new_featurizer(columns, target, options).fit(source, classes=classes)
+    # A first fit at input_dim "auto" counts the training rows' feature ids in its first pass, then sizes
+    # the input layer to them (_size_input). The id map merges ids before any row scaling, so that pass
+    # leaves the values unscaled.
+    vocabulary = _core.featurizers.VocabularyCounter() if previous is None and options["input_dim"] == "auto" \
+        else None
+    scaling = featurizer.scaling
+    if vocabulary is not None:
+        featurizer.set_scaling("none")
     task = featurizer.task
     if previous is not None and task in ("single", "multi"):
         grow_labels(previous, source)  # labels first seen now get output neurons, never dropped
@@ -90,6 +104,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         def training_chunks():
             for batch in featurizer.transform_batches(source, batch_rows=PASS_BATCH_ROWS, update_history=True,
                                                       weight_column=sample_weight):
+                if vocabulary is not None and featurizer.id_map is None:
+                    vocabulary.add(batch.indices)
                 if target_scale[0] is not None:
                     mean, std = target_scale[0]
                     batch.label_values = ((batch.label_values - mean) / std).astype(np.float32)
@@ -98,6 +114,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
                 yield batch
 
         data = load_training_data(training_chunks(), training_chunks, options["memory_budget_mb"] << 20)
+        if vocabulary is not None:
+            _size_input(featurizer, data, vocabulary, scaling, _has_text(columns, target))
         weighting[:] = _weighting(options, featurizer, data, training_chunks, sample_weight, previous)
         if isinstance(data, InMemoryData) and any(w is not None for w in weighting):
             weigh(data.rows, *weighting)
@@ -114,6 +132,19 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         _train(fitted, options, data, specs, source, epochs, held_out if held_out is not None else validation,
                progress, distributed)
     return fitted
+
+
+def _size_input(featurizer, data, vocabulary, scaling: str, has_text: bool) -> None:
+    """The input layer sized to the training data (udt.selection.model_selection.id_map_shape): every
+    feature id the rows use gets a row of its own. Rows in memory are mapped and scaled as the featurizer
+    makes them from now on, so training and prediction see the same rows."""
+    n_vocabulary, overflow = id_map_shape(vocabulary.n_distinct, has_text)
+    featurizer.set_id_map(vocabulary.choose(n_vocabulary), overflow)
+    featurizer.distinct_ids_ = vocabulary.n_distinct
+    featurizer.set_scaling(scaling)
+    if isinstance(data, InMemoryData):
+        rows = featurizer.map_rows(data.rows)
+        rows.values = scale_features(rows.values, rows.offsets, scaling)
 
 
 def _weighting(options, featurizer, data, training_chunks, sample_weight, previous) -> list:
@@ -183,8 +214,12 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
             mean, std = target_scale[0]
             data.rows.label_values = ((values - mean) / std).astype(np.float32)
     has_text = _has_text(columns, target)
+    id_map = featurizer.id_map
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
-                      words_per_row=featurizer.words_per_row_)
+                      words_per_row=featurizer.words_per_row_, n_features=featurizer.n_features if id_map else 0,
+                      distinct_features=getattr(featurizer, "distinct_ids_", 0))
+    if pinned is not None and "input_dim" in pinned.auto:  # the rule's value, for this data
+        pinned = replace(pinned, input_dim=featurizer.n_features)
     plan = pinned if pinned is not None else choose_plan(stats, options)
     trials = []
     if pinned is None and options["time_budget"] > 0 and isinstance(data, InMemoryData):
@@ -196,7 +231,12 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
         _fit_idf(featurizer, data, training_chunks)
     else:
         featurizer.set_scaling(plan.feature_scaling)
-    return FittedModel(featurizer=featurizer, network=_network(plan, options), plan=plan, n_train_rows=data.n_rows,
+    network = _network(plan, options)
+    if id_map is not None and stats.distinct_features <= len(id_map[0]):
+        # Every training id has a row of its own, so the overflow rows train only on ids first seen later:
+        # starting them at zero, a value never seen adds nothing to a prediction instead of random noise.
+        network.weights()[STATE.embedding_weight][len(id_map[0]):] = 0.0
+    return FittedModel(featurizer=featurizer, network=network, plan=plan, n_train_rows=data.n_rows,
                        search=[t.to_dict() for t in trials],
                        target_scale=target_scale[0], seen=SeenItems() if options["temporal"] and task == "single"
                        else None)
@@ -227,7 +267,7 @@ def _fit_idf(featurizer, data, training_chunks) -> None:
     """Document frequencies of the training rows -> IDF weights; rows already in memory, scaled before
     the weights existed, are re-weighted in place (the row scaling is linear, so multiplying the log-l2
     values by the IDF and normalising again equals log, IDF, normalise)."""
-    n_features = featurizer.input_dim
+    n_features = featurizer.n_features
     if isinstance(data, InMemoryData):
         df = np.bincount(data.rows.indices, minlength=n_features)
     else:

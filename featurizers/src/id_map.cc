@@ -1,0 +1,166 @@
+#include "id_map.h"
+
+#include <cstdint>
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "hash.h"
+
+namespace udt {
+namespace {
+
+int table_bits(size_t n) {
+  int bits = 4;
+  while ((size_t(1) << bits) < 2 * n + 1) ++bits;
+  return bits;
+}
+
+size_t slot(uint32_t id, int bits) { return size_t((uint64_t(id) * 0x9E3779B97F4A7C15ULL) >> (64 - bits)); }
+
+// id -> dense index, open addressing (the caller sizes it from the number of keys).
+struct IdIndex {
+  std::vector<uint32_t> keys;   // id + 1, 0 = empty
+  std::vector<uint32_t> index;
+  int bits;
+  explicit IdIndex(size_t expected) : bits(table_bits(expected)) {
+    keys.assign(size_t(1) << bits, 0);
+    index.assign(size_t(1) << bits, 0);
+  }
+  // Index of `id`, inserting it as `next` when new (sets inserted).
+  uint32_t find_or_insert(uint32_t id, uint32_t next, bool& inserted) {
+    const size_t mask = keys.size() - 1;
+    for (size_t h = slot(id, bits);; h = (h + 1) & mask) {
+      if (keys[h] == 0) {
+        keys[h] = id + 1;
+        index[h] = next;
+        inserted = true;
+        return next;
+      }
+      if (keys[h] == id + 1) {
+        inserted = false;
+        return index[h];
+      }
+    }
+  }
+  void grow() {
+    IdIndex bigger(keys.size());  // room for as many keys as there are slots now
+    for (size_t h = 0; h < keys.size(); ++h) {
+      if (!keys[h]) continue;
+      bool inserted;
+      bigger.find_or_insert(keys[h] - 1, index[h], inserted);
+    }
+    *this = std::move(bigger);
+  }
+};
+
+}  // namespace
+
+IdMap::IdMap(std::vector<uint32_t> vocabulary, uint32_t overflow)
+    : vocabulary_(std::move(vocabulary)), overflow_(overflow) {
+  if (overflow_ == 0) throw std::invalid_argument("an id map needs at least one overflow row");
+  if (vocabulary_.size() + overflow_ > 0xFFFFFFFFull)
+    throw std::invalid_argument("an id map has at most 2^32 - 1 rows");
+  bits_ = table_bits(vocabulary_.size());
+  slot_ids_.assign(size_t(1) << bits_, 0);
+  slot_rows_.assign(size_t(1) << bits_, 0);
+  const size_t mask = slot_ids_.size() - 1;
+  for (uint32_t r = 0; r < vocabulary_.size(); ++r) {
+    const uint32_t id = vocabulary_[r];
+    if (id == 0xFFFFFFFFu) throw std::invalid_argument("id map: id 2^32 - 1 cannot be in a vocabulary");
+    size_t h = slot(id, bits_);
+    while (slot_ids_[h] != 0) {
+      if (slot_ids_[h] == id + 1)
+        throw std::invalid_argument("id map: the vocabulary holds id " + std::to_string(id) + " twice");
+      h = (h + 1) & mask;
+    }
+    slot_ids_[h] = id + 1;
+    slot_rows_[h] = r;
+  }
+}
+
+uint32_t IdMap::row_of(uint32_t id) const {
+  const size_t mask = slot_ids_.size() - 1;
+  for (size_t h = slot(id, bits_);; h = (h + 1) & mask) {
+    if (slot_ids_[h] == id + 1) return slot_rows_[h];
+    if (slot_ids_[h] == 0) break;
+  }
+  return uint32_t(vocabulary_.size()) + reduce_to_dim(fmix64(uint64_t(id) ^ 0x6f766572666c6f77ULL), overflow_);
+}
+
+void IdMap::apply(std::vector<uint32_t>& indices, std::vector<float>& values, std::vector<int64_t>& offsets,
+                  size_t first_row) const {
+  const uint32_t first_overflow = uint32_t(vocabulary_.size());
+  if (first_row + 1 >= offsets.size()) return;
+  size_t w = size_t(offsets[first_row]);
+  size_t begin = w;
+  for (size_t r = first_row; r + 1 < offsets.size(); ++r) {
+    const size_t end = size_t(offsets[r + 1]);
+    size_t first_shared = SIZE_MAX;  // the row's first overflow entry (only those can repeat)
+    for (size_t e = begin; e < end; ++e) {
+      const uint32_t row = row_of(indices[e]);
+      if (row >= first_overflow) {
+        // Only overflow rows can repeat (vocabulary rows are distinct ids): merge with an
+        // earlier overflow entry of this row, if any.
+        bool merged = false;
+        if (first_shared != SIZE_MAX) {
+          for (size_t k = first_shared; k < w; ++k) {
+            if (indices[k] == row) {
+              values[k] += values[e];
+              merged = true;
+              break;
+            }
+          }
+        } else {
+          first_shared = w;
+        }
+        if (merged) continue;
+      }
+      indices[w] = row;
+      values[w] = values[e];
+      ++w;
+    }
+    begin = end;
+    offsets[r + 1] = int64_t(w);
+  }
+  indices.resize(w);
+  values.resize(w);
+}
+
+struct VocabularyCounter::Index : IdIndex {
+  Index() : IdIndex(1 << 12) {}
+};
+
+VocabularyCounter::VocabularyCounter() : index_(std::make_unique<Index>()) {}
+VocabularyCounter::~VocabularyCounter() = default;
+
+void VocabularyCounter::add(const uint32_t* ids, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] == 0xFFFFFFFFu) throw std::invalid_argument("id 2^32 - 1 cannot be in a vocabulary");
+    if (2 * (first_seen_.size() + 1) >= index_->keys.size()) index_->grow();
+    bool inserted;
+    const uint32_t k = index_->find_or_insert(ids[i], uint32_t(first_seen_.size()), inserted);
+    if (inserted) {
+      first_seen_.push_back(ids[i]);
+      count_.push_back(0);
+    }
+    ++count_[k];
+  }
+}
+
+std::vector<uint32_t> VocabularyCounter::choose(size_t max_rows) const {
+  std::vector<uint32_t> order(first_seen_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  auto more_frequent = [&](uint32_t a, uint32_t b) { return count_[a] != count_[b] ? count_[a] > count_[b] : a < b; };
+  if (order.size() > max_rows) {
+    std::nth_element(order.begin(), order.begin() + ptrdiff_t(max_rows), order.end(), more_frequent);
+    order.resize(max_rows);
+  }
+  std::sort(order.begin(), order.end(), more_frequent);
+  std::vector<uint32_t> vocabulary(order.size());
+  for (size_t i = 0; i < order.size(); ++i) vocabulary[i] = first_seen_[order[i]];
+  return vocabulary;
+}
+
+}  // namespace udt
