@@ -16,7 +16,18 @@ def test_small_dense_classification():
     assert a.epochs == 9  # ceil(250_000 / 30_000)
     assert a.learning_rate == 1e-3
     assert set(a.auto) == {"input_dim", "hidden_dim", "sparsity", "sparse_inference", "batch_size",
-                           "learning_rate", "epochs"}
+                           "learning_rate", "epochs", "embedding_optimizer"}
+    assert a.embedding_optimizer == "adam"      # 100_000 x 256: Adam's moments take 205 MB
+
+
+def test_large_embedding_tables_keep_row_wise_optimizer_state():
+    text = choose_architecture(11_293, 20, "single", has_text=True, normalized_rows=True, n_features=1_027_393,
+                               distinct_features=913_239)
+    assert text.input_dim == 1_027_393 and text.embedding_optimizer == "rowwise"   # 20 Newsgroups
+    assert "913,239 distinct feature ids" in text.reasons["input_dim"]
+    assert choose_architecture(32_561, 2, "single", n_features=822).embedding_optimizer == "adam"   # UCI Adult
+    pinned = choose_architecture(11_293, 20, "single", n_features=1_027_393, embedding_optimizer="adam")
+    assert pinned.embedding_optimizer == "adam" and "embedding_optimizer" not in pinned.auto
 
 
 def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():

@@ -134,9 +134,11 @@ OPTIONS = (
            help="sparse output layers: insert a true label the LSH tables missed into the sample's buckets, so "
                 "sparse inference finds it (BOLT section 4.3)"),
     Option("learning_rate", "auto", "float", auto=True, engine="learning_rate", help="Adam learning rate"),
-    Option("embedding_optimizer", "adam", "choice", choices=("adam", "rowwise"), engine="embedding_optimizer",
+    Option("embedding_optimizer", "auto", "choice", choices=("adam", "rowwise"), auto=True,
+           engine="embedding_optimizer",
            help="optimizer state of the input embedding table: 'adam' (two moments per weight) or 'rowwise' (one "
-                "per row, no momentum: a third of the model's memory and of the update's memory traffic)"),
+                "per row, no momentum: a third of the table's memory and of its update's memory traffic); auto: "
+                "udt.selection.model_selection.auto_embedding_optimizer"),
     Option("batch_size", "auto", "int", auto=True, lo=1, hi=2**31 - 1, help="rows per training step"),
     Option("epochs", "auto", "int", auto=True, lo=1, hi=100_000,
            help="passes over the training data (fit(epochs=...) overrides it)"),
