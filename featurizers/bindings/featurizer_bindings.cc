@@ -19,6 +19,7 @@
 #include "../src/offsets_check.h"
 #include "../src/row_scaling.h"
 #include "../src/table_featurizer.h"
+#include "../src/tokenize.h"
 
 namespace py = pybind11;
 
@@ -458,6 +459,11 @@ void bind_featurizers(pybind11::module_& m) {
       py::arg("values"), py::arg("offsets"), py::arg("scaling"), py::arg("weights") = py::none(),
       "Feature values as the network sees them (a scaled copy): see udt.trainer.scale_features.");
 
+  f.def("count_words", [](const ViewTuple& view, int64_t n) {
+    const ColumnView col = to_view(view);
+    py::gil_scoped_release release;
+    return count_words(col, n);
+  });
   f.def("numeric_values", [](const ViewTuple& view, int64_t n, const std::string& column) {
     const ColumnView col = to_view(view);
     std::vector<double> values;

@@ -102,4 +102,19 @@ void ngram_hashes(const std::vector<uint64_t>& tokens, int max_n, std::vector<ui
   }
 }
 
+uint64_t count_words(const ColumnView& column, int64_t n) {
+  uint64_t words = 0;
+  for (int64_t r = 0; r < n; ++r) {
+    const Cell c = column.cell(r);
+    if (c.kind != CellKind::Str) continue;
+    bool in_word = false;
+    for (const char ch : c.str) {
+      const bool space = ch == ' ' || (ch >= '\t' && ch <= '\r');
+      words += !space && !in_word;
+      in_word = !space;
+    }
+  }
+  return words;
+}
+
 }  // namespace udt

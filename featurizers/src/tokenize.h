@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cell.h"
+
 namespace udt {
 
 enum class TokenizerKind : int { Words = 0, WordsPunct = 1, CharK = 2 };
@@ -24,5 +26,9 @@ void tokenize_hashes(std::string_view text, const TextOptions& options, std::str
 
 // Appends the hashes of all n-grams for n = 1..max_n of `tokens` to `out`.
 void ngram_hashes(const std::vector<uint64_t>& tokens, int max_n, std::vector<uint64_t>& out);
+
+// Whitespace-separated words (runs of bytes other than ASCII space, \t, \n, \v, \f, \r) in a
+// string column's first n rows; missing values count 0. The statistics pass's words per row.
+uint64_t count_words(const ColumnView& column, int64_t n);
 
 }  // namespace udt

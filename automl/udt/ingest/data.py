@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from udt import _core
 from udt.errors import DataError
+from udt.ingest.arrow_columns import column_view
 
 DEFAULT_BATCH_ROWS = 8192
 _CSV_BLOCK_BYTES = 4 << 20
@@ -72,7 +73,6 @@ def read_batches(source, columns=None, batch_rows=DEFAULT_BATCH_ROWS, delimiter=
 
 def count_words(batch, columns) -> int:
     """Whitespace-separated words in `columns` of a record batch (missing values count 0 words)."""
-    import pyarrow.compute as pc
     words = 0
     for name in columns:
         values = batch.column(batch.schema.get_field_index(name))
@@ -82,7 +82,9 @@ def count_words(batch, columns) -> int:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise DataError(f"expected text, got values of type {values.type} that are not UTF-8 text",
                                 column=name) from None
-        words += pc.sum(pc.count_substring_regex(values, r"\S+")).as_py() or 0
+        for chunk in (values.chunks if isinstance(values, pa.ChunkedArray) else [values]):
+            view, keep = column_view(chunk)
+            words += _core.featurizers.count_words(view, len(chunk))  # a C++ scan: a regex took ~0.1 s per MB
     return words
 
 
