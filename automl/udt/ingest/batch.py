@@ -11,14 +11,30 @@ from typing import Optional
 import numpy as np
 
 
-def _gather_rows(offsets: np.ndarray, rows: np.ndarray):
-    """Positions of the elements of CSR `rows`, and the new offsets, fully vectorised."""
+GATHER_BLOCK = 1 << 18  # elements gathered per step: take's temporaries stay a few MB whatever it takes
+
+
+def _gather(offsets: np.ndarray, rows: np.ndarray, sources: list, dtypes: list):
+    """CSR rows `rows` of the arrays in `sources` (which share `offsets`): (gathered arrays, new offsets).
+    Copies in blocks of GATHER_BLOCK elements, so taking N bytes of rows costs N plus a few MB, not 3N of
+    int64 positions."""
     starts = offsets[rows]
     lengths = offsets[rows + 1] - starts
     new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_offsets[1:])
-    positions = np.arange(new_offsets[-1], dtype=np.int64) + np.repeat(starts - new_offsets[:-1], lengths)
-    return positions, new_offsets
+    total = int(new_offsets[-1])
+    out = [np.empty(total, d) for d in dtypes]
+    shift = starts - new_offsets[:-1]
+    bounds = np.searchsorted(new_offsets, np.arange(0, total, GATHER_BLOCK), "right") - 1
+    for a, b in zip(bounds, list(bounds[1:]) + [len(rows)]):
+        if a == b:
+            continue
+        lo, hi = int(new_offsets[a]), int(new_offsets[b])
+        positions = np.repeat(shift[a:b], lengths[a:b])
+        positions += np.arange(lo, hi, dtype=np.int64)
+        for source, target in zip(sources, out):
+            np.take(source, positions, out=target[lo:hi])
+    return out, new_offsets
 
 
 @dataclass
@@ -47,43 +63,76 @@ class CsrBatch:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.indices, self.values, self.offsets, self.label_indices, self.label_offsets, self.label_values)
+        arrays = (self.indices, self.values, self.offsets, self.label_indices, self.label_offsets, self.label_values,
+                  self.row_weights)
         return sum(a.nbytes for a in arrays if a is not None)
+
+    def row_nbytes(self) -> np.ndarray:
+        """Bytes each row holds (its features, labels, offsets and weight): nbytes == row_nbytes().sum() + 16,
+        the two offsets arrays' leading zeros. What the streaming shuffle buffer counts."""
+        features = np.diff(self.offsets) * (self.indices.itemsize + self.values.itemsize)
+        per_label = self.label_indices.itemsize + (0 if self.label_values is None else self.label_values.itemsize)
+        fixed = self.offsets.itemsize + self.label_offsets.itemsize + (
+            0 if self.row_weights is None else self.row_weights.itemsize)
+        return features + np.diff(self.label_offsets) * per_label + fixed
 
     def take(self, rows: np.ndarray) -> "CsrBatch":
         rows = np.asarray(rows, dtype=np.int64)
-        pos, offsets = _gather_rows(self.offsets, rows)
-        lpos, loffsets = _gather_rows(self.label_offsets, rows)
-        return CsrBatch(self.indices[pos], self.values[pos], offsets, self.label_indices[lpos], loffsets,
-                        None if self.label_values is None else self.label_values[lpos],
+        (indices, values), offsets = _gather(self.offsets, rows, [self.indices, self.values],
+                                             [self.indices.dtype, self.values.dtype])
+        labels = [self.label_indices] + ([] if self.label_values is None else [self.label_values])
+        label_arrays, label_offsets = _gather(self.label_offsets, rows, labels, [a.dtype for a in labels])
+        return CsrBatch(indices, values, offsets, label_arrays[0], label_offsets,
+                        label_arrays[1] if len(label_arrays) > 1 else None,
                         row_weights=None if self.row_weights is None else self.row_weights[rows])
 
     @staticmethod
-    def concat(batches: list["CsrBatch"]) -> "CsrBatch":
+    def concat(batches: list["CsrBatch"], consume: bool = False) -> "CsrBatch":
+        """The rows of `batches`, in order, in one batch (the batch itself when there is one).
+
+        consume=True uses the batches up: the list is emptied and each source array is let go as soon as it is
+        copied, array by array, so joining N bytes of rows holds about 1.5 N at its peak (the sources and the
+        largest output array) instead of 2 N. The caller must hold no other reference to the batches."""
+        if not batches:
+            raise ValueError("no batches to concatenate")
         if len(batches) == 1:
-            return batches[0]
-
-        def stack_offsets(name):
-            parts, base = [np.zeros(1, np.int64)], 0
-            for b in batches:
-                off = getattr(b, name)
-                parts.append(off[1:] - off[0] + base)
-                base += off[-1] - off[0]
-            return np.concatenate(parts)
-
+            return batches.pop() if consume else batches[0]
         has_values = [b.label_values is not None for b in batches]
         if any(has_values) and not all(has_values):
             raise ValueError("cannot concatenate batches with and without label values")
-        has_weights = [b.row_weights is not None for b in batches]
-        weights = None
-        if any(has_weights):
-            weights = np.concatenate([b.row_weights if b.row_weights is not None else np.ones(b.n_rows, np.float32)
-                                      for b in batches])
-        return CsrBatch(np.concatenate([b.indices[b.offsets[0]:b.offsets[-1]] for b in batches]),
-                        np.concatenate([b.values[b.offsets[0]:b.offsets[-1]] for b in batches]),
-                        stack_offsets("offsets"),
-                        np.concatenate([b.label_indices[b.label_offsets[0]:b.label_offsets[-1]] for b in batches]),
-                        stack_offsets("label_offsets"),
-                        np.concatenate([b.label_values[b.label_offsets[0]:b.label_offsets[-1]] for b in batches])
-                        if all(has_values) else None,
-                        sum(b.n_unseen_labels for b in batches), weights)
+        with_weights = any(b.row_weights is not None for b in batches)
+        first = batches[0]
+        feature_spans = [(int(b.offsets[0]), int(b.offsets[-1])) for b in batches]
+        label_spans = [(int(b.label_offsets[0]), int(b.label_offsets[-1])) for b in batches]
+        row_spans = [(0, b.n_rows) for b in batches]
+        offsets, label_offsets = _stack_offsets(batches, "offsets"), _stack_offsets(batches, "label_offsets")
+
+        def join(name, spans, dtype, fill=None):
+            out = np.empty(sum(hi - lo for lo, hi in spans), dtype)
+            at = 0
+            for b, (lo, hi) in zip(batches, spans):
+                source = getattr(b, name)
+                out[at:at + hi - lo] = fill if source is None else source[lo:hi]
+                at += hi - lo
+                if consume:
+                    setattr(b, name, None)
+            return out
+
+        joined = CsrBatch(join("indices", feature_spans, first.indices.dtype),
+                          join("values", feature_spans, first.values.dtype), offsets,
+                          join("label_indices", label_spans, first.label_indices.dtype), label_offsets,
+                          join("label_values", label_spans, first.label_values.dtype) if all(has_values) else None,
+                          sum(b.n_unseen_labels for b in batches),
+                          join("row_weights", row_spans, np.float32, fill=1.0) if with_weights else None)
+        if consume:
+            batches.clear()
+        return joined
+
+
+def _stack_offsets(batches: list, name: str) -> np.ndarray:
+    out, row, base = np.zeros(sum(b.n_rows for b in batches) + 1, np.int64), 0, 0
+    for b in batches:
+        off = getattr(b, name)
+        out[row + 1:row + len(off)] = off[1:] - off[0] + base
+        row, base = row + len(off) - 1, base + int(off[-1] - off[0])
+    return out
