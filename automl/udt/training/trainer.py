@@ -1,10 +1,17 @@
 """The epoch loop: shuffled mini-batches into the engine, progress, validation, early stopping.
 
-Training data arrives as CSR chunks from the featurizer.  When the featurized data set fits in a
-memory budget it is kept in memory and fully reshuffled every epoch (a file sorted by label then
-trains exactly as well as a shuffled one); otherwise it is re-streamed every epoch through a
-bounded shuffle buffer.  Ctrl-C ends training between two engine calls, so the network is always
+Training data arrives as CSR chunks from the featurizer.  When the featurized data set fits in half
+the memory budget it is kept in memory and fully reshuffled every epoch (a file sorted by label then
+trains exactly as well as a shuffled one); otherwise it is re-streamed every epoch through a shuffle
+buffer bounded in bytes.  Ctrl-C ends training between two engine calls, so the network is always
 left in a consistent, usable state.
+
+The memory budget (memory_budget_mb) bounds what fit holds besides the interpreter and the model:
+  in memory   the featurized rows, up to budget / 2: assembling them from their chunks takes 1.5 times
+              that (CsrBatch.concat(consume=True)), splitting off validation rows twice
+  streamed    the shuffle buffer, up to budget / 4 (shuffle_buffer_bytes), plus one batch while it mixes
+              (_mix), the reader's blocks and one chunk in flight (udt.ingest.data: _CSV_BLOCK_BYTES,
+              _PIECE_BYTES): a few MB whatever the budget
 """
 from __future__ import annotations
 
@@ -42,55 +49,159 @@ class InMemoryData:
             yield self.rows.take(rows)
 
 
-class StreamingData:
-    """A training set re-featurized every epoch, mixed by a bounded shuffle buffer.
+def _return_freed_memory() -> None:
+    """Hands memory freed by the passes before this one back to the system, and has glibc's malloc serve every
+    allocation from 256 KB up with its own mapping, unmapped when freed (a no-op without glibc). By default
+    glibc raises that threshold to the largest block freed so far (up to 32 MB), after which the buffer's
+    chunks, batches and kept rows, allocated and freed in different orders, fragment the heap and stay
+    resident: a 64 MB budget's text fit peaked 22 MB higher (82 MB over the model and the code against 60 MB),
+    for the same live data."""
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+            _libc = ctypes.CDLL(None)
+            if not hasattr(_libc, "gnu_get_libc_version"):
+                _libc = False
+            else:
+                _libc.mallopt(-3, 256 << 10)  # M_MMAP_THRESHOLD; setting it turns off the dynamic raising
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)  # e.g. the statistics pass's numeric samples, freed in many small pieces
 
-    The buffer fills to `buffer_rows`, is shuffled, emits its first half and keeps the second half
-    to mix with the rows that arrive next, so memory stays bounded whatever the data size.
+
+_libc = None
+IN_MEMORY_SHARE = 2  # featurized rows are kept in memory up to budget / 2
+SHUFFLE_SHARE = 4  # the streaming shuffle buffer holds up to budget / 4
+MIN_SHUFFLE_BYTES = 1 << 20  # what a budget of 0 (or a few MB) streams through
+
+
+def shuffle_buffer_bytes(memory_budget_bytes: int) -> int:
+    """The streaming shuffle buffer's bound for a memory budget (see the module docstring)."""
+    return max(MIN_SHUFFLE_BYTES, int(memory_budget_bytes) // SHUFFLE_SHARE)
+
+
+class StreamingData:
+    """A training set re-featurized every epoch, mixed by a shuffle buffer bounded in bytes.
+
+    The buffer takes chunks while they fit in `buffer_bytes` (a chunk over half of it is split first); when the
+    next one would not fit, the buffer is shuffled, its rows are emitted in that order until what remains fits in
+    half the bound, and the rest stays to mix with the rows that arrive next. So rows mix across buffer-fulls of
+    the file, the buffer never holds more than `buffer_bytes` of rows (unless one row is larger than half of it),
+    and the order is a function of the data and the rng. buffer_rows, if given, bounds the rows held as well.
+    held_bytes_peak: the most bytes of rows the buffer has held (CsrBatch.nbytes), for tests and benchmarks.
     """
 
-    def __init__(self, make_chunks: Callable[[], Iterable[CsrBatch]], buffer_rows: int = 262_144,
-                 n_rows: Optional[int] = None):
+    def __init__(self, make_chunks: Callable[[], Iterable[CsrBatch]], buffer_bytes: int = 64 << 20,
+                 n_rows: Optional[int] = None, buffer_rows: Optional[int] = None):
+        if buffer_bytes < 1 or (buffer_rows is not None and buffer_rows < 2):
+            raise ValueError(f"shuffle buffer of {buffer_bytes} bytes, {buffer_rows} rows: expected >= 1 byte, "
+                             f">= 2 rows")
         self.make_chunks = make_chunks
+        self.buffer_bytes = int(buffer_bytes)
         self.buffer_rows = buffer_rows
         self.n_rows = n_rows
+        self.held_bytes_peak = 0
 
     def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
-        pending, pending_rows = [], 0
-        for chunk in self.make_chunks():
-            pending.append(chunk)
-            pending_rows += chunk.n_rows
-            if pending_rows >= self.buffer_rows:
-                buffer = CsrBatch.concat(pending)
-                order = rng.permutation(buffer.n_rows)
-                emit = (buffer.n_rows // 2 // batch_size) * batch_size or buffer.n_rows // 2
-                for start in range(0, emit, batch_size):
-                    yield buffer.take(order[start:start + batch_size])
-                pending = [buffer.take(order[emit:])]
-                pending_rows = pending[0].n_rows
-        if pending_rows:
-            buffer = CsrBatch.concat(pending)
-            order = rng.permutation(buffer.n_rows)
-            for start in range(0, buffer.n_rows, batch_size):
-                yield buffer.take(order[start:start + batch_size])
+        limit, rows_limit = self.buffer_bytes, self.buffer_rows or np.iinfo(np.int64).max
+        keep_bytes, keep_rows = limit - limit // 2, rows_limit // 2
+        held, held_bytes, held_rows = [], 0, 0
+        _return_freed_memory()
+        for chunk in _split(self.make_chunks(), limit // 2):
+            if held and (held_bytes + chunk.nbytes > limit or held_rows + chunk.n_rows > rows_limit):
+                kept = yield from _mix(held, batch_size, rng, keep_bytes, keep_rows)
+                held = [kept] if kept is not None else []
+                held_bytes, held_rows = (kept.nbytes, kept.n_rows) if kept is not None else (0, 0)
+            held.append(chunk)
+            held_bytes, held_rows = held_bytes + chunk.nbytes, held_rows + chunk.n_rows
+            self.held_bytes_peak = max(self.held_bytes_peak, held_bytes)
+            del chunk  # the buffer holds it now; the last chunk must not outlive its turn in the buffer
+        if held:
+            yield from _mix(held, batch_size, rng, 0, 0)
+
+
+def _split(chunks: Iterable[CsrBatch], max_bytes: int) -> Iterator[CsrBatch]:
+    """The chunks, each over `max_bytes` cut into runs of consecutive rows of at most that (at least one row)."""
+    for chunk in chunks:
+        if chunk.nbytes <= max_bytes:
+            yield chunk
+            continue
+        ends = np.cumsum(chunk.row_nbytes())  # ends[i]: bytes of rows 0..i
+        start = 0
+        while start < chunk.n_rows:
+            # rows [start, stop) hold at most max_bytes (16: the offsets' leading zeros)
+            before = int(ends[start - 1]) if start else 0
+            stop = max(start + 1, int(np.searchsorted(ends, before + max_bytes - 16, "right")))
+            yield chunk.take(np.arange(start, stop))
+            start = stop
+
+
+def _mix(held: list, batch_size: int, rng: np.random.Generator, keep_bytes: int, keep_rows: int):
+    """Shuffles the rows of the held chunks, yields batches in that order until the rest fits in keep_bytes and
+    keep_rows, and returns the rest as one chunk (None when nothing is left). The list is emptied.
+
+    The chunks are never concatenated: a batch gathers its rows from the chunks they are in (grouped by chunk
+    within the batch), and the rest is taken chunk by chunk, each chunk let go once taken from, so mixing a
+    buffer of N bytes holds N plus a batch, not the 2N of a concatenated copy."""
+    starts = np.r_[0, np.cumsum([c.n_rows for c in held])]
+    n = int(starts[-1])
+    order = rng.permutation(n)
+    emit = n
+    if keep_bytes:
+        # the fewest rows of `order` to emit for the rest to fit (nbytes = the rows' bytes + 16); per-row
+        # temporaries are kept to two int64 arrays, a fifth of a tabular row's own bytes
+        emitted = np.concatenate([c.row_nbytes() for c in held])[order]
+        np.cumsum(emitted, out=emitted)
+        by_bytes = int(np.searchsorted(emitted, emitted[-1] + 16 - keep_bytes, "left")) + 1
+        emit = min(n, max(by_bytes, n - keep_rows))
+        del emitted
+    if -(-emit // batch_size) * batch_size < n:
+        emit = -(-emit // batch_size) * batch_size  # whole batches, while rows stay to mix with the next ones
+    # else a batch is larger than half the buffer (rows of 1,000 words in a small budget): emit `emit` rows
+    # as one smaller batch and keep the rest, rather than emptying the buffer, which would stop the mixing
+    for start in range(0, emit, batch_size):
+        yield _gather(held, starts, order[start:min(start + batch_size, emit)])
+    rest = np.sort(order[emit:])
+    bounds = np.searchsorted(rest, starts)
+    pieces = []
+    for i in range(len(held)):
+        if bounds[i + 1] > bounds[i]:
+            pieces.append(held[i].take(rest[bounds[i]:bounds[i + 1]] - starts[i]))
+        held[i] = None  # the buffer held the only reference: the chunk's memory goes now
+    held.clear()
+    return CsrBatch.concat(pieces, consume=True) if pieces else None
+
+
+def _gather(held: list, starts: np.ndarray, rows: np.ndarray) -> CsrBatch:
+    """Rows `rows` (numbered across the held chunks, which start at row `starts`) as one batch."""
+    chunk = np.searchsorted(starts, rows, "right") - 1
+    by_chunk = np.argsort(chunk, kind="stable")
+    rows, chunk = rows[by_chunk], chunk[by_chunk]
+    cuts = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), len(rows)]
+    return CsrBatch.concat([held[chunk[a]].take(rows[a:b] - starts[chunk[a]]) for a, b in zip(cuts[:-1], cuts[1:])])
 
 
 def load_training_data(chunks: Iterable[CsrBatch], make_chunks: Callable[[], Iterable[CsrBatch]],
-                       memory_budget_bytes: int, buffer_rows: int = 262_144):
-    """Featurize once into memory when it fits the budget; otherwise fall back to streaming."""
+                       memory_budget_bytes: int):
+    """Featurize once into memory when the rows fit in half the budget; otherwise stream them through a shuffle
+    buffer of shuffle_buffer_bytes(budget), counting the rows on the way. The chunks are used up (joined with
+    CsrBatch.concat(consume=True)): pass chunks nothing else holds."""
     kept, size, n_rows = [], 0, 0
     chunks = iter(chunks)
     for chunk in chunks:
         kept.append(chunk)
         size += chunk.nbytes
         n_rows += chunk.n_rows
-        if size > memory_budget_bytes:
+        del chunk
+        if size > memory_budget_bytes // IN_MEMORY_SHARE:
             kept.clear()
             n_rows += sum(c.n_rows for c in chunks)  # finish counting rows without keeping them
-            return StreamingData(make_chunks, buffer_rows, n_rows)
+            return StreamingData(make_chunks, shuffle_buffer_bytes(memory_budget_bytes), n_rows)
     if not kept:
         raise ValueError("the training data has no rows")
-    return InMemoryData(CsrBatch.concat(kept))
+    return InMemoryData(CsrBatch.concat(kept, consume=True))
 
 
 @dataclass

@@ -1,0 +1,162 @@
+"""Streaming fit bounded in bytes: the shuffle buffer's byte bound, every row once per epoch, a seeded order,
+read pieces bounded in bytes, text-heavy rows under a tiny budget, and a streamed fit that still learns.
+
+Peak resident memory is measured by benchmarks/streaming_rss.py, not here.
+"""
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import udt
+from udt.ingest import data as ingest_data
+from udt.ingest.batch import CsrBatch
+from udt.training.trainer import InMemoryData, StreamingData, load_training_data, shuffle_buffer_bytes
+
+
+def rows_of(n, width=lambda i: i % 5 + 1, first=0):
+    """Row i has `width(i)` features and label first + i, so every row is identifiable after shuffling."""
+    lengths = np.array([width(i) for i in range(n)], np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    return CsrBatch(np.arange(offsets[-1], dtype=np.uint32), np.ones(offsets[-1], np.float32), offsets,
+                    np.arange(first, first + n, dtype=np.uint32), np.arange(n + 1, dtype=np.int64))
+
+
+def chunked(n, chunk_rows, **kw):
+    return [rows_of(min(chunk_rows, n - s), first=s, **kw) for s in range(0, n, chunk_rows)]
+
+
+def epoch_labels(data, batch_size, seed):
+    return np.concatenate([b.label_indices for b in data.epoch_batches(batch_size, np.random.default_rng(seed))])
+
+
+def test_row_nbytes_adds_up_to_nbytes():
+    rows = rows_of(50)
+    rows.row_weights = np.ones(50, np.float32)
+    assert rows.row_nbytes().sum() + 16 == rows.nbytes
+    assert rows.take(np.arange(10, 30)).nbytes == rows.row_nbytes()[10:30].sum() + 16
+
+
+def test_concat_of_pieces_restores_the_rows_with_their_values_and_weights():
+    rows = rows_of(100)
+    rows.label_values = np.arange(100, dtype=np.float32)
+    rows.row_weights = np.linspace(0, 1, 100).astype(np.float32)
+    parts = [rows.take(np.arange(a, b)) for a, b in ((0, 30), (30, 31), (31, 100))]
+    joined = CsrBatch.concat(parts)
+    consumed = CsrBatch.concat(parts, consume=True)
+    assert parts == []  # used up: the list is emptied, each source array let go once copied
+    for name in ("indices", "values", "offsets", "label_indices", "label_offsets", "label_values", "row_weights"):
+        assert np.array_equal(getattr(joined, name), getattr(rows, name)), name
+        assert np.array_equal(getattr(consumed, name), getattr(rows, name)), name
+
+
+@pytest.mark.parametrize("buffer_bytes", [2_000, 10_000, 50_000])
+def test_the_shuffle_buffer_never_holds_more_than_its_bound(buffer_bytes):
+    chunks = chunked(3000, 128)
+    data = StreamingData(lambda: iter(chunks), buffer_bytes=buffer_bytes)
+    seen = epoch_labels(data, 32, 0)
+    assert 0 < data.held_bytes_peak <= buffer_bytes
+    # The bound is used, not just respected: the buffer fills to within one (split) chunk of it.
+    assert data.held_bytes_peak > buffer_bytes // 2
+    assert sorted(seen) == list(range(3000))
+
+
+def test_chunks_larger_than_the_buffer_are_split():
+    chunks = chunked(2000, 1000)  # each chunk ~40 KB
+    data = StreamingData(lambda: iter(chunks), buffer_bytes=8_000)
+    seen = epoch_labels(data, 16, 3)
+    assert data.held_bytes_peak <= 8_000
+    assert sorted(seen) == list(range(2000))
+
+
+def test_every_row_once_per_epoch_and_a_seed_gives_one_order():
+    chunks = chunked(5000, 200, width=lambda i: 1 + (i * 7) % 40)  # rows of very different sizes
+    data = StreamingData(lambda: iter(chunks), buffer_bytes=40_000)
+    first, again, other = epoch_labels(data, 64, 1), epoch_labels(data, 64, 1), epoch_labels(data, 64, 2)
+    assert sorted(first) == list(range(5000)) and sorted(other) == list(range(5000))
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_rows_are_mixed_across_the_buffer_not_in_file_order():
+    chunks = chunked(5000, 100)
+    data = StreamingData(lambda: iter(chunks), buffer_bytes=30_000)  # about 1,000 rows
+    seen = epoch_labels(data, 50, 0)
+    rows_held = 30_000 // int(rows_of(100).row_nbytes().mean())
+    # A batch draws from across the buffer, not from one chunk ...
+    assert np.median([np.ptp(seen[s:s + 50]) for s in range(0, 5000, 50)]) > 300
+    # ... and a row leaves at most a few buffer-fulls after it arrived (bounded, as the bytes are).
+    position = np.argsort(seen)
+    assert np.max(np.arange(5000) - position) < 4 * rows_held
+
+
+def test_in_memory_within_half_the_budget_else_streamed_with_a_byte_buffer():
+    size = sum(c.nbytes for c in chunked(1000, 100))
+    kept = load_training_data(iter(chunked(1000, 100)), lambda: iter(chunked(1000, 100)), 2 * size)
+    assert isinstance(kept, InMemoryData) and kept.n_rows == 1000
+    assert np.array_equal(kept.rows.label_indices, np.arange(1000))
+    streamed = load_training_data(iter(chunked(1000, 100)), lambda: iter(chunked(1000, 100)), 2 * size - 2)
+    assert isinstance(streamed, StreamingData) and streamed.n_rows == 1000
+    assert streamed.buffer_bytes == shuffle_buffer_bytes(2 * size - 2)
+    assert shuffle_buffer_bytes(0) > 0  # a budget of 0 streams through the smallest buffer
+    assert shuffle_buffer_bytes(3 << 30) < 3 << 30
+
+
+def test_read_pieces_are_bounded_in_bytes(monkeypatch):
+    monkeypatch.setattr(ingest_data, "_PIECE_BYTES", 64 << 10)
+    words = " ".join(["word"] * 1000)  # ~5 KB a row
+    table = pa.table({"text": [words] * 500, "label": ["a", "b"] * 250})
+    pieces = list(ingest_data.read_batches(table, batch_rows=8192))
+    assert sum(p.num_rows for p in pieces) == 500
+    assert max(p.nbytes for p in pieces) <= 64 << 10
+    assert len(pieces) > 10
+
+
+def test_csv_rows_longer_than_the_read_block_are_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest_data, "_CSV_BLOCK_BYTES", 4 << 10)
+    long_row = " ".join(f"w{i}" for i in range(3000))  # ~17 KB, four times the read block
+    rows = [(f"r{i}", long_row if i == 37 else f"short {i}") for i in range(100)]
+    path = tmp_path / "long.csv"
+    pd.DataFrame(rows, columns=["id", "text"]).to_csv(path, index=False)
+    read = pa.concat_tables(pa.Table.from_batches([b]) for b in ingest_data.read_batches(str(path)))
+    assert read.column("id").to_pylist() == [f"r{i}" for i in range(100)]
+    assert read.column("text")[37].as_py() == long_row
+
+
+def text_task(n, seed, words_per_row=300):
+    """Rows of `words_per_row` words, one in ten from the row's topic: learnable, and ~2 KB a row."""
+    rng = np.random.default_rng(seed)
+    filler = np.array([f"f{i}" for i in range(5000)])
+    topics = ["sport", "food", "music", "travel"]
+    labels = rng.integers(0, len(topics), n)
+    texts = []
+    for label in labels:
+        words = filler[rng.integers(0, len(filler), words_per_row)]
+        words[rng.integers(0, words_per_row, words_per_row // 10)] = [
+            f"{topics[label]}{k}" for k in rng.integers(0, 20, words_per_row // 10)]
+        texts.append(" ".join(words))
+    return pd.DataFrame({"text": texts, "topic": [topics[i] for i in labels]})
+
+
+COLUMNS = {"text": udt.Text(), "topic": udt.Categorical()}
+SMALL = dict(hidden_dim=32, input_dim=1 << 15, epochs=3, seed=3)
+
+
+def test_text_heavy_rows_with_a_tiny_budget_stream_and_learn(tmp_path, monkeypatch):
+    import udt.training.fit as fit
+    loaded = []
+    monkeypatch.setattr(fit, "load_training_data", lambda *a: loaded.append(load_training_data(*a)) or loaded[-1])
+    train, test = text_task(1500, 0), text_task(300, 1)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    twice = [str(tmp_path / "train.csv")] * 2  # the same file passed twice: 3,000 rows
+    in_memory = udt.Classifier(columns=COLUMNS, target="topic", **SMALL).fit(twice, progress=False)
+    # 1 MB: 3,000 rows of 300 words featurize to more than half of it: they are streamed, through a 1 MB buffer
+    # (about 200 rows).
+    streamed = udt.Classifier(columns=COLUMNS, target="topic", memory_budget_mb=1, **SMALL).fit(
+        twice, progress=False)
+    assert isinstance(loaded[0], InMemoryData) and isinstance(loaded[1], StreamingData)
+    assert loaded[1].buffer_bytes == 1 << 20 and 0 < loaded[1].held_bytes_peak <= 1 << 20
+    assert all(h["rows"] == 3000 for h in streamed.history_)
+    accuracy = {name: m.evaluate(test)["accuracy"] for name, m in (("memory", in_memory), ("stream", streamed))}
+    assert accuracy["memory"] > 0.85, accuracy
+    assert accuracy["stream"] > accuracy["memory"] - 0.05, accuracy
