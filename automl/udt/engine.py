@@ -421,6 +421,7 @@ class Network:
         optimizer array (Adam moments and steps) is given or none is: without them the network predicts
         as the saved one did, and has_optimizer_state is False (its moments stay zero)."""
         lsh = self.lsh_params
+        restored = False  # restore_lsh checks every id itself: validate_state would scan the tables again
         saved_lsh = np.asarray(arrays.get(STATE.lsh_params, np.empty(0, np.uint32)))
         if saved_lsh.dtype != np.uint32 or saved_lsh.ndim != 1:
             raise ValueError(f"{STATE.lsh_params} must be a 1-d uint32 array, got {saved_lsh.dtype} {saved_lsh.shape}")
@@ -433,6 +434,7 @@ class Network:
             # shape, the size and every id against output_dim before it allocates anything
             self._net.restore_lsh(int(saved_lsh[1]), int(saved_lsh[2]),
                                   np.ascontiguousarray(arrays[STATE.lsh_buckets], np.uint32))
+            restored = True
         views = {name: view for name, view in self._net.state_views().items() if name != STATE.lsh_buckets}
         optimizer = {name for name in views if is_optimizer_state(name)}
         self.has_optimizer_state = not optimizer.isdisjoint(arrays)
@@ -448,10 +450,12 @@ class Network:
                 raise ValueError(f"state array {name!r} has shape {a.shape} {a.dtype}, "
                                  f"expected {view.shape} {view.dtype}")
         for name, view in views.items():
-            view[...] = arrays[name]
+            if view.ctypes.data != np.asarray(arrays[name]).ctypes.data:  # not adopted by from_state
+                view[...] = arrays[name]
         self._net.batches_trained = int(np.asarray(arrays[STATE.train_batches])[0])
         self._net.lsh_schedule_state = [int(v) for v in np.asarray(arrays[STATE.lsh_schedule])]
-        self._net.validate_state()
+        if not restored:
+            self._net.validate_state()
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(config, arrays) for a model file: the engine's own memory, not a copy (see state_arrays)."""
@@ -464,7 +468,9 @@ class Network:
     def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "Network":
         """A network from a model file's config and arrays. Every array is checked against the shapes the
         config implies (the engine's state_layout, computed without allocating) before the network is
-        built, so a file that claims a huge network it does not hold is refused without allocating it."""
+        built, so a file that claims a huge network it does not hold is refused without allocating it.
+        A weight or moment matrix that is a copy-on-write mapping of a model file laid out as the engine's
+        (udt.model_file.format_v2) is adopted, not copied: the network's memory is then the file's pages."""
         dims = [config.get(name) for name in ("input_dim", "hidden_dim", "output_dim")]
         if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
             raise ValueError(f"network dimensions must be integers, got {dims}")
@@ -484,9 +490,14 @@ class Network:
             if tuple(a.shape) != tuple(expected_shape) or a.dtype != np.dtype(dtype):
                 raise ValueError(f"state array {name!r} has shape {tuple(a.shape)} {a.dtype}, expected "
                                  f"{tuple(expected_shape)} {dtype} for a {dims[0]} x {dims[1]} x {dims[2]} network")
-            if a.dtype == np.float32 and not is_optimizer_state(name) and not np.isfinite(a).all():
+            # a float64 sum of float32 values is finite exactly when every value is (it cannot overflow),
+            # and unlike isfinite(a).all() it needs no temporary the size of the array
+            if a.dtype == np.float32 and not is_optimizer_state(name) and not np.isfinite(a.sum(dtype=np.float64)):
                 raise ValueError(f"state array {name!r} holds NaN or infinite weights")
         network = cls(**config)
+        for name in layout:
+            if name in arrays:  # a mapped model file's matrix becomes the engine's own, without a copy
+                network._net.adopt_state_array(name, arrays[name])
         network.load_state_arrays(arrays)
         return network
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine_bindings.h"
+#include "file_mapping.h"
 #include "network.h"
 
 namespace py = pybind11;
@@ -160,6 +161,76 @@ void adam_catch_up(const py::array& weights, const py::array& m, const py::array
   catch_up_rows(cfg, w, pm, pv, rows, cols, cols, steps.data(), target.data());
 }
 
+// ---- model files mapped into memory (udt.model_file.serialization) ----------------------------
+constexpr const char* kMappingCapsule = "udt.file_mapping";
+using MappingShare = std::shared_ptr<FileMapping>;
+
+// `length` bytes of the open file `fd` from `offset`, mapped copy-on-write, as a writable uint8
+// array that keeps the mapping alive (numpy views of it do too).
+py::array map_file(int fd, uint64_t offset, size_t length) {
+  auto* share = new MappingShare(std::make_shared<FileMapping>(fd, offset, length));
+  py::capsule owner(share, kMappingCapsule, [](PyObject* c) {
+    delete static_cast<MappingShare*>(PyCapsule_GetPointer(c, kMappingCapsule));
+  });
+  return py::array(py::dtype::of<uint8_t>(), {length}, {size_t(1)}, (*share)->data(), owner);
+}
+
+uint32_t crc32c_of(const py::buffer& b, uint32_t crc) {
+  const py::buffer_info info = b.request();
+  if (!PyBuffer_IsContiguous(info.view(), 'C')) throw std::invalid_argument("crc32c needs a contiguous buffer");
+  const size_t n = size_t(info.size) * size_t(info.itemsize);
+  py::gil_scoped_release release;
+  return crc32c(info.ptr, n, crc);
+}
+
+// The mapping behind a numpy array from map_file (through views of it), or null.
+MappingShare mapping_of(py::handle array) {
+  py::handle obj = array;
+  for (int depth = 0; depth < 64 && obj && !obj.is_none(); ++depth) {
+    if (PyCapsule_CheckExact(obj.ptr())) {
+      if (std::string(PyCapsule_GetName(obj.ptr()) ? PyCapsule_GetName(obj.ptr()) : "") != kMappingCapsule)
+        return nullptr;
+      return *static_cast<MappingShare*>(PyCapsule_GetPointer(obj.ptr(), kMappingCapsule));
+    }
+    if (!py::isinstance<py::array>(obj)) return nullptr;
+    obj = py::reinterpret_borrow<py::array>(obj).base();
+  }
+  return nullptr;
+}
+
+// The matrices a mapped array can replace (the large ones; vectors are copied).
+std::vector<AlignedMatrix*> adoptable(Network& n) {
+  return {&n.hidden().weights, &n.hidden().adam_state.m, &n.hidden().adam_state.v,
+          &n.output().weights, &n.output().adam_state.m, &n.output().adam_state.v};
+}
+
+// Makes state array `name` use `array`'s memory, a view of a mapped model file laid out as the
+// engine's matrix is (same shape and row stride, 64-byte aligned), instead of copying it.
+// False (nothing changed) when the array is not such a view or the state array is not a matrix.
+bool adopt_state_array(py::object self, const std::string& name, const py::array& array) {
+  Network& net = self.cast<Network&>();
+  const MappingShare mapping = mapping_of(array);
+  if (!mapping || array.dtype().kind() != 'f' || array.itemsize() != 4 || array.ndim() != 2) return false;
+  for (const StateArray& a : state_arrays()) {
+    if (name != a.name || !a.present(net.config().embedding_optimizer)) continue;
+    const py::array view = a.view(net, self);
+    for (AlignedMatrix* m : adoptable(net)) {
+      if (view.ndim() != 2 || m->rows() == 0 || view.data() != m->data()) continue;
+      const auto* begin = static_cast<const uint8_t*>(array.data());
+      const size_t bytes = m->rows() * m->stride() * sizeof(float);
+      if (size_t(array.shape(0)) != m->rows() || size_t(array.shape(1)) != m->cols() ||
+          size_t(array.strides(0)) != m->stride() * sizeof(float) || size_t(array.strides(1)) != sizeof(float) ||
+          begin < mapping->data() || begin + bytes > mapping->data() + mapping->size() ||
+          reinterpret_cast<uintptr_t>(begin) % 64 != 0)
+        return false;
+      auto lock = net.write_lock();
+      m->adopt(static_cast<float*>(const_cast<void*>(array.data())), mapping);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void bind_engine_state(py::module_& m, py::class_<Network>& network) {
@@ -179,6 +250,16 @@ void bind_engine_state(py::module_& m, py::class_<Network>& network) {
         py::arg("lsh_k") = 0, py::arg("lsh_l") = 0, py::arg("lsh_r") = 0, py::arg("embedding_optimizer") = "adam",
         "{name: (shape, dtype)} of every state array of a network of these dims and embedding optimizer (and, with "
         "lsh_l > 0, of LSH tables K, L, R), computed without allocating; ValueError names a field out of bounds.");
+  m.def("map_file", &map_file, py::arg("fd"), py::arg("offset"), py::arg("length"),
+        "`length` bytes of the open file `fd` from `offset` (a multiple of the page size), mapped copy-on-write "
+        "(MAP_PRIVATE: writes never reach the file), as a writable uint8 array that keeps the mapping alive.");
+  m.attr("PAGE_SIZE") = FileMapping::page_size();
+  m.def("crc32c", &crc32c_of, py::arg("data"), py::arg("crc") = 0,
+        "CRC-32C (Castagnoli) of a contiguous buffer, continuing from `crc`; the GIL is released.");
+  network.def("adopt_state_array", &adopt_state_array, py::arg("name"), py::arg("array"),
+              "Makes state array `name` use `array`'s memory without a copy, where `array` is a view of map_file "
+              "laid out as the engine's matrix (shape, row stride, 64-byte alignment); False (nothing changed) "
+              "otherwise. For a network no other thread uses yet.");
   m.def("adam_catch_up", &adam_catch_up, py::arg("weights"), py::arg("m"), py::arg("v"), py::arg("steps"),
         py::arg("target"), py::arg("learning_rate"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
         "In place: every row r with 0 < steps[r] < target[r] takes the zero-gradient Adam steps steps[r]+1 .. "

@@ -10,16 +10,20 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
 
 namespace udt {
 
-// Frees what AlignedArray allocated: munmap for a mapping (its length kept here), free otherwise.
+// Frees what AlignedArray allocated: munmap for a mapping (its length kept here), free otherwise;
+// nothing for adopted memory, which its owner (AlignedArray::adopt) releases.
 struct AlignedReleaser {
   size_t mapped_bytes = 0;
+  bool adopted = false;
   void operator()(void* p) const {
+    if (adopted) return;
 #if defined(__linux__)
     if (mapped_bytes) {
       munmap(p, mapped_bytes);
@@ -43,6 +47,7 @@ class AlignedArray {
   void resize(size_t n) {
     size_ = n;
     data_.reset();
+    owner_.reset();
     if (n == 0) return;
     constexpr size_t kHugePage = size_t(2) << 20;
     const bool huge = n * sizeof(T) >= 2 * kHugePage;
@@ -71,6 +76,15 @@ class AlignedArray {
     std::memset(p, 0, bytes);
     data_ = std::unique_ptr<T, AlignedReleaser>(static_cast<T*>(p), AlignedReleaser{});
   }
+  // Uses n values at `data` (64-byte aligned), kept alive by `owner` (a FileMapping of a model
+  // file), instead of storage of its own: loading a model without copying its arrays.
+  void adopt(T* data, size_t n, std::shared_ptr<void> owner) {
+    data_.reset();
+    owner_ = std::move(owner);
+    data_ = std::unique_ptr<T, AlignedReleaser>(data, AlignedReleaser{0, true});
+    size_ = n;
+  }
+  bool adopted() const { return owner_ != nullptr; }
   T* data() { return data_.get(); }
   const T* data() const { return data_.get(); }
   size_t size() const { return size_; }
@@ -79,6 +93,7 @@ class AlignedArray {
 
  private:
   std::unique_ptr<T, AlignedReleaser> data_;
+  std::shared_ptr<void> owner_;  // keeps adopted memory alive; null for storage of our own
   size_t size_ = 0;
 };
 
@@ -94,6 +109,13 @@ class AlignedMatrix {
   size_t stride() const { return stride_; }  // in floats; padding columns stay zero
   float* data() { return data_.data(); }
   const float* data() const { return data_.data(); }
+  // Takes rows() x stride() floats at `data` (same shape, padding columns zero) kept alive by
+  // `owner`, releasing its own storage. The caller holds the lock that guards the matrix.
+  void adopt(float* data, std::shared_ptr<void> owner) {
+    if (reinterpret_cast<uintptr_t>(data) % 64 != 0) throw std::invalid_argument("adopted rows must be 64-byte aligned");
+    data_.adopt(data, rows_ * stride_, std::move(owner));
+  }
+  bool adopted() const { return data_.adopted(); }
 
  private:
   size_t rows_ = 0, cols_ = 0, stride_ = 0;

@@ -1,50 +1,38 @@
-"""The saved-model file: one versioned file holding JSON metadata and numpy arrays.
+"""The saved-model file: one versioned, checksummed file holding JSON metadata and numpy arrays.
 
-Layout (all integers little-endian):
+Every version starts with the same preamble (integers little-endian):
 
     b"UDTMODEL"            8 bytes  magic, identifies the file type
-    format_version         u32      FORMAT_VERSION of the writer
-    header_length          u64      length of the JSON header
-    header                 JSON     {"metadata": {...}, "payload_length": n, "udt_version": "..."}
-    payload                n bytes  every array in the safetensors layout (empty without arrays)
-    sha256                 32 bytes digest of every byte before it
+    format_version         u32      the writer's container format
+    header_length          u64      length of the JSON header that follows
+
+then the format's own layout: v2, written now, lays its arrays out to be memory-mapped and checks them
+per array (udt.model_file.format_v2); v1, every file written before, is a safetensors payload under one
+trailing sha256 (udt.model_file.format_v1), still read.
 
 Why this shape: the magic and version are read before anything else so a foreign or newer file is
-refused with a precise message; the trailing checksum covers header and payload, so any flipped or
-missing byte is detected before parsing; JSON and safetensors are both data-only formats, so
-loading never executes code from the file (no pickle anywhere).  Writes go to a temporary file in
-the same directory that is fsynced and then renamed over the target, so a crash mid-save leaves the
-previous file intact.
-
-The payload is the safetensors layout (u64 header length, JSON header of dtype, shape and byte
-offsets per array, then the arrays' bytes), written and read here array by array: the safetensors
-package converts through one `bytes` of the whole payload, and with the copies around it a 3.8 GB
-model (debsearch: 63k classes, 2^20 inputs, Adam moments) peaked at 16 GB loading and more saving.
-Streaming, saving adds nothing to the model's memory and loading holds its arrays once.  Files are
-interchangeable with that package's (tests/test_serialization.py reads each with the other).
+refused with a precise message; every byte is covered by a checksum, so a flipped or missing byte is
+refused before it is used, naming the array it hit; JSON and raw arrays are data-only, so loading never
+executes code from the file (no pickle anywhere). Writes go to a temporary file in the same directory
+that is fsynced and then renamed over the target, so a crash mid-save leaves the previous file intact
+(and a process that has the previous file mapped keeps its pages).
 """
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
-import struct
 import tempfile
 from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
+from udt.model_file import format_v1, format_v2
+
 MAGIC = b"UDTMODEL"
-FORMAT_VERSION = 1
-_PREAMBLE = struct.Struct("<8sIQ")  # magic, format_version, header_length
-_DIGEST_BYTES = 32
+FORMAT_VERSION = format_v2.VERSION
+_PREAMBLE = format_v2.PREAMBLE
 _MAX_HEADER_BYTES = 1 << 30
-_CHUNK = 1 << 24  # bytes hashed per read while verifying
-# safetensors dtype codes -> numpy dtypes (little-endian)
-_DTYPES = {"BOOL": "|b1", "U8": "|u1", "I8": "|i1", "U16": "<u2", "I16": "<i2", "F16": "<f2",
-           "U32": "<u4", "I32": "<i4", "F32": "<f4", "U64": "<u8", "I64": "<i8", "F64": "<f8"}
-_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+_CODES = {np.dtype(v) for v in format_v1.DTYPES.values()}
 
 
 class ModelFileError(ValueError):
@@ -60,7 +48,8 @@ def _package_version() -> str:
 
 
 def _checked_arrays(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """C-contiguous little-endian arrays of a dtype the payload can hold, by name."""
+    """Little-endian arrays of a dtype the file can hold, by name (2-D ones may be strided views: the
+    writer pads their rows anyway)."""
     out = {}
     for name, arr in arrays.items():
         if not isinstance(name, str):
@@ -68,7 +57,7 @@ def _checked_arrays(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         if not isinstance(arr, np.ndarray) or arr.dtype == object:
             raise TypeError(f"array {name!r} must be a numeric numpy array, got {type(arr).__name__}"
                             f"{'' if not isinstance(arr, np.ndarray) else ' of dtype object'}")
-        a = np.require(arr, requirements="C")  # np.ascontiguousarray would turn 0-d arrays into 1-d ones
+        a = arr
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
         if a.dtype not in _CODES:
@@ -77,51 +66,22 @@ def _checked_arrays(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def _tensor_header(arrays: dict[str, np.ndarray]) -> tuple[bytes, list[np.ndarray]]:
-    """The payload's safetensors header and the arrays in payload order: widest items first, as the
-    safetensors package orders them, so every array starts aligned to its item size."""
-    order = sorted(arrays, key=lambda n: (-arrays[n].dtype.itemsize, n))
-    entries, offset = {}, 0
-    for name in order:
-        a = arrays[name]
-        entries[name] = {"dtype": _CODES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-    header = json.dumps(entries, separators=(",", ":")).encode("utf-8")
-    header += b" " * (-len(header) % 8)  # the data starts 8-byte aligned
-    return struct.pack("<Q", len(header)) + header, [arrays[n] for n in order]
+def _write_model(f: BinaryIO, metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                 format_version: int = FORMAT_VERSION) -> None:
+    if format_version not in (1, FORMAT_VERSION):
+        raise ValueError(f"format_version={format_version!r}: udt writes formats 1 and {FORMAT_VERSION}")
+    write = format_v2.write_v2 if format_version == FORMAT_VERSION else format_v1.write_v1
+    write(f, metadata, _checked_arrays(arrays), _package_version(), MAGIC)
 
 
-def _write_model(f: BinaryIO, metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
-    checked = _checked_arrays(arrays)
-    tensor_header, ordered = _tensor_header(checked) if checked else (b"", [])
-    payload_length = len(tensor_header) + sum(a.nbytes for a in ordered)
-    try:
-        header = json.dumps({"metadata": metadata, "payload_length": payload_length,
-                             "udt_version": _package_version()},
-                            allow_nan=True, separators=(",", ":")).encode("utf-8")
-    except TypeError as exc:
-        raise TypeError(f"model metadata must be JSON-serialisable: {exc}") from None
-    digest = hashlib.sha256()
-
-    def put(chunk) -> None:
-        f.write(chunk)
-        digest.update(chunk)
-
-    put(_PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(header)) + header + tensor_header)
-    for a in ordered:
-        if a.nbytes:
-            put(memoryview(a.reshape(-1).view(np.uint8)))  # the array's own bytes, no copy
-    f.write(digest.digest())
-
-
-def _read_model(f: BinaryIO, size: int, source: str) -> tuple[dict, dict[str, np.ndarray]]:
-    """Parse a file produced by _write_model from `f` (`size` bytes), refusing anything that is not
-    exactly that: the preamble and header are checked, then the checksum over a streamed pass,
-    then the arrays are read straight into their own memory."""
+def _read_model(f: BinaryIO, size: int, source: str, fd: int | None = None,
+                verify: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    """Parse a file produced by _write_model (or an earlier udt) from `f` (`size` bytes), refusing anything
+    that is not exactly that. With `fd`, format v2's large arrays are mapped from it, not read."""
     start = f.read(_PREAMBLE.size)
     if len(start) < len(MAGIC) or start[:len(MAGIC)] != MAGIC:
         raise ModelFileError(f"{source} is not a udt model file (it does not start with {MAGIC!r})")
-    if size < _PREAMBLE.size + _DIGEST_BYTES:
+    if size < _PREAMBLE.size + format_v2.DIGEST_BYTES:
         raise ModelFileError(f"{source} is truncated: {size} bytes is shorter than any udt model file")
     _, version, header_length = _PREAMBLE.unpack(start)
     if version > FORMAT_VERSION:
@@ -129,87 +89,21 @@ def _read_model(f: BinaryIO, size: int, source: str) -> tuple[dict, dict[str, np
                              f"up to v{FORMAT_VERSION}; upgrade udt to load it")
     if version < 1:
         raise ModelFileError(f"{source} has an invalid format version {version}")
-    if header_length > _MAX_HEADER_BYTES or _PREAMBLE.size + header_length + _DIGEST_BYTES > size:
+    if header_length > _MAX_HEADER_BYTES or _PREAMBLE.size + header_length + format_v2.DIGEST_BYTES > size:
         raise ModelFileError(f"{source} is truncated or corrupted: its header claims {header_length} bytes "
                              f"but the file has {size} bytes")
-    header_bytes = f.read(header_length)
-    header_end, body_length = _PREAMBLE.size + header_length, size - _DIGEST_BYTES
-    try:
-        header = json.loads(header_bytes.decode("utf-8"))
-        expected_payload = int(header["payload_length"])
-    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):  # 1e999, [[[[...]]]]: not a header
-        header, expected_payload = None, None
-    if expected_payload is not None and header_end + expected_payload != body_length:
-        if header_end + expected_payload > body_length:
-            raise ModelFileError(f"{source} is truncated: expected {header_end + expected_payload + _DIGEST_BYTES} "
-                                 f"bytes, found {size}")
-        raise ModelFileError(f"{source} is corrupted: {body_length - header_end - expected_payload} unexpected "
-                             f"extra bytes")
-    digest = hashlib.sha256(start + header_bytes)
-    remaining = body_length - header_end
-    while remaining > 0:
-        chunk = f.read(min(_CHUNK, remaining))
-        if not chunk:
-            raise ModelFileError(f"{source} is truncated: it ended while being read")
-        digest.update(chunk)
-        remaining -= len(chunk)
-    if f.read(_DIGEST_BYTES) != digest.digest():
-        raise ModelFileError(f"{source} is corrupted: its checksum does not match its contents")
-    if header is None or not isinstance(header.get("metadata"), dict):
-        raise ModelFileError(f"{source} is corrupted: its header is not valid model metadata")
-    f.seek(header_end)
-    try:
-        arrays = _read_tensors(f, body_length - header_end)
-    except (ValueError, KeyError, TypeError, OverflowError, RecursionError, AttributeError, IndexError) as exc:
-        raise ModelFileError(f"{source} is corrupted: its weights cannot be read ({exc})") from None
-    return header["metadata"], arrays
+    header_end = _PREAMBLE.size + header_length
+    if version == 1:
+        return format_v1.read_v1(f, size, source, start, header_end, ModelFileError)
+    return format_v2.read_v2(f, size, source, start, header_end, fd, verify, ModelFileError)
 
 
-def _read_tensors(f: BinaryIO, payload_length: int) -> dict[str, np.ndarray]:
-    """The arrays of a safetensors payload of `payload_length` bytes at f's position, each read
-    into an array of its own. The byte ranges must tile the data exactly, as safetensors requires."""
-    if payload_length == 0:
-        return {}
-    if payload_length < 8:
-        raise ValueError("the payload is shorter than its header length")
-    (n,) = struct.unpack("<Q", f.read(8))
-    if n > payload_length - 8:
-        raise ValueError(f"the array header claims {n} bytes, more than the payload holds")
-    entries = json.loads(f.read(n).decode("utf-8"))
-    if not isinstance(entries, dict):
-        raise ValueError("the array header is not a JSON object")
-    data_length = payload_length - 8 - n
-    layout = []
-    for name, info in entries.items():
-        if name == "__metadata__":
-            continue
-        dtype = np.dtype(_DTYPES[info["dtype"]])
-        shape = tuple(int(d) for d in info["shape"])
-        begin, end = (int(o) for o in info["data_offsets"])
-        if min(shape, default=0) < 0 or end - begin != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
-            raise ValueError(f"array {name!r}: {end - begin} bytes for shape {shape} of {dtype}")
-        layout.append((begin, end, name, dtype, shape))
-    layout.sort()
-    position = 0
-    for begin, end, name, _, _ in layout:
-        if begin != position:
-            raise ValueError(f"array {name!r} starts at byte {begin}, expected {position}")
-        position = end
-    if position != data_length:
-        raise ValueError(f"the arrays cover {position} of the payload's {data_length} data bytes")
-    arrays = {}
-    for begin, end, name, dtype, shape in layout:
-        a = np.empty(shape, dtype)
-        if end > begin and f.readinto(memoryview(a.reshape(-1).view(np.uint8))) != end - begin:
-            raise ValueError(f"array {name!r} ends past the end of the file")
-        arrays[name] = a
-    return arrays
-
-
-def encode_model(metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
-    """The complete file contents for `metadata` (JSON-able) and `arrays` (name -> numpy array)."""
+def encode_model(metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                 format_version: int = FORMAT_VERSION) -> bytes:
+    """The complete file contents for `metadata` (JSON-able) and `arrays` (name -> numpy array);
+    format_version=1 for a udt older than format v2 to read."""
     buffer = io.BytesIO()
-    _write_model(buffer, metadata, arrays)
+    _write_model(buffer, metadata, arrays, format_version)
     return buffer.getvalue()
 
 
@@ -218,8 +112,8 @@ def decode_model(blob: bytes, source: str = "<bytes>") -> tuple[dict, dict[str, 
     return _read_model(io.BytesIO(blob), len(blob), source)
 
 
-def save_model_file(path: str | os.PathLike, metadata: Mapping[str, Any],
-                    arrays: Mapping[str, np.ndarray]) -> None:
+def save_model_file(path: str | os.PathLike, metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                    format_version: int = FORMAT_VERSION) -> None:
     """Write the model file atomically: temp file in the same directory, fsync, then os.replace.
     The arrays are written from their own memory, one after another (no copy of the whole model)."""
     path = os.fspath(path)
@@ -229,7 +123,7 @@ def save_model_file(path: str | os.PathLike, metadata: Mapping[str, Any],
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_model(f, metadata, arrays)
+            _write_model(f, metadata, arrays, format_version)
             f.flush()
             os.fchmod(f.fileno(), _file_mode(path))
             os.fsync(f.fileno())
@@ -288,10 +182,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def load_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """Read and verify a model file; returns (metadata, arrays)."""
+def load_model_file(path: str | os.PathLike, verify: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and verify a model file; returns (metadata, arrays). Arrays of 1 MiB or more of a v2 file are
+    copy-on-write mappings of the file (writable; writes stay in this process). verify=False skips the
+    arrays' checksums (the header's is always checked): for measuring, not for serving."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a directory, not a udt model file")
     with open(path, "rb") as f:
-        return _read_model(f, os.fstat(f.fileno()).st_size, path)
+        return _read_model(f, os.fstat(f.fileno()).st_size, path, fd=f.fileno(), verify=verify)
