@@ -143,8 +143,11 @@ def run_task(name: str, args) -> dict:
         row["data"] = suite_tasks.describe(name, args.data, args.work)
     except Exception as e:  # noqa: BLE001 - a missing dataset is a failed row, not a crashed suite
         row["data"] = {"error": f"{type(e).__name__}: {e}"}
+    reused = {r["task"]: r for r in args.peers_from["tasks"]} if args.peers_from else {}
     for side in ("peer", "udt"):
-        res = run_side(name, side, args)
+        # The peers are deterministic and do not change with udt: --peers-from reuses a run's peer rows.
+        res = dict(reused[name]["peer_result"], reused=True) if side == "peer" and name in reused else \
+            run_side(name, side, args)
         row[f"{side}_result"] = res
         row[side] = res.get("metric")
         row[f"{side}_train_s"] = res.get("train_s")
@@ -196,6 +199,7 @@ def render_markdown(doc: dict, old_text: str = "") -> str:
         f"- machine: {run.get('machine', {}).get('cpu', '?')}, {run.get('machine', {}).get('cpus', '?')} CPUs, "
         f"shared with other engineers; {THREADS} threads per system, OMP_WAIT_POLICY=PASSIVE",
         *[f"- rerun: **{x['task']}** at {x['date']}, commit `{x['commit']}`" for x in run.get("reruns", [])],
+        *([f"- udt options on top of the defaults: `{json.dumps(run['udt_options'])}`"] if run.get("udt_options") else []),
         f"- HOLDOUT tasks (kept out of every tuning decision): {', '.join(run.get('holdout', HOLDOUT))}",
         "- gap: udt minus peer in points (regression: (peer MAE - udt MAE) / peer MAE in %); at par: gap >= -1 pt "
         "(regression: udt MAE <= 1.05 x peer)",
@@ -280,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", default=None, help="markdown report (e.g. benchmarks/SUITE.md)")
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/udt-suite"), help="prepared splits + scratch")
     ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds per system")
+    ap.add_argument("--peers-from", default=None, type=lambda p: json.load(open(p)),
+                    help="a --json file whose peer results are reused, not rerun (for udt-only iterations)")
+    ap.add_argument("--udt-options", default="",
+                    help='JSON options every udt estimator gets on top of the defaults, e.g. \'{"time_budget": 0}\' '
+                         '(a before/after at one commit; the report records them)')
     ap.add_argument("--from-json", default=None,
                     help="comma-separated --json files: merge them (a later file's row replaces an earlier one's for "
                          "the same task, and is listed under run.reruns), write --report / --json; run nothing")
@@ -298,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     apply_thread_env(THREADS)  # inherited by every spawned system
+    if args.udt_options:
+        json.loads(args.udt_options)  # fail here, not in every child
+        os.environ["UDT_SUITE_OPTIONS"] = args.udt_options  # read by suite_tasks.run_system in each child
     from benchmarks.peers.suite_tasks import SUITE
 
     only = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -309,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     doc = {"run": {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **git_state(),
                    "machine": machine_description(), "threads": THREADS, "holdout": list(HOLDOUT),
-                   "data": os.path.abspath(args.data)},
+                   "data": os.path.abspath(args.data),
+                   **({"udt_options": json.loads(args.udt_options)} if args.udt_options else {})},
            "tasks": []}
     for name in names:
         row = run_task(name, args)

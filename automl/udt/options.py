@@ -149,9 +149,11 @@ OPTIONS = (
     Option("class_weight", None, "class_weight", none=True,
            help='classifiers: "balanced" (every class carries the same total weight: n / (classes x rows of the '
                 'class)) or {label: weight}; multiplies fit\'s sample_weight (udt.training.row_weights)'),
-    Option("time_budget", 0.0, "float", lo=0, hi=1e6,
+    Option("time_budget", "auto", "float", auto=True, lo=0, hi=1e6,
            help="seconds fit may spend training candidate plans on subsamples and scoring them on held-out rows "
-                "(udt.training.plan_search); 0: the rules' plan, no search"),
+                "(udt.training.plan_search); auto: a table's rows with and without pairwise crosses, compared on "
+                "subsamples costing at most 0.3 of one fit's training work; 0: the rules' plan, no search. With "
+                "crosses left False the search may add them; crosses=[] pins none"),
     Option("early_stopping_patience", 2, "int", none=True, lo=1, hi=100_000,
            help="with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, "float", lo=0, lo_open=True, hi=1,

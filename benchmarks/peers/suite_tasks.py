@@ -421,6 +421,14 @@ def prepare(task: SuiteTask, data_dir: str, work_dir: str) -> dict:
     return info
 
 
+def _with_udt_options(extra: dict) -> None:
+    """suite.py --udt-options: every udt estimator this process builds gets `extra` on top of its options."""
+    import udt
+    for name in ("Classifier", "Regressor"):
+        cls = getattr(udt, name)
+        setattr(udt, name, lambda *a, _cls=cls, **kw: _cls(*a, **{**kw, **extra}))
+
+
 def run_system(task_name: str, side: str, data_dir: str, work_dir: str, seed: int = 0) -> dict:
     """Fit one system (side "udt" or "peer") on the task's train.csv and score it on test.csv."""
     task = SUITE[task_name]
@@ -428,6 +436,8 @@ def run_system(task_name: str, side: str, data_dir: str, work_dir: str, seed: in
     ctx = {"task": task.name, "dataset": task.description, "train": info["train"], "test": info["test"],
            "work": work_dir, "threads": 2, "seed": seed, "quick": False}
     system = task.make(side, ctx)
+    if side == "udt" and os.environ.get("UDT_SUITE_OPTIONS"):
+        _with_udt_options(json.loads(os.environ["UDT_SUITE_OPTIONS"]))
     t0 = time.perf_counter()
     system.fit(info["train"])
     t1 = time.perf_counter()

@@ -33,7 +33,7 @@ from udt.training.grow_labels import grow_labels
 from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan, id_map_shape
 from udt.ingest.row_scaling import add_idf, idf_weights, scale_features
 from udt.options import OPTIONS
-from udt.training.plan_search import candidates, search
+from udt.training import plan_search
 from udt.training.row_weights import class_weight_vector, label_counts, weigh
 from udt.training.scoring import score_rows
 from udt.training.seen_items import SeenItems
@@ -124,7 +124,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
             data, held_out = _hold_out(data, float(validation), options["seed"], target_scale[0])
         if previous is None:
             previous = _plan(columns, target, options, featurizer, data, training_chunks, target_scale, plan,
-                             specs[0])
+                             specs[0], source)
             previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
                 held_out.values = add_idf(held_out.values, held_out.indices, held_out.offsets, featurizer.idf)
@@ -194,7 +194,8 @@ def _hold_out(data, fraction: float, seed: int, target_scale) -> tuple[InMemoryD
     return InMemoryData(data.rows.take(np.sort(order[n_held:]))), held
 
 
-def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned, metric) -> FittedModel:
+def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned, metric,
+          source=None) -> FittedModel:
     """A first fit's statistics -> target scale, feature scaling (IDF), architecture and a new network."""
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
@@ -222,10 +223,13 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
         pinned = replace(pinned, input_dim=featurizer.n_features)
     plan = pinned if pinned is not None else choose_plan(stats, options)
     trials = []
-    if pinned is None and options["time_budget"] > 0 and isinstance(data, InMemoryData):
+    if pinned is None and isinstance(data, InMemoryData):  # the plan search; a winner may bring its own features
         max_hidden = next(o for o in OPTIONS if o.name == "hidden_dim").bounds[1]
-        plan, trials = search(candidates(plan, has_text, max_hidden), data, task, metric, options["time_budget"],
-                              options["seed"], lambda p: _network(p, options))
+        plan, featurizer, trials = plan_search.choose(plan, options["time_budget"], has_text, max_hidden, featurizer,
+                                                      data, source, task, metric, options["seed"],
+                                                      lambda p: _network(p, options))
+        id_map = featurizer.id_map
+        stats = replace(stats, distinct_features=getattr(featurizer, "distinct_ids_", 0))
     _warn_if_mostly_distinct_classes(stats, plan)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
