@@ -1,6 +1,7 @@
 """The plan search (udt.training.plan_search): deterministic, within its budget, pinned options honoured, one
 candidate is a plain fit (public API, plus the search's own function for the budget)."""
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,11 @@ import pytest
 import udt.columns as col
 import udt
 from udt import Classifier
+from udt.ingest.batch import CsrBatch
+from udt.selection.model_selection import choose_architecture
 from udt.training import plan_search
+from udt.training.metrics import parse_metrics
+from udt.training.trainer import InMemoryData
 from classifier_data import TEXT_COLUMNS, adult_columns, adult_sample, text_table
 
 
@@ -117,3 +122,41 @@ def test_search_keeps_the_rules_plan_unless_a_challenger_beats_its_noise():
     Metric.higher_is_better = False                 # MAE: 1% of the rules' score
     assert plan_search._merit(100.0, 0, Metric, 3000) > plan_search._merit(99.5, 1, Metric, 3000)
     assert plan_search._merit(100.0, 0, Metric, 3000) < plan_search._merit(98.0, 1, Metric, 3000)
+
+
+def _rows(n=30000, seed=7):
+    rng = np.random.default_rng(seed)
+    nnz = 12
+    return CsrBatch(rng.integers(0, 500, n * nnz).astype(np.uint32), np.ones(n * nnz, np.float32),
+                    np.arange(0, n * nnz + 1, nnz, dtype=np.int64), rng.integers(0, 2, n).astype(np.uint32),
+                    np.arange(n + 1, dtype=np.int64))
+
+
+def test_a_work_budget_is_never_overrun_after_the_first_rung(monkeypatch):
+    """search's work budget: trials are counted (rows x epochs x width x features per row), not timed; a rung
+    that the budget cannot finish is not started. Scores here are a fixed function of the plan, no training."""
+    data = InMemoryData(_rows())
+    plan = choose_architecture(data.n_rows, 2, "single")
+    options = plan_search.candidates(plan, has_text=False, max_hidden=4096)
+    assert len(options) >= 5
+    done = []
+
+    def fake(plan, rows, held, *rest):
+        done.append(plan_search.work(plan, rows) + plan_search.work(replace(plan, epochs=1), held))
+        return plan.learning_rate * plan.hidden_dim / plan.epochs   # a deterministic, plan-only score
+
+    monkeypatch.setattr(plan_search, "_train_and_score", fake)
+    metric = parse_metrics(None, "single")[0]
+    budgets = [0.3, 1.0, 3.0]
+    runs = []
+    for share in budgets:
+        done.clear()
+        budget = share * plan_search.work(plan, data.rows)
+        winner, trials = plan_search.search(options, data, "single", metric, 0, None, budget_work=budget)
+        first = [t for t in trials if t.rows == trials[0].rows]
+        assert len(first) == len(options)                 # the first rung is always whole
+        assert len(trials) == len(first) or sum(done) <= budget
+        runs.append((trials[0].rows, len(trials)))
+        again = plan_search.search(options, data, "single", metric, 0, None, budget_work=budget)
+        assert again[0].name == winner.name and [t.rows for t in again[1]] == [t.rows for t in trials]
+    assert runs[0][0] < runs[1][0] < runs[2][0]            # more budget, more rows per trial
