@@ -201,3 +201,20 @@ def test_a_corrupted_weight_in_a_saved_classifier_is_a_model_file_error_naming_t
     _flip(path, data_start + header["arrays"]["network/embedding.weight"]["offset"] + 12345)
     with pytest.raises(ModelFileError, match=r"m\.udt is corrupted: array 'network/embedding.weight'"):
         udt.load(path)
+
+
+def test_reduced_precision_files_store_lsh_ids_in_16_bits_and_sparse_inference_is_unchanged(tmp_path):
+    from classifier_data import many_class_table
+    table = many_class_table(n_classes=200, per_class=6)
+    model = udt.Classifier(target="label", **dict(SMALL, sparsity=0.1)).fit(table, progress=False)
+    assert model.model_.network.lsh_params is not None
+    model.save(tmp_path / "f32.udt", optimizer_state=False)
+    model.save(tmp_path / "bf16.udt", optimizer_state=False, precision="bfloat16")
+    header, _ = _header((tmp_path / "bf16.udt").read_bytes())
+    assert header["arrays"]["network/lsh.buckets"]["dtype"] == "U16"
+    assert header["metadata"]["weight_encoding"]["network/lsh.buckets"] == "uint16-ids"
+    f32, bf16 = udt.load(tmp_path / "f32.udt"), udt.load(tmp_path / "bf16.udt")
+    assert np.array_equal(bf16.model_.network.state_views()["lsh.buckets"],
+                          f32.model_.network.state_views()["lsh.buckets"])
+    queries = table.drop(columns="label").head(50)
+    assert (bf16.predict(queries, sparse_inference=True) == f32.predict(queries, sparse_inference=True)).mean() > 0.95

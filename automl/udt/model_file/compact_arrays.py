@@ -9,7 +9,10 @@ one and refuses continued training with a message that says why.
 bytes) in fewer bits; loading widens them back to float32 for the engine:
   - "bfloat16": the top 16 bits of each float32, rounded to nearest even (relative error <= 2^-9);
   - "int8": per row, round(w / s) with s = max |w| / 127 and s kept as float32 (error <= s / 2 per weight).
-The quality cost of each is measured in benchmarks/compact_models.py.
+At either precision the LSH tables' words (neuron ids and per-bucket counters) are stored in 16 bits when every
+one fits, losslessly ("uint16-ids"): with many outputs and tables they are most of an inference file (debsearch:
+668 tables of 2^14 buckets, 1.5 of 2.5 GB). The quality cost of each is measured in benchmarks/compact_models.py;
+sizes and load times in benchmarks/model_load.py. Widened arrays are copies: only float32 files are mapped.
 """
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ REDUCIBLE = (STATE.embedding_weight, STATE.output_weight)  # engine arrays store
 
 def reduce(name: str, array: np.ndarray, precision: str) -> tuple[dict[str, np.ndarray], str | None]:
     """({stored name: array}, encoding or None) for one engine array at `precision`."""
+    if precision != "float32" and name.split("/")[-1] == STATE.lsh_buckets and array.dtype == np.uint32 and (
+            array.size == 0 or int(array.max()) <= 0xFFFF):
+        return {name: array.astype(np.uint16)}, "uint16-ids"
     if precision == "float32" or name.split("/")[-1] not in REDUCIBLE or array.dtype != np.float32:
         return {name: array}, None
     if precision == "bfloat16":
@@ -39,6 +45,10 @@ def reduce(name: str, array: np.ndarray, precision: str) -> tuple[dict[str, np.n
 def widen(name: str, arrays: dict[str, np.ndarray], encoding: str) -> np.ndarray:
     """The float32 array `name` stored with `encoding`."""
     stored = arrays[name]
+    if encoding == "uint16-ids":
+        if stored.dtype != np.uint16:
+            raise ValueError(f"{name}: 16-bit LSH ids must be stored as uint16, got {stored.dtype}")
+        return stored.astype(np.uint32)
     if encoding == "bfloat16":
         if stored.dtype != np.uint16:
             raise ValueError(f"{name}: bfloat16 weights must be stored as uint16, got {stored.dtype}")
@@ -48,4 +58,5 @@ def widen(name: str, arrays: dict[str, np.ndarray], encoding: str) -> np.ndarray
         if stored.dtype != np.int8 or scale is None or scale.shape != (stored.shape[0],):
             raise ValueError(f"{name}: int8 weights need an int8 array and one float32 scale per row")
         return (stored.reshape(stored.shape[0], -1).astype(np.float32) * scale[:, None]).reshape(stored.shape)
-    raise ValueError(f"{name}: unknown weight encoding {encoding!r}; expected one of {', '.join(PRECISIONS[1:])}")
+    raise ValueError(f"{name}: unknown weight encoding {encoding!r}; expected one of "
+                     f"{', '.join(PRECISIONS[1:] + ('uint16-ids',))}")
