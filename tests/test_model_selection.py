@@ -35,7 +35,7 @@ def test_extreme_label_space_is_sparse_and_sparsity_shrinks_with_classes():
     assert a.output_sparsity == pytest.approx(0.01 * math.sqrt(65536 / 50_000))
     assert a.sparse_inference
     b = choose_architecture(200_000, 1_000_000, "multi")
-    assert b.output_sparsity < a.output_sparsity and b.loss == "sigmoid"
+    assert b.output_sparsity < a.output_sparsity and b.loss == "softmax"
     assert a.output_sparsity * 50_000 == pytest.approx(0.01 * math.sqrt(65536 * 50_000))  # ~650 active
     assert choose_architecture(10, 8191, "single").output_sparsity == 1.0
     # multi-label samples half as many outputs as single-label at the same label count

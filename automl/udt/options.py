@@ -157,7 +157,9 @@ OPTIONS = (
     Option("early_stopping_patience", 2, "int", none=True, lo=1, hi=100_000,
            help="with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, "float", lo=0, lo_open=True, hi=1,
-           help="multi-label targets: predict every label whose score reaches this (at least the best one); "
+           help="multi-label targets: predict every label whose probability reaches this (at least the best one; "
+                "a softmax head's label probability is its share x a scale fitted after training, "
+                "udt.training.label_sets); "
                 "two classes: predict classes_[1] where its probability reaches this, else classes_[0]"),
     Option("hash_family", "dwta", "choice", choices=("dwta", "srp"), help="LSH family of the sparse output layer"),
     Option("seed", 0, "int", lo=0, hi=2**63 - 1, help="seed of every random choice (hashing, init, shuffling)"),

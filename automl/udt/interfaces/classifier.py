@@ -13,6 +13,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 
 from udt.interfaces.estimator import Estimator
 from udt.model_file.estimator_file import read_estimator
+from udt.training.label_sets import set_sizes
 from udt.training.scoring import unscale_target
 from udt.model_file.serialization import ModelFileError
 
@@ -44,10 +45,13 @@ class Classifier(ClassifierMixin, Estimator):
         return self.model_.featurizer.decode(ids)
 
     def _multi_label_sets(self, ids, scores):
-        """Labels scoring at least `threshold` (always at least the best one), per row."""
+        """Per row, the labels whose probability reaches `threshold` (always at least the best one): a sigmoid
+        head's probabilities, or a softmax head's shares times its fitted scale (udt.training.label_sets)."""
+        fitted = self.model_
+        softmax = fitted.network.config["loss"] == "softmax"
+        sizes = set_sizes(scores, self.threshold, (fitted.label_share_scale or 1.0) if softmax else 1.0)
         out = np.empty(len(ids), dtype=object)
-        for i in range(len(ids)):
-            keep = max(1, int(np.count_nonzero(scores[i] >= self.threshold)))
+        for i, keep in enumerate(sizes):
             out[i] = list(self._labels(ids[i, :keep]))
         return out
 
@@ -115,7 +119,8 @@ class Classifier(ClassifierMixin, Estimator):
         return np.concatenate(parts) if parts else np.empty(0, dtype=self.classes_.dtype)
 
     def predict_proba(self, data, *, top_k=None, sparse_inference=None):
-        """Class probabilities (sigmoid scores for multi-label).
+        """Class probabilities (multi-label: each label's share of the row's softmax, or a sigmoid
+        probability per label for models trained with one).
 
         Without top_k: an (n, n_classes) array in the order of classes_ (exact, dense output).
         With top_k=k: a tuple (labels (n, k), scores (n, k)), best first.

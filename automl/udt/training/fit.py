@@ -30,6 +30,7 @@ from udt.errors import DataError
 from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
 from udt.training.grow_labels import grow_labels
+from udt.training.label_sets import CALIBRATION_ROWS, fit_share_scale
 from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan, id_map_shape
 from udt.ingest.row_scaling import add_idf, idf_weights, scale_features
 from udt.options import OPTIONS
@@ -335,6 +336,10 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
         head_replaced = fitted.output_head["output_head"] == "centroid"
         fitted.trained_output_weight, fitted.trained_output_bias = trained if head_replaced else (None, None)
     index_labels(fitted.network, data, rebuild=head_replaced)
+    if fitted.featurizer.task == "multi" and fitted.network.config["loss"] == "softmax":
+        rows = val_rows if validation is not None else \
+            next(iter(data.epoch_batches(CALIBRATION_ROWS, np.random.default_rng([options["seed"], 0x1abe1]))))
+        fitted.label_share_scale = fit_share_scale(fitted.network, rows)
 
 
 def record_seen(fitted: FittedModel, source) -> None:

@@ -39,6 +39,7 @@ class FittedModel:
     inferred: list = dataclasses.field(default_factory=list)  # columns whose type was read from the data
     search: list = dataclasses.field(default_factory=list)    # the plan search's trials (udt.training.plan_search)
     class_weights: Optional[np.ndarray] = None     # per class id, from the class_weight option
+    label_share_scale: Optional[float] = None      # multi-label softmax heads: udt.training.label_sets
     # With the centroid head, the trained output rows it replaced: continued training starts from them.
     trained_output_weight: Optional[np.ndarray] = None
     trained_output_bias: Optional[np.ndarray] = None
