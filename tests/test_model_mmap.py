@@ -218,3 +218,14 @@ def test_reduced_precision_files_store_lsh_ids_in_16_bits_and_sparse_inference_i
                           f32.model_.network.state_views()["lsh.buckets"])
     queries = table.drop(columns="label").head(50)
     assert (bf16.predict(queries, sparse_inference=True) == f32.predict(queries, sparse_inference=True)).mean() > 0.95
+
+
+def test_a_file_system_that_cannot_map_files_gets_the_arrays_read_instead(path, monkeypatch):
+    from udt import _core
+
+    def refuse(*args):
+        raise RuntimeError("mmap of a model file: No such device")
+
+    monkeypatch.setattr(_core.engine, "map_file", refuse)
+    _, arrays = load_model_file(path)
+    assert np.array_equal(arrays["big"], _arrays()["big"]) and not _mapped_ranges(path)

@@ -220,9 +220,13 @@ def read_v2(f: BinaryIO, size: int, source: str, preamble: bytes, header_end: in
     for offset, span, name, dtype, shape, row_bytes, crcs in layout:
         _check_zeros(f, position, data_start + offset, source, error)
         position = data_start + offset + span
+        raw = None
         if span >= _MAP_MIN and fd is not None and (data_start + offset) % _PAGE == 0:
-            raw = _core.engine.map_file(fd, data_start + offset, span)
-        else:
+            try:
+                raw = _core.engine.map_file(fd, data_start + offset, span)
+            except RuntimeError:  # a file system that cannot map files: read the array instead
+                raw = None
+        if raw is None:
             raw = np.empty(span, np.uint8)
             f.seek(data_start + offset)
             if f.readinto(memoryview(raw)) != span:
