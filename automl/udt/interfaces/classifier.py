@@ -60,18 +60,23 @@ class Classifier(ClassifierMixin, Estimator):
         ids, _ = self.model_.network.predict(*self._row(row), top_k=1, checked=False, **inference)
         return ids[0, 0]
 
-    def predict(self, data, *, top_k=None, sparse_inference=None, exclude_seen=False):
+    def predict(self, data, *, top_k=None, sparse_inference=None, exclude_seen="auto"):
         """Labels of `data` (a table/file -> array; a dict -> one label).
 
         top_k=k returns the k most likely labels per row, best first ((n, k) array; a list for a dict).
         Multi-label targets without top_k return, per row, the labels scoring >= threshold.
-        exclude_seen (temporal models): leave out labels the row's key already had in training.
+        exclude_seen (temporal models): leave out labels the row's key already had in training; "auto":
+        when the training rows rarely repeated their key's label (a ratings log: udt.training.seen_items).
         """
         fitted = self._check_fitted()
         inference = self._inference(sparse_inference)
         multi = fitted.featurizer.task == "multi"
         n_classes = fitted.featurizer.n_classes
         k = _check_top_k(top_k, n_classes)
+        if isinstance(exclude_seen, str) and exclude_seen == "auto":
+            exclude_seen = fitted.seen is not None and fitted.seen.repeats_rare
+        elif not isinstance(exclude_seen, (bool, np.bool_)):
+            raise ValueError(f"exclude_seen={exclude_seen!r}: expected True, False or 'auto'")
         if exclude_seen:
             if fitted.seen is None:
                 raise ValueError("exclude_seen=True needs a single-label model fitted with temporal={key: [...]}")

@@ -1,29 +1,51 @@
 """Per temporal key, the label ids it has already had (for predict(..., exclude_seen=True)).
 
 A recommender should not recommend what the user already has. Training and update_history() record
-each row's (key, label); prediction drops a key's recorded labels from its ranked list.
+each row's (key, label); prediction drops a key's recorded labels from its ranked list. The records also
+count how often a row's label was one its key already had: in a ratings log almost never (MovieLens-100K:
+0 of 99,057), in a purchase log often, and predict(exclude_seen="auto") drops seen labels only when such
+repeats are rare (REPEATS_RARE).
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-class SeenItems:
-    """key (str) -> sorted unique label ids (int64)."""
+REPEATS_RARE = 0.05  # share of training rows repeating their key's label below which seen labels are dropped
 
-    def __init__(self, by_key: dict[str, np.ndarray] | None = None):
+
+class SeenItems:
+    """key (str) -> sorted unique label ids (int64), and how many recorded rows repeated a seen label."""
+
+    def __init__(self, by_key: dict[str, np.ndarray] | None = None, rows: int | None = 0, repeats: int | None = 0):
         self.by_key = dict(by_key or {})
+        self.rows, self.repeats = rows, repeats   # None: not counted (files written before the count)
 
     def record(self, keys, label_ids) -> None:
         """Adds label id label_ids[i] to keys[i]; ids < 0 (labels outside the vocabulary) are skipped."""
         added: dict[str, set] = {}
+        had: dict[str, set] = {}   # each key's labels so far, for counting repeats
+        repeats = rows = 0
         for key, label in zip(keys, label_ids):
             if label >= 0:
-                added.setdefault(str(key), set()).add(int(label))
+                key, label = str(key), int(label)
+                if key not in had:
+                    had[key] = set(self.by_key[key].tolist()) if key in self.by_key else set()
+                repeats += label in had[key]
+                rows += 1
+                had[key].add(label)
+                added.setdefault(key, set()).add(label)
+        if self.rows is not None:
+            self.rows, self.repeats = self.rows + rows, self.repeats + repeats
         for key, ids in added.items():
             old = self.by_key.get(key)
             new = np.fromiter(ids, np.int64, len(ids))
             self.by_key[key] = np.union1d(old, new) if old is not None else np.unique(new)
+
+    @property
+    def repeats_rare(self) -> bool:
+        """Whether rows rarely repeat a label their key already had (False when not counted)."""
+        return self.rows is not None and self.rows > 0 and self.repeats < REPEATS_RARE * self.rows
 
     @property
     def most_per_key(self) -> int:
@@ -44,11 +66,15 @@ class SeenItems:
         keys = list(self.by_key)
         arrays = {"lengths": np.array([len(self.by_key[k]) for k in keys], np.int64),
                   "items": np.concatenate([np.zeros(0, np.int64), *self.by_key.values()])}
-        return {"keys": keys}, arrays
+        return {"keys": keys, "rows": self.rows, "repeats": self.repeats}, arrays
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict) -> "SeenItems":
         keys, lengths, items = meta["keys"], arrays["lengths"], arrays["items"]
         if len(keys) != len(lengths) or lengths.min(initial=0) < 0 or lengths.sum() != len(items):
             raise ValueError("seen items: keys, lengths and items disagree")
-        return cls(dict(zip(map(str, keys), np.split(np.asarray(items, np.int64), np.cumsum(lengths)[:-1]))))
+        rows, repeats = meta.get("rows"), meta.get("repeats")
+        if rows is not None and not (isinstance(rows, int) and isinstance(repeats, int) and 0 <= repeats <= rows):
+            raise ValueError("seen items: the row and repeat counts must be integers with 0 <= repeats <= rows")
+        return cls(dict(zip(map(str, keys), np.split(np.asarray(items, np.int64), np.cumsum(lengths)[:-1]))),
+                   rows, repeats if rows is not None else None)
