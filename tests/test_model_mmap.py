@@ -229,3 +229,26 @@ def test_a_file_system_that_cannot_map_files_gets_the_arrays_read_instead(path, 
     monkeypatch.setattr(_core.engine, "map_file", refuse)
     _, arrays = load_model_file(path)
     assert np.array_equal(arrays["big"], _arrays()["big"]) and not _mapped_ranges(path)
+
+
+def _crc32c_reference(data: bytes) -> int:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+        table.append(c)
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def test_crc32c_matches_the_definition_across_its_three_stream_blocks():
+    from udt import _core
+    assert _core.engine.crc32c(b"123456789") == 0xE3069283  # the standard check value
+    data = np.random.default_rng(1).integers(0, 256, 3 * 8192 * 2 + 100, dtype=np.uint8).tobytes()
+    for begin, end in ((0, 0), (0, 7), (3, 3 * 8192 - 1), (0, 3 * 8192), (1, 3 * 8192 + 2), (5, len(data))):
+        assert _core.engine.crc32c(data[begin:end]) == _crc32c_reference(data[begin:end]), (begin, end)
+    half = len(data) // 3  # continuing from an earlier CRC gives the CRC of the whole
+    assert _core.engine.crc32c(data[half:], _core.engine.crc32c(data[:half])) == _crc32c_reference(data)
