@@ -1,7 +1,7 @@
 """What a saved Classifier/Regressor file holds: the estimator's kind and options, its column specs as
 plain data, and its FittedModel encoded field by field (udt.training.fitted).
 
-The container (one checksummed file: JSON metadata + named arrays in the safetensors layout) is
+The container (one checksummed file: JSON metadata + named arrays, mapped on load: format_v2) is
 udt.model_file.serialization. This module knows nothing of the estimator classes: it returns a StoredEstimator,
 and udt.interfaces.estimator builds the estimator from it. Loading never runs code named by the file: column
 types come from a registry and fitted fields are decoded by their declared types.

@@ -1,5 +1,5 @@
-"""Reading model files of container format v1 (every file udt wrote before format v2): JSON header,
-safetensors payload, trailing sha256 over every byte before it. udt no longer writes them.
+"""Model files of container format v1 (every file udt wrote before format v2): JSON header,
+safetensors payload, trailing sha256 over every byte before it. udt writes them only when asked (below).
 
     b"UDTMODEL" | u32 1 | u64 header_length | header JSON {"metadata", "payload_length", "udt_version"}
     | payload (safetensors: u64 length, JSON of dtype/shape/data_offsets per array, the arrays' bytes) | sha256
