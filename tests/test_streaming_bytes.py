@@ -160,3 +160,18 @@ def test_text_heavy_rows_with_a_tiny_budget_stream_and_learn(tmp_path, monkeypat
     accuracy = {name: m.evaluate(test)["accuracy"] for name, m in (("memory", in_memory), ("stream", streamed))}
     assert accuracy["memory"] > 0.85, accuracy
     assert accuracy["stream"] > accuracy["memory"] - 0.05, accuracy
+
+
+def test_a_batch_larger_than_half_the_buffer_is_emitted_smaller():
+    """Rows of 100 features (~830 bytes) and batches of 64 rows (~53 KB) through a 20 KB buffer: each batch
+    holds about half the buffer, and rows still stay behind to mix with the next chunks."""
+    chunks = chunked(600, 10, width=lambda i: 100)
+    data = StreamingData(lambda: iter(chunks), buffer_bytes=20_000)
+    batches = list(data.epoch_batches(64, np.random.default_rng(0)))
+    row = rows_of(1, width=lambda i: 100).nbytes - 16
+    assert max(b.nbytes for b in batches) <= 10_000 + row
+    assert sorted(np.concatenate([b.label_indices for b in batches])) == list(range(600))
+    assert data.held_bytes_peak <= 20_000
+    # mixed across buffer-fulls: some row leaves after rows that arrived more than a buffer-full later
+    seen = np.concatenate([b.label_indices for b in batches])
+    assert np.max(np.maximum.accumulate(seen) - seen) > 20_000 // row

@@ -50,12 +50,12 @@ class InMemoryData:
 
 
 def _return_freed_memory() -> None:
-    """Hands memory freed by the passes before this one back to the system, and has glibc's malloc serve every
-    allocation from 256 KB up with its own mapping, unmapped when freed (a no-op without glibc). By default
-    glibc raises that threshold to the largest block freed so far (up to 32 MB), after which the buffer's
-    chunks, batches and kept rows, allocated and freed in different orders, fragment the heap and stay
-    resident: a 64 MB budget's text fit peaked 22 MB higher (82 MB over the model and the code against 60 MB),
-    for the same live data."""
+    """Hands memory freed by the passes before this one back to the system, and keeps glibc's malloc serving
+    every allocation from 128 KB up (its default threshold) with its own mapping, unmapped when freed (a no-op
+    without glibc). By default glibc raises that threshold to the largest block freed so far (up to 32 MB),
+    after which the buffer's chunks, batches and kept rows, allocated and freed in different orders, fragment
+    the heap and stay resident: a 64 MB budget's text fit peaked 22 MB higher (82 MB over the model and the
+    code against 60 MB), for the same live data."""
     global _libc
     if _libc is None:
         try:
@@ -64,7 +64,7 @@ def _return_freed_memory() -> None:
             if not hasattr(_libc, "gnu_get_libc_version"):
                 _libc = False
             else:
-                _libc.mallopt(-3, 256 << 10)  # M_MMAP_THRESHOLD; setting it turns off the dynamic raising
+                _libc.mallopt(-3, 128 << 10)  # M_MMAP_THRESHOLD; setting it turns off the dynamic raising
         except (OSError, AttributeError):
             _libc = False
     if _libc:
@@ -111,7 +111,7 @@ class StreamingData:
         _return_freed_memory()
         for chunk in _split(self.make_chunks(), limit // 2):
             if held and (held_bytes + chunk.nbytes > limit or held_rows + chunk.n_rows > rows_limit):
-                kept = yield from _mix(held, batch_size, rng, keep_bytes, keep_rows)
+                kept = yield from _mix(held, batch_size, rng, keep_bytes, keep_rows, limit // 2)
                 held = [kept] if kept is not None else []
                 held_bytes, held_rows = (kept.nbytes, kept.n_rows) if kept is not None else (0, 0)
             held.append(chunk)
@@ -119,7 +119,7 @@ class StreamingData:
             self.held_bytes_peak = max(self.held_bytes_peak, held_bytes)
             del chunk  # the buffer holds it now; the last chunk must not outlive its turn in the buffer
         if held:
-            yield from _mix(held, batch_size, rng, 0, 0)
+            yield from _mix(held, batch_size, rng, 0, 0, limit // 2)
 
 
 def _split(chunks: Iterable[CsrBatch], max_bytes: int) -> Iterator[CsrBatch]:
@@ -138,9 +138,12 @@ def _split(chunks: Iterable[CsrBatch], max_bytes: int) -> Iterator[CsrBatch]:
             start = stop
 
 
-def _mix(held: list, batch_size: int, rng: np.random.Generator, keep_bytes: int, keep_rows: int):
+def _mix(held: list, batch_size: int, rng: np.random.Generator, keep_bytes: int, keep_rows: int, half: int):
     """Shuffles the rows of the held chunks, yields batches in that order until the rest fits in keep_bytes and
-    keep_rows, and returns the rest as one chunk (None when nothing is left). The list is emptied.
+    keep_rows (0: until none is left), and returns the rest as one chunk (None when nothing is left). The list
+    is emptied. A batch holds about `half` bytes (half the buffer) at most: where `batch_size` rows would hold
+    more (rows of 1,000 words in a small budget) batches are smaller, rather than a batch, a copy, as large as
+    the buffer, which would also leave no rows to mix with the next ones.
 
     The chunks are never concatenated: a batch gathers its rows from the chunks they are in (grouped by chunk
     within the batch), and the rest is taken chunk by chunk, each chunk let go once taken from, so mixing a
@@ -148,21 +151,16 @@ def _mix(held: list, batch_size: int, rng: np.random.Generator, keep_bytes: int,
     starts = np.r_[0, np.cumsum([c.n_rows for c in held])]
     n = int(starts[-1])
     order = rng.permutation(n)
+    emitted = np.concatenate([c.row_nbytes() for c in held])[order]
+    np.cumsum(emitted, out=emitted)  # bytes of the first k + 1 rows of `order`
+    step = batch_size if batch_size * emitted[-1] <= half * n else max(1, int(half * n // emitted[-1]))
     emit = n
-    if keep_bytes:
-        # the fewest rows of `order` to emit for the rest to fit (nbytes = the rows' bytes + 16); per-row
-        # temporaries are kept to two int64 arrays, a fifth of a tabular row's own bytes
-        emitted = np.concatenate([c.row_nbytes() for c in held])[order]
-        np.cumsum(emitted, out=emitted)
+    if keep_bytes:  # the fewest rows to emit for the rest to fit (nbytes = the rows' bytes + 16), whole batches
         by_bytes = int(np.searchsorted(emitted, emitted[-1] + 16 - keep_bytes, "left")) + 1
-        emit = min(n, max(by_bytes, n - keep_rows))
-        del emitted
-    if -(-emit // batch_size) * batch_size < n:
-        emit = -(-emit // batch_size) * batch_size  # whole batches, while rows stay to mix with the next ones
-    # else a batch is larger than half the buffer (rows of 1,000 words in a small budget): emit `emit` rows
-    # as one smaller batch and keep the rest, rather than emptying the buffer, which would stop the mixing
-    for start in range(0, emit, batch_size):
-        yield _gather(held, starts, order[start:min(start + batch_size, emit)])
+        emit = min(n, -(-max(by_bytes, n - keep_rows) // step) * step)
+    del emitted
+    for start in range(0, emit, step):
+        yield _gather(held, starts, order[start:min(start + step, emit)])
     rest = np.sort(order[emit:])
     bounds = np.searchsorted(rest, starts)
     pieces = []
@@ -229,6 +227,7 @@ class LocalRounds:
             loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
                                             batch.label_offsets, batch.label_values, batch.row_weights)
             yield batch.n_rows, float(loss) * batch.n_rows
+            del batch  # before the next one is made: two batches of long text rows are a buffer's worth
         self.network.end_epoch()
 
     def epoch_stats(self, seconds: float) -> dict:
