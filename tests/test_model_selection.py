@@ -26,6 +26,8 @@ def test_large_embedding_tables_keep_row_wise_optimizer_state():
     assert text.input_dim == 1_027_393 and text.embedding_optimizer == "rowwise"   # 20 Newsgroups
     assert "913,239 distinct feature ids" in text.reasons["input_dim"]
     assert choose_architecture(32_561, 2, "single", n_features=822).embedding_optimizer == "adam"   # UCI Adult
+    small_text = choose_architecture(2_282, 20, "single", has_text=True, n_features=291_471)
+    assert small_text.embedding_optimizer == "adam"   # a big table but few rows
     pinned = choose_architecture(11_293, 20, "single", n_features=1_027_393, embedding_optimizer="adam")
     assert pinned.embedding_optimizer == "adam" and "embedding_optimizer" not in pinned.auto
 
@@ -78,8 +80,11 @@ def test_a_softmax_over_many_classes_takes_smaller_batches_than_a_binary_one():
 def test_more_rows_give_fewer_epochs_and_bigger_batches():
     small, big = choose_architecture(5_000, 10, "single"), choose_architecture(2_000_000, 10, "single")
     assert small.epochs > big.epochs and small.batch_size < big.batch_size
-    assert big.batch_size == 2048 and small.batch_size == 256
+    assert big.batch_size == 2048 and small.batch_size == 128    # 5,000 / 32 ~ 156: about 32 steps an epoch
     assert small.epochs == 10 and big.epochs == 3
+    assert choose_architecture(2_282, 20, "single").batch_size == 64
+    assert choose_architecture(11_293, 20, "single").batch_size == 256   # 20 Newsgroups: unchanged
+    assert choose_architecture(100, 2, "single").batch_size == 16        # never below MIN_BATCH
 
 
 def test_text_gets_a_bigger_input_and_normalised_rows_a_bigger_step():
