@@ -14,11 +14,11 @@ time_budget=N seconds searches every candidate. The default, time_budget="auto",
 over from a subsample to all rows, the features: a table's rows (no text, no histories) with and without
 crosses. Its budget is training work, rows x epochs x hidden width x (features per row + outputs), counted,
 not timed (so it is deterministic): AUTO_SHARE of one fit of the rules' plan, held-out scoring included.
-Calibration suite (benchmarks/SUITE.md), this "auto" against time_budget=0 at one commit: letter 0.8770 ->
-0.9367 (LightGBM 0.9667), diamonds MAE 327.8 -> 294.6 (284.4), UCI Adult 0.8715 either way (crosses lost on
-1,852 rows: 0.8510 vs the rules' 0.8495 + its noise credit; with crosses, all rows: 0.8593), shuttle
-0.9996 either way; fit time on Adult 1.66 -> 2.29 s (median of 3 pairs, load ~7). Text and history tasks
-are untouched: no candidate, no trial.
+Calibration suite (benchmarks/SUITE.md), "auto" against time_budget=0 at one commit (d982df6): letter
+0.8772 -> 0.9365 (LightGBM 0.9667), diamonds MAE 333.0 -> 296.9 (284.4), UCI Adult 0.8714 / 0.8715 (crosses
+lost on 1,852 rows: 0.8510 vs the rules' 0.8495 + its noise credit; crosses on all rows score 0.8593),
+shuttle 0.9996 both; fit time on Adult 1.81 -> 2.46 s, 1.36x (medians of 4 alternating pairs, load ~6.5).
+Text and history tasks are untouched: no candidate, no trial.
 """
 from __future__ import annotations
 
