@@ -148,6 +148,31 @@ def _size_input(featurizer, data, vocabulary, scaling: str, has_text: bool) -> N
         rows.values = scale_features(rows.values, rows.offsets, scaling)
 
 
+def _weighted_mean_std(chunks) -> tuple[float, float, float]:
+    """Weighted mean and standard deviation of streamed (values, weights or None) chunks, and the largest
+    magnitude, in float64 and one pass, holding one chunk at a time: chunk statistics are combined as in
+    Chan et al.'s parallel variance, so a 10M-row streamed target needs no 10M-value array."""
+    total = mean = m2 = 0.0
+    largest = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for values, weights in chunks:
+            x = np.asarray(values, np.float64)
+            if x.size == 0:
+                continue
+            w = np.ones_like(x) if weights is None else np.asarray(weights, np.float64)
+            largest = max(largest, float(np.abs(x).max()))
+            n = float(w.sum())
+            if n <= 0:
+                continue
+            m = float((w * x).sum() / n)
+            q = float((w * (x - m) ** 2).sum())
+            delta, combined = m - mean, total + n
+            mean += delta * n / combined
+            m2 += q + delta * delta * total * n / combined
+            total = combined
+    return mean, (np.sqrt(m2 / total) if total > 0 else 0.0), largest
+
+
 def _weighting(options, featurizer, data, training_chunks, sample_weight, previous) -> list:
     """[class weights per class id or None, factor that makes the sample weights' mean 1 or None]."""
     class_weights = previous.class_weights if previous is not None else None
@@ -201,20 +226,15 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
         # Standardise the target so one learning rate suits every scale; predictions undo it.
-        parts = [(c.label_values, c.row_weights) for c in ([data.rows] if in_memory else training_chunks())]
-        values = np.concatenate([v for v, _ in parts])
-        weights = None if parts[0][1] is None else np.concatenate([w for _, w in parts])
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean = float(np.average(values.astype(np.float64), weights=weights))
-            std = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
-        if not (np.isfinite(mean) and np.isfinite(std) and np.isfinite(values).all()):
+        mean, std, largest = _weighted_mean_std(
+            (c.label_values, c.row_weights) for c in ([data.rows] if in_memory else training_chunks()))
+        if not (np.isfinite(mean) and np.isfinite(std) and np.isfinite(largest)):
             raise DataError(f"the regression target's values are too large to train on (largest magnitude "
-                            f"{float(np.abs(values).max()):.3g}; float32 holds up to 3.4e38): rescale them",
-                            column=featurizer.target)
+                            f"{largest:.3g}; float32 holds up to 3.4e38): rescale them", column=featurizer.target)
         target_scale[0] = [mean, std or 1.0]
         if in_memory:  # streamed chunks are scaled by training_chunks from now on
             mean, std = target_scale[0]
-            data.rows.label_values = ((values - mean) / std).astype(np.float32)
+            data.rows.label_values = ((data.rows.label_values - mean) / std).astype(np.float32)
     has_text = _has_text(columns, target)
     id_map = featurizer.id_map
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
