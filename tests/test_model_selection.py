@@ -26,7 +26,9 @@ def test_large_embedding_tables_keep_row_wise_optimizer_state():
     assert text.input_dim == 1_027_393 and text.embedding_optimizer == "rowwise"   # 20 Newsgroups
     assert "913,239 distinct feature ids" in text.reasons["input_dim"]
     assert choose_architecture(32_561, 2, "single", n_features=822).embedding_optimizer == "adam"   # UCI Adult
-    small_text = choose_architecture(2_282, 20, "single", has_text=True, n_features=291_471)
+    polarity = choose_architecture(26_856, 2, "single", has_text=True, normalized_rows=True, n_features=1 << 20)
+    assert polarity.hidden_dim == 64 and polarity.embedding_optimizer == "adam"   # 537 MB of moments: Adam
+    small_text = choose_architecture(2_282, 20, "single", has_text=True, n_features=1 << 22)
     assert small_text.embedding_optimizer == "adam"   # a big table but few rows
     pinned = choose_architecture(11_293, 20, "single", n_features=1_027_393, embedding_optimizer="adam")
     assert pinned.embedding_optimizer == "adam" and "embedding_optimizer" not in pinned.auto

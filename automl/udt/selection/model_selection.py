@@ -223,7 +223,7 @@ def id_map_shape(n_distinct: int, has_text: bool) -> tuple[int, int]:
     return 0, cap   # plain hashing into the cap
 
 
-ROWWISE_FROM_BYTES = 256 << 20  # Adam's moments of an embedding at least this large -> row-wise state
+ROWWISE_FROM_BYTES = 768 << 20  # Adam's moments of an embedding at least this large -> row-wise state
 
 
 ROWWISE_FROM_ROWS = 10_000      # ... and at least this many training rows
@@ -236,7 +236,9 @@ def auto_embedding_optimizer(input_dim: int, hidden_dim: int, n_rows: int = ROWW
     RSS 1,853 -> 833 MB). Accuracy, Adam -> row-wise, on the suite's text tasks (calibration suite, all
     at their defaults): news20 0.8605 -> 0.8597, polarity 0.8798 -> 0.8767, friends 0.2662 -> 0.2644,
     movies 0.7036 -> 0.7128, debgraph 0.8510 -> 0.8509, wordnet P@1 0.4009 -> 0.3942, austen 0.8233 ->
-    0.8148 (its table is below the threshold: it keeps Adam). A small table keeps Adam, whose momentum
+    0.8148. Row-wise costs a few tenths of a point on most of them, so it waits until Adam's moments would
+    take 768 MB (20 Newsgroups' 1.05 GB: row-wise; IMDB/RT's 2^20 x 64, 537 MB: Adam, keeping its 0.8798;
+    friends, austen: Adam). A small table keeps Adam, whose momentum
     measurably helps there (UCI Adult 0.8722 -> 0.8671 row-wise) and whose moments cost little. Small data
     keeps Adam too, whatever its table: with few steps a row-wise table lags far behind (a 2,282-row, 20-class
     imbalanced subset of 20 Newsgroups, 291k x 128 table: 0.587 row-wise, 0.739 Adam; austen, 7,873 rows,
