@@ -331,3 +331,18 @@ def test_featurizer_setters_refuse_column_indices_out_of_range():   # indices co
         fz.set_crosses([(0, -1)])
     fz.set_temporal(0, [1], 2, 5)   # valid ones still work
     fz.set_crosses([(0, 1)])
+
+
+def test_a_restored_network_skips_random_init():
+    blank = Network(300, 16, 2000, output_sparsity=0.05, seed=2, initialize=False)
+    assert not blank.weights()["embedding.weight"].any() and not blank.weights()["output.weight"].any()
+    net = _sparse_net()
+    x = np.arange(40, dtype=np.uint32)
+    offsets = np.array([0, 10, 20, 40])
+    net.train_batch(x, None, offsets, np.array([5, 6, 7], np.uint32), np.arange(4))
+    config, arrays = net.state()
+    arrays = {k: np.array(v) for k, v in arrays.items()}
+    same = Network.from_state(config, arrays)
+    np.testing.assert_array_equal(same.predict(x, None, offsets, top_k=5, sparse=True)[0],
+                                  net.predict(x, None, offsets, top_k=5, sparse=True)[0])
+    assert all(np.array_equal(v, net.state_arrays()[k]) for k, v in same.state_arrays().items())

@@ -190,10 +190,13 @@ class Network:
         input_dim: number of input features (hashed feature space).
         hidden_dim: width of the hidden layer.
         output_dim: number of output neurons (classes, labels or regression targets).
+        initialize: False leaves the weights at zero and the LSH tables empty, for state restored right
+            after (from_state does this: random weights would be written only to be overwritten).
         **options: any field of :class:`NetworkOptions`.
     """
 
-    def __init__(self, input_dim: int, hidden_dim: int, output_dim: int, **options: Any):
+    def __init__(self, input_dim: int, hidden_dim: int, output_dim: int, *, initialize: bool = True,
+                 **options: Any):
         unknown = sorted(set(options) - set(_FIELDS))
         if unknown:
             raise TypeError(f"unknown Network option(s) {unknown}; valid options: {_FIELDS}")
@@ -214,6 +217,7 @@ class Network:
             setattr(cfg, name, getattr(opts, name))
         cfg.n_threads = opts.n_threads or 0
         cfg.lsh_k, cfg.lsh_l, cfg.lsh_r = opts.lsh_k or 0, opts.lsh_l or 0, opts.lsh_r or 0
+        cfg.initialize = bool(initialize)  # False (from_state): zero weights, empty tables, state restored next
         cfg.validate()
         self._cfg = cfg
         self._net = _core_engine.Network(cfg)
@@ -494,11 +498,11 @@ class Network:
             # and unlike isfinite(a).all() it needs no temporary the size of the array
             if a.dtype == np.float32 and not is_optimizer_state(name) and not np.isfinite(a.sum(dtype=np.float64)):
                 raise ValueError(f"state array {name!r} holds NaN or infinite weights")
-        network = cls(**config)
+        network = cls(**config, initialize=False)
         for name in layout:
             if name in arrays:  # a mapped model file's matrix becomes the engine's own, without a copy
                 network._net.adopt_state_array(name, arrays[name])
-        network.load_state_arrays(arrays)
+        network.load_state_arrays(arrays)  # an LSH network's file holds its tables (refused without them)
         return network
 
     def __repr__(self) -> str:

@@ -81,6 +81,7 @@ void bind_engine_config(py::module_& m) {
       .def_readwrite("random_negatives", &NetworkConfig::random_negatives)
       .def_readwrite("embedding_init_scale", &NetworkConfig::embedding_init_scale)
       .def_readwrite("force_lsh", &NetworkConfig::force_lsh)
+      .def_readwrite("initialize", &NetworkConfig::initialize)
       .def("validate", &NetworkConfig::validate);
 
   m.def("config_bounds", &bounds_dict,

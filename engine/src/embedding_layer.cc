@@ -10,7 +10,7 @@
 namespace udt {
 
 EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed,
-                               EmbeddingOptimizer optimizer, ThreadPool& pool)
+                               EmbeddingOptimizer optimizer, bool initialize, ThreadPool& pool)
     : weights(input_dim, dim),
       bias(1, dim),
       optimizer(optimizer),
@@ -18,7 +18,7 @@ EmbeddingLayer::EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_sca
       rowwise_state(optimizer == EmbeddingOptimizer::Rowwise ? input_dim : 0),
       bias_adam(1, dim, false) {
   // Variance init_scale^2 / dim: at scale 1, a unit-length row of features lands at O(1) pre-activations.
-  init_uniform_rows(weights, float(init_scale) / std::sqrt(float(dim)), seed, pool);
+  if (initialize) init_uniform_rows(weights, float(init_scale) / std::sqrt(float(dim)), seed, pool);
 }
 
 void EmbeddingLayer::forward(const CsrView& x, size_t row, float* out) const {

@@ -18,8 +18,9 @@ class EmbeddingLayer {
  public:
   // `optimizer` picks the weights' state: Adam's two moments per weight, or one per row
   // (rowwise_rms.h); the bias row always uses Adam.
+  // initialize = false leaves the weights at zero (state to be restored).
   EmbeddingLayer(uint32_t input_dim, uint32_t dim, double init_scale, uint64_t seed, EmbeddingOptimizer optimizer,
-                 ThreadPool& pool);
+                 bool initialize, ThreadPool& pool);
 
   void forward(const CsrView& x, size_t row, float* out) const;
   // Optimizer step from dL/dh of every sample (rows of grad_out, already masked by ReLU').

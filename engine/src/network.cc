@@ -50,8 +50,9 @@ Network::Network(const NetworkConfig& config)
     : config_(validated(config)),
       pool_(config.n_threads),
       hidden_(config.input_dim, config.hidden_dim, config.embedding_init_scale,
-              derive_seed(config.seed, stream::kInit, 1), config.embedding_optimizer, pool_),
-      output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, stream::kInit, 2), pool_),
+              derive_seed(config.seed, stream::kInit, 1), config.embedding_optimizer, config.initialize, pool_),
+      output_(config.hidden_dim, config.output_dim, derive_seed(config.seed, stream::kInit, 2), config.initialize,
+              pool_),
       predict_selectors_(config.output_dim) {
   active_k_ = config_.output_dim;
   if (config_.uses_lsh()) {
@@ -61,7 +62,7 @@ Network::Network(const NetworkConfig& config)
     active_k_ = std::min(active_k_, config_.output_dim);
     output_.sampler = std::make_unique<LshSampler>(config_.hash_kind, p, config_.bucket_policy, config_.schedule,
                                                    config_.hidden_dim, derive_seed(config_.seed, stream::kLsh));
-    output_.sampler->rebuild(output_.weights, pool_);
+    if (config_.initialize) output_.sampler->rebuild(output_.weights, pool_);
   }
   selectors_.reserve(pool_.size());
   for (size_t w = 0; w < pool_.size(); ++w) {

@@ -48,6 +48,10 @@ struct NetworkConfig {
   // subset 0.074 / 0.090 / 0.098; synthetic 200k 0.469 / 0.472 / 0.473; 670k unchanged.
   double random_negatives = 0.95;
   bool force_lsh = false;        // run the LSH path even at sparsity 1 (tests, experiments)
+  // false: the weights start at zero and the LSH tables empty, for a network whose state is restored
+  // right after construction (a model file): random weights and a first table build would be thrown
+  // away (debsearch: 1.4 s of a 5 s load).
+  bool initialize = true;
 
   bool uses_lsh() const { return output_sparsity < 1.0 || force_lsh; }
   void validate() const;  // throws std::invalid_argument

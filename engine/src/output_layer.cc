@@ -8,10 +8,10 @@
 
 namespace udt {
 
-OutputLayer::OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool)
+OutputLayer::OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, bool initialize, ThreadPool& pool)
     : weights(dim, input_dim), bias(dim, 0.0f), adam_state(dim, input_dim, true) {
   // Variance 1/input_dim keeps initial logits O(1) (LeCun-style).
-  init_uniform_rows(weights, 1.0f / std::sqrt(float(input_dim)), seed, pool);
+  if (initialize) init_uniform_rows(weights, 1.0f / std::sqrt(float(input_dim)), seed, pool);
 }
 
 void OutputLayer::logits(const uint32_t* ids, size_t count, const float* h, float* z) const {

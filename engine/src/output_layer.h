@@ -30,7 +30,8 @@ constexpr size_t kBackwardChunks = 8;
 
 class OutputLayer {
  public:
-  OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, ThreadPool& pool);
+  // initialize = false leaves the weights at zero (state to be restored).
+  OutputLayer(uint32_t input_dim, uint32_t dim, uint64_t seed, bool initialize, ThreadPool& pool);
 
   // z[j] = W[ids[j]] . h + b for an active set (inference).
   void logits(const uint32_t* ids, size_t count, const float* h, float* z) const;
