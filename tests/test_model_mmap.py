@@ -252,3 +252,27 @@ def test_crc32c_matches_the_definition_across_its_three_stream_blocks():
         assert _core.engine.crc32c(data[begin:end]) == _crc32c_reference(data[begin:end]), (begin, end)
     half = len(data) // 3  # continuing from an earlier CRC gives the CRC of the whole
     assert _core.engine.crc32c(data[half:], _core.engine.crc32c(data[:half])) == _crc32c_reference(data)
+
+
+def test_lsh_tables_of_a_mapped_file_are_used_in_place(tmp_path):
+    from udt.engine import Network
+    from udt.model_file.serialization import load_model_file, save_model_file
+    net = Network(400, 16, 20_000, output_sparsity=0.02, seed=1, lsh_l=64)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 400, 600).astype(np.uint32)
+    offsets = np.arange(0, 601, 6)
+    net.train_batch(x, None, offsets, rng.integers(0, 20_000, 100).astype(np.uint32), np.arange(101))
+    config, arrays = net.state()
+    assert arrays["lsh.buckets"].nbytes >= 1 << 20          # large enough to be mapped
+    path = tmp_path / "net.udt"
+    save_model_file(path, {"config": config}, arrays)
+    meta, loaded_arrays = load_model_file(path)
+    loaded = Network.from_state(meta["config"], loaded_arrays)
+    assert _inside(loaded.state_views()["lsh.buckets"].ctypes.data, _mapped_ranges(path))
+    expected = net.predict(x, None, offsets, top_k=5, sparse=True)
+    got = loaded.predict(x, None, offsets, top_k=5, sparse=True)
+    assert np.array_equal(expected[0], got[0]) and np.array_equal(expected[1], got[1])
+    before = path.read_bytes()
+    loaded.train_batch(x, None, offsets, rng.integers(0, 20_000, 100).astype(np.uint32), np.arange(101))
+    loaded.index_labels(x, None, offsets, rng.integers(0, 20_000, 100).astype(np.uint32), np.arange(101))
+    assert path.read_bytes() == before                      # copy-on-write: training never writes the file

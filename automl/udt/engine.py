@@ -436,8 +436,8 @@ class Network:
                 raise ValueError(f"state array {STATE.lsh_buckets!r} is missing")
             # index_labels may have built the tables with another L and a grown R: the engine checks the
             # shape, the size and every id against output_dim before it allocates anything
-            self._net.restore_lsh(int(saved_lsh[1]), int(saved_lsh[2]),
-                                  np.ascontiguousarray(arrays[STATE.lsh_buckets], np.uint32))
+            # (a mapped model file's tables are used in place, copy-on-write)
+            self._net.restore_lsh_from(int(saved_lsh[1]), int(saved_lsh[2]), np.asarray(arrays[STATE.lsh_buckets]))
             restored = True
         views = {name: view for name, view in self._net.state_views().items() if name != STATE.lsh_buckets}
         optimizer = {name for name in views if is_optimizer_state(name)}

@@ -231,6 +231,24 @@ bool adopt_state_array(py::object self, const std::string& name, const py::array
   return false;
 }
 
+// Restores LSH tables from `buckets` (the checks of Network::restore_lsh), using their memory in place
+// when they are a 64-byte aligned view of a mapped model file; True when they were used in place.
+bool restore_lsh_from(Network& net, uint32_t num_tables, uint32_t capacity, const py::array& buckets) {
+  const MappingShare mapping = mapping_of(buckets);
+  const bool in_place = mapping && py::isinstance<py::array_t<uint32_t>>(buckets) && buckets.ndim() == 1 &&
+                        (buckets.flags() & py::array::c_style) &&
+                        static_cast<const uint8_t*>(buckets.data()) >= mapping->data() &&
+                        static_cast<const uint8_t*>(buckets.data()) + buckets.nbytes() <=
+                            mapping->data() + mapping->size() &&
+                        reinterpret_cast<uintptr_t>(buckets.data()) % 64 == 0;
+  const auto words = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>::ensure(buckets);
+  if (!words || words.ndim() != 1) throw std::invalid_argument("lsh.buckets must be a 1-d array of uint32 ids");
+  py::gil_scoped_release release;
+  net.restore_lsh(num_tables, capacity, words.data(), size_t(words.size()),
+                  in_place ? std::shared_ptr<void>(mapping) : nullptr);
+  return in_place;
+}
+
 }  // namespace
 
 void bind_engine_state(py::module_& m, py::class_<Network>& network) {
@@ -256,6 +274,9 @@ void bind_engine_state(py::module_& m, py::class_<Network>& network) {
   m.attr("PAGE_SIZE") = FileMapping::page_size();
   m.def("crc32c", &crc32c_of, py::arg("data"), py::arg("crc") = 0,
         "CRC-32C (Castagnoli) of a contiguous buffer, continuing from `crc`; the GIL is released.");
+  network.def("restore_lsh_from", &restore_lsh_from, py::arg("num_tables"), py::arg("capacity"), py::arg("buckets"),
+              "restore_lsh, using `buckets` in place (copy-on-write) when they are an aligned view of map_file; "
+              "True when they were.");
   network.def("adopt_state_array", &adopt_state_array, py::arg("name"), py::arg("array"),
               "Makes state array `name` use `array`'s memory without a copy, where `array` is a view of map_file "
               "laid out as the engine's matrix (shape, row stride, 64-byte alignment); False (nothing changed) "

@@ -42,6 +42,20 @@ LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, Bucket
   words_ = storage_->data();
 }
 
+LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy,
+                   std::shared_ptr<AlignedArray<uint32_t>> storage) {
+  const size_t words = words_for(num_tables, bits, capacity);
+  if (!storage || storage->size() != words)
+    throw std::invalid_argument("LSH tables: " + std::to_string(storage ? storage->size() : 0) + " words given, " +
+                                std::to_string(words) + " expected");
+  num_tables_ = num_tables;
+  buckets_ = 1u << bits;
+  capacity_ = capacity;
+  policy_ = policy;
+  storage_ = std::move(storage);
+  words_ = storage_->data();
+}
+
 bool LshIndex::ids_below(const uint32_t* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity,
                          uint32_t dim) {
   const size_t n_buckets = size_t(num_tables) * buckets;

@@ -27,6 +27,10 @@ class LshIndex {
 
   LshIndex() = default;
   LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy);
+  // An index over existing words (a mapped model file's tables): `storage` must hold exactly
+  // words_for(num_tables, bits, capacity) words; std::invalid_argument otherwise.
+  LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy,
+           std::shared_ptr<AlignedArray<uint32_t>> storage);
   LshIndex(LshIndex&&) = default;
   LshIndex& operator=(LshIndex&&) = default;
   LshIndex(const LshIndex&) = delete;  // copies would share the buckets

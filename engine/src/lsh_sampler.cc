@@ -16,13 +16,14 @@ LshSampler::LshSampler(HashKind kind, const LshParams& params, BucketPolicy poli
   redraw_hashes();
 }
 
-void LshSampler::set_shape(uint32_t num_tables, uint32_t capacity) {
+void LshSampler::set_shape(uint32_t num_tables, uint32_t capacity, std::shared_ptr<AlignedArray<uint32_t>> tables) {
   LshIndex::words_for(num_tables, params_.bits, capacity);  // a bad shape throws before anything changes
-  if (num_tables == params_.num_tables && capacity == params_.capacity) return;
+  if (num_tables == params_.num_tables && capacity == params_.capacity && !tables) return;
   const BucketPolicy policy = index_.policy();
   index_ = LshIndex();  // free the old tables first: at 670k outputs they are ~1 GB, and peak RSS counts both
   try {
-    index_ = LshIndex(num_tables, params_.bits, capacity, policy);
+    index_ = tables ? LshIndex(num_tables, params_.bits, capacity, policy, std::move(tables))
+                    : LshIndex(num_tables, params_.bits, capacity, policy);
   } catch (...) {  // out of memory: keep the old shape (emptied; the next rebuild refills it)
     index_ = LshIndex(params_.num_tables, params_.bits, params_.capacity, policy);
     throw;

@@ -55,7 +55,8 @@ class LshSampler {
   // Reallocates the tables as L tables of buckets with capacity R, emptied (rebuild
   // afterwards). A new L redraws the hash functions for that many tables, from the same
   // draw number, so a saved schedule state restores them (set_schedule_state).
-  void set_shape(uint32_t num_tables, uint32_t capacity);
+  // With `tables`, the index uses those words (restored tables) instead of empty new ones.
+  void set_shape(uint32_t num_tables, uint32_t capacity, std::shared_ptr<AlignedArray<uint32_t>> tables = nullptr);
 
   const LshParams& params() const { return params_; }
   const LshIndex& index() const { return index_; }

@@ -88,7 +88,10 @@ class Network {
   // shape's bounds, that there are exactly L * 2^K * (1 + R) words and that every id is
   // < output_dim before anything is allocated or changed; throws std::invalid_argument naming
   // what is wrong.
-  void restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words);
+  // With `owner` (what keeps `words` alive, e.g. a mapped model file) and 64-byte aligned words, the
+  // tables use them in place (copy-on-write pages) instead of a copy.
+  void restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words,
+                   std::shared_ptr<void> owner = nullptr);
   // Throws std::invalid_argument when restored state could make inference read out of
   // bounds (an LSH bucket holding an id >= output_dim); call after writing state views.
   void validate_state() const;

@@ -23,7 +23,8 @@ void Network::set_lsh_shape(uint32_t num_tables, uint32_t capacity) {
   if (uses_lsh()) output_.sampler->set_shape(num_tables, capacity);
 }
 
-void Network::restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words) {
+void Network::restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words,
+                          std::shared_ptr<void> owner) {
   if (!uses_lsh()) throw std::invalid_argument("lsh.buckets: this network's output layer is dense (no LSH index)");
   const uint32_t bits = output_.sampler->params().bits;
   const size_t expected = LshIndex::words_for(num_tables, bits, capacity);
@@ -36,6 +37,12 @@ void Network::restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t
                                 ")");
   const auto lock = lock_.writing();
   LshSampler& sampler = *output_.sampler;
+  if (owner && reinterpret_cast<uintptr_t>(words) % 64 == 0) {
+    auto tables = std::make_shared<AlignedArray<uint32_t>>();
+    tables->adopt(const_cast<uint32_t*>(words), n_words, std::move(owner));
+    sampler.set_shape(num_tables, capacity, std::move(tables));
+    return;
+  }
   sampler.set_shape(num_tables, capacity);
   std::copy(words, words + n_words, sampler.index().words()->data());
 }
