@@ -34,7 +34,7 @@ def one_fit(task: str, work: str) -> dict:
                if declared else None)
     out = {}
     if columns is None:
-        columns = infer_columns(train, target)
+        columns, _ = infer_columns(train, None, target, numeric_target=False)
     t = time.perf_counter()
     TableFeaturizer(columns, target=target, input_dim=1 << 31).fit(train).transform(train)
     out["read + featurize (one pass, separately)"] = time.perf_counter() - t
