@@ -396,13 +396,15 @@ void bind_featurizers(pybind11::module_& m) {
 
   py::class_<VocabularyCounter>(f, "VocabularyCounter",
                                  "Counts the feature ids of training rows, chunk by chunk (featurizers/src/id_map.h).")
-      .def(py::init<>())
+      .def(py::init<size_t>(), py::arg("limit") = SIZE_MAX,
+           "Past `limit` distinct ids it stops counting (saturated; n_distinct is then limit + 1).")
       .def("add",
            [](VocabularyCounter& c, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& ids) {
              py::gil_scoped_release release;
              c.add(ids.data(), size_t(ids.size()));
            })
       .def_property_readonly("n_distinct", &VocabularyCounter::n_distinct)
+      .def_property_readonly("saturated", &VocabularyCounter::saturated)
       .def("choose", [](const VocabularyCounter& c, size_t max_rows) { return to_numpy(c.choose(max_rows)); },
            py::arg("max_rows"), "The ids by document frequency, most frequent first, at most max_rows.");
   f.def("regression_targets", [](const ViewTuple& view, int64_t n, const std::string& column) {

@@ -93,33 +93,43 @@ void IdMap::apply(std::vector<uint32_t>& indices, std::vector<float>& values, st
                   size_t first_row) const {
   const uint32_t first_overflow = uint32_t(vocabulary_.size());
   if (first_row + 1 >= offsets.size()) return;
+  std::vector<uint32_t> slot_ids;  // per row: overflow row + 1 (0 = empty) ...
+  std::vector<size_t> slot_pos;    // ... and where it sits
   size_t w = size_t(offsets[first_row]);
   size_t begin = w;
   for (size_t r = first_row; r + 1 < offsets.size(); ++r) {
     const size_t end = size_t(offsets[r + 1]);
-    size_t first_shared = SIZE_MAX;  // the row's first overflow entry (only those can repeat)
+    size_t shared = 0;
     for (size_t e = begin; e < end; ++e) {
-      const uint32_t row = row_of(indices[e]);
-      if (row >= first_overflow) {
-        // Only overflow rows can repeat (vocabulary rows are distinct ids): merge with an
-        // earlier overflow entry of this row, if any.
-        bool merged = false;
-        if (first_shared != SIZE_MAX) {
-          for (size_t k = first_shared; k < w; ++k) {
-            if (indices[k] == row) {
-              values[k] += values[e];
-              merged = true;
-              break;
-            }
-          }
-        } else {
-          first_shared = w;
-        }
-        if (merged) continue;
+      indices[e] = row_of(indices[e]);
+      shared += indices[e] >= first_overflow;
+    }
+    if (shared < 2) {  // only overflow rows can repeat (vocabulary rows are distinct ids)
+      for (size_t e = begin; e < end; ++e, ++w) {
+        indices[w] = indices[e];
+        values[w] = values[e];
       }
-      indices[w] = row;
-      values[w] = values[e];
-      ++w;
+    } else {  // merge repeated overflow rows: values summed into the first occurrence
+      const int bits = table_bits(shared);
+      slot_ids.assign(size_t(1) << bits, 0);
+      slot_pos.resize(size_t(1) << bits);
+      const size_t mask = slot_ids.size() - 1;
+      for (size_t e = begin; e < end; ++e) {
+        const uint32_t row = indices[e];
+        if (row >= first_overflow) {
+          size_t h = slot(row, bits);
+          while (slot_ids[h] != 0 && slot_ids[h] != row + 1) h = (h + 1) & mask;
+          if (slot_ids[h] == row + 1) {
+            values[slot_pos[h]] += values[e];
+            continue;
+          }
+          slot_ids[h] = row + 1;
+          slot_pos[h] = w;
+        }
+        indices[w] = row;
+        values[w] = values[e];
+        ++w;
+      }
     }
     begin = end;
     offsets[r + 1] = int64_t(w);
@@ -132,11 +142,11 @@ struct VocabularyCounter::Index : IdIndex {
   Index() : IdIndex(1 << 12) {}
 };
 
-VocabularyCounter::VocabularyCounter() : index_(std::make_unique<Index>()) {}
+VocabularyCounter::VocabularyCounter(size_t limit) : index_(std::make_unique<Index>()), limit_(limit) {}
 VocabularyCounter::~VocabularyCounter() = default;
 
 void VocabularyCounter::add(const uint32_t* ids, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n && !saturated(); ++i) {
     if (ids[i] == 0xFFFFFFFFu) throw std::invalid_argument("id 2^32 - 1 cannot be in a vocabulary");
     if (2 * (first_seen_.size() + 1) >= index_->keys.size()) index_->grow();
     bool inserted;

@@ -52,15 +52,18 @@ class IdMap {
 // distinct), most frequent first (ties: first seen first), at most `max_rows`.
 class VocabularyCounter {
  public:
-  VocabularyCounter();
+  // Past `limit` distinct ids it stops counting (saturated()): a vocabulary that large is not kept.
+  explicit VocabularyCounter(size_t limit = SIZE_MAX);
   ~VocabularyCounter();
   void add(const uint32_t* ids, size_t n);
-  size_t n_distinct() const { return first_seen_.size(); }
+  size_t n_distinct() const { return first_seen_.size(); }  // saturated: limit + 1
+  bool saturated() const { return first_seen_.size() > limit_; }
   std::vector<uint32_t> choose(size_t max_rows) const;
 
  private:
   struct Index;
   std::unique_ptr<Index> index_;
+  size_t limit_;
   std::vector<uint32_t> first_seen_;  // distinct ids in order of first appearance
   std::vector<uint64_t> count_;
 };

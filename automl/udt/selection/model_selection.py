@@ -247,6 +247,16 @@ def auto_embedding_optimizer(input_dim: int, hidden_dim: int, n_rows: int = ROWW
     return "rowwise" if big else "adam"
 
 
+def vocabulary_limit(has_text: bool) -> int:
+    """The most distinct feature ids id_map_shape gives rows of their own (past it, plain hashing), so
+    counting can stop there."""
+    cap = MAX_INPUT_ROWS[bool(has_text)]
+    n = cap * 8 // 9 + 1
+    while n > 0 and id_map_shape(n, has_text)[0] == 0:
+        n -= 1
+    return n
+
+
 def auto_input_dim(n_features: int = 0, has_text: bool = False) -> int:
     """The featurizer's feature ids: its id map's rows (`id_map_shape`); without one (n_features 0: no
     data counted), plain hashing into 2**20 ids with text, 100_000 without."""
@@ -378,8 +388,9 @@ def choose_architecture(n_rows: int, n_classes: int, task: str, *, has_text: boo
     sparse = not regression and sparse_output(output_dim, n_rows, multi)
     shape = f"{size}, {'text' if has_text else 'no text'}, {'sparse' if sparse else 'dense'} output layer"
     input_dim = pick("input_dim", input_dim, _named(auto_input_dim, n_features, has_text),
-                     f"{distinct_features:,} distinct feature ids in training, {n_features:,} rows in all"
-                     if n_features else "no id map: hashed ids")
+                     (f"{distinct_features:,} distinct feature ids in training, {n_features:,} rows in all"
+                      if distinct_features else f"more distinct feature ids than a vocabulary keeps: hashed into "
+                      f"{n_features:,} rows") if n_features else "no id map: hashed ids")
     hidden_dim = pick("hidden_dim", hidden_dim, _named(auto_hidden_dim, n_rows, n_classes, has_text, sparse), shape)
     output_sparsity = pick("sparsity", sparsity, _named(auto_output_sparsity, output_dim, sparse, multi), shape)
     sparse_inference = pick("sparse_inference", sparse_inference, _named(sparse_inference_rule, output_sparsity),

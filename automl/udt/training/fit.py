@@ -19,7 +19,6 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from udt import _core
 from udt.training import metrics as udt_metrics
 from udt.ingest.batch import CsrBatch
 from udt.training.centroid_head import apply_output_head
@@ -29,9 +28,10 @@ from udt.engine import STATE, Network
 from udt.errors import DataError
 from udt.ingest.featurize import TableFeaturizer
 from udt.training.fitted import FittedModel
+from udt.training import input_sizing
 from udt.training.grow_labels import grow_labels
 from udt.training.label_sets import CALIBRATION_ROWS, fit_share_scale
-from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan, id_map_shape
+from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan
 from udt.ingest.row_scaling import add_idf, idf_weights, scale_features
 from udt.options import OPTIONS
 from udt.training import plan_search
@@ -83,8 +83,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     # A first fit at input_dim "auto" counts the training rows' feature ids in its first pass, then sizes
     # the input layer to them (_size_input). The id map merges ids before any row scaling, so that pass
     # leaves the values unscaled.
-    vocabulary = _core.featurizers.VocabularyCounter() if previous is None and options["input_dim"] == "auto" \
-        else None
+    vocabulary = input_sizing.counter(_has_text(columns, target)) \
+        if previous is None and options["input_dim"] == "auto" else None
     scaling = featurizer.scaling
     if vocabulary is not None:
         featurizer.set_scaling("none")
@@ -136,12 +136,10 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
 
 
 def _size_input(featurizer, data, vocabulary, scaling: str, has_text: bool) -> None:
-    """The input layer sized to the training data (udt.selection.model_selection.id_map_shape): every
-    feature id the rows use gets a row of its own. Rows in memory are mapped and scaled as the featurizer
-    makes them from now on, so training and prediction see the same rows."""
-    n_vocabulary, overflow = id_map_shape(vocabulary.n_distinct, has_text)
-    featurizer.set_id_map(vocabulary.choose(n_vocabulary), overflow)
-    featurizer.distinct_ids_ = vocabulary.n_distinct
+    """The input layer sized to the training data (udt.training.input_sizing): every feature id the rows use
+    gets a row of its own. Rows in memory are mapped and scaled as the featurizer makes them from now on, so
+    training and prediction see the same rows."""
+    input_sizing.set_id_map(featurizer, vocabulary, has_text)
     featurizer.set_scaling(scaling)
     if isinstance(data, InMemoryData):
         rows = featurizer.map_rows(data.rows)
@@ -239,7 +237,7 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
     id_map = featurizer.id_map
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
                       words_per_row=featurizer.words_per_row_, n_features=featurizer.n_features if id_map else 0,
-                      distinct_features=getattr(featurizer, "distinct_ids_", 0))
+                      distinct_features=getattr(featurizer, "distinct_ids_", None) or 0)
     if pinned is not None and "input_dim" in pinned.auto:  # the rule's value, for this data
         pinned = replace(pinned, input_dim=featurizer.n_features)
     plan = pinned if pinned is not None else choose_plan(stats, options)
@@ -250,14 +248,14 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
                                                       data, source, task, metric, options["seed"],
                                                       lambda p: _network(p, options))
         id_map = featurizer.id_map
-        stats = replace(stats, distinct_features=getattr(featurizer, "distinct_ids_", 0))
+        stats = replace(stats, distinct_features=getattr(featurizer, "distinct_ids_", None) or 0)
     _warn_if_mostly_distinct_classes(stats, plan)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
     else:
         featurizer.set_scaling(plan.feature_scaling)
     network = _network(plan, options)
-    if id_map is not None and stats.distinct_features <= len(id_map[0]):
+    if id_map is not None and 0 < stats.distinct_features <= len(id_map[0]):
         # Every training id has a row of its own, so the overflow rows train only on ids first seen later:
         # starting them at zero, a value never seen adds nothing to a prediction instead of random noise.
         network.weights()[STATE.embedding_weight][len(id_map[0]):] = 0.0

@@ -34,7 +34,8 @@ from udt.ingest.batch import CsrBatch
 from udt.ingest.data import iter_sources
 from udt.ingest.featurize import TableFeaturizer
 from udt.ingest.row_scaling import add_idf, idf_weights
-from udt.selection.model_selection import Plan, id_map_shape
+from udt.selection.model_selection import Plan
+from udt.training import input_sizing
 from udt.training.scoring import score_rows
 from udt.training.trainer import InMemoryData, Trainer
 
@@ -109,11 +110,10 @@ class CrossedRows:
 
     def all(self) -> CsrBatch:
         f = self._features(self.table)
-        if self.featurizer.id_map is not None:  # as udt.training.fit._size_input: most frequent ids first
-            ids, counts = np.unique(f.indices, return_counts=True)
-            n_vocabulary, overflow = id_map_shape(len(ids), has_text=False)
-            self.crossed.set_id_map(ids[np.argsort(-counts, kind="stable")][:n_vocabulary], overflow)
-            self.crossed.distinct_ids_ = len(ids)
+        if self.featurizer.id_map is not None:  # sized to its rows, as fit sizes its featurizer
+            vocabulary = input_sizing.counter(has_text=False)
+            vocabulary.add(f.indices)
+            input_sizing.set_id_map(self.crossed, vocabulary, has_text=False)
             f = self.crossed.map_rows(f)
         return dataclasses.replace(self.rows, indices=f.indices, values=f.values, offsets=f.offsets)
 
