@@ -56,3 +56,13 @@ def test_auto_excludes_seen_labels_only_when_repeats_are_rare(tmp_path):
             assert np.array_equal(load(tmp_path / "m.udt").predict(queries, top_k=3), auto)
     with pytest.raises(ValueError, match="exclude_seen='yes'"):
         model.predict(queries, exclude_seen="yes")
+
+
+def test_a_key_that_has_seen_almost_every_label_still_gets_k_of_them():
+    seen = SeenItems()
+    seen.record(["a", "a", "a"], [0, 1, 2])             # of the 4 labels, "a" has seen 3
+    ids = np.array([[2, 0, 3, 1]])
+    scores = np.array([[0.4, 0.3, 0.2, 0.1]], np.float32)
+    out_ids, out_scores = seen.drop(ids, scores, ["a"], k=2)
+    assert out_ids.tolist() == [[3, 2]] and out_scores.tolist() == [[np.float32(0.2), np.float32(0.4)]]
+    assert seen.drop(ids, scores, ["b"], k=2)[0].tolist() == [[2, 0]]   # a key with nothing seen

@@ -52,13 +52,15 @@ class SeenItems:
         return max((len(v) for v in self.by_key.values()), default=0)
 
     def drop(self, ids: np.ndarray, scores: np.ndarray, keys, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k best ids (and scores) of each row that its key has not seen. `ids` must hold at least
-        k + most_per_key candidates per row, best first."""
+        """The k best ids (and scores) of each row that its key has not seen. `ids` holds at least k + most_per_key
+        candidates per row, best first, or every label; when a key has seen all but fewer than k labels, its row
+        ends with the best seen ones (a ranking of k labels is always returned)."""
         out_ids = np.empty((len(ids), k), ids.dtype)
         out_scores = np.empty((len(ids), k), scores.dtype)
         for i, key in enumerate(keys):
-            keep = ~np.isin(ids[i], self.by_key.get(str(key), ()))
-            out_ids[i], out_scores[i] = ids[i][keep][:k], scores[i][keep][:k]
+            seen = np.isin(ids[i], self.by_key.get(str(key), ()))
+            order = np.concatenate([np.flatnonzero(~seen), np.flatnonzero(seen)])[:k]  # unseen first, stable
+            out_ids[i], out_scores[i] = ids[i][order], scores[i][order]
         return out_ids, out_scores
 
     # ------------------------------------------------------------------ model file
