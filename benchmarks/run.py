@@ -171,7 +171,8 @@ def _line(r: dict, wall: float) -> str:
     fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
     return (f"[{r['task']}] {r['system']:28s} {r['metric_name']}={fmt(r['metric'], '.4f')} "
             f"train={fmt(r['train_s'], '.1f')}s p50={fmt(r['latency_ms_p50'], '.3f')}ms "
-            f"p99={fmt(r['latency_ms_p99'], '.3f')}ms rss={fmt(r['peak_rss_mb'], '.0f')}MB (wall {wall:.0f}s)")
+            f"p99={fmt(r['latency_ms_p99'], '.3f')}ms rss={fmt(r['peak_rss_mb'], '.0f')}MB "
+            f"file={fmt(r.get('model_file_mb'), '.1f')}MB load={fmt(r.get('load_s'), '.3f')}s (wall {wall:.0f}s)")
 
 
 def _write_json(path: str, results: list[dict], machine: dict, started, mode: str) -> None:

@@ -3,18 +3,31 @@
 A system is `fit(train_csv)` (reads the file itself: load + featurize + train are all train time),
 `predict_batch(test_csv)` (reads the file itself; rows/s over the test set) and `predict_one(row)` (one raw row as a
 user would pass it: a text string or a dict of column values -> one prediction or one top-k list).
+
+`save(directory)` writes the fitted model's deployable form (everything `predict_one` needs) and `load(directory)`
+returns a predict-ready copy built from those files alone; `measure_model_file` times that after all else.
 """
 from __future__ import annotations
 
 import os
+import shutil
+import statistics
 from typing import Any, Callable
 
+import numpy as np
+
 from .harness import Result, Stopwatch, Unavailable, measure_latency, peak_rss_mb
+
+LOAD_REPEATS = 3  # load time = median of this many loads (the file was just written: warm page cache)
+CHECK_ROWS = 20  # rows on which the loaded copy must answer as the fitted system does
 
 
 class System:
     name = "system"
     notes = ""
+    # what a loaded copy takes over from the fitted system: its settings, never fitted state (so a load that
+    # forgets a piece fails on predict instead of silently using the fitted object's)
+    SETTINGS = ("ctx", "threads", "seed", "quick", "name", "notes", "loss", "output_head", "neighbors")
 
     def __init__(self, ctx: dict[str, Any]):
         self.ctx = ctx
@@ -30,6 +43,93 @@ class System:
 
     def predict_one(self, row: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def save(self, directory: str) -> None:
+        """Write the deployable form under `directory` (an empty folder); a runner without one keeps this."""
+        raise NotImplementedError(f"{self.name}: this runner has no save/load")
+
+    def load(self, directory: str) -> "System":
+        """A predict-ready copy read back from what save wrote; start it from self.blank()."""
+        raise NotImplementedError(f"{self.name}: this runner has no save/load")
+
+    def save_inference(self, directory: str) -> bool:
+        """Write a smaller inference-only form, where the system has one (udt); False where it has not."""
+        return False
+
+    def blank(self) -> "System":
+        new = object.__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k in self.SETTINGS})
+        return new
+
+
+class UdtSystem(System):
+    """A udt.Classifier runner (the fitted Classifier in self.model): udt's own model file."""
+
+    FILE = "model.udt"
+
+    def save(self, directory):
+        self.model.save(os.path.join(directory, self.FILE))
+
+    def save_inference(self, directory):
+        self.model.save(os.path.join(directory, self.FILE), optimizer_state=False)
+        return True
+
+    def load(self, directory):
+        new = self.blank()
+        new.model = require_udt_classifier().load(os.path.join(directory, self.FILE))
+        return new
+
+
+def tree_mb(path: str) -> float:
+    """Bytes of a file, or of every file under a folder, in MiB."""
+    if os.path.isfile(path):
+        return os.path.getsize(path) / 2**20
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files) / 2**20
+
+
+def _answer(prediction: Any) -> list[str]:
+    return [str(v) for v in np.ravel(np.asarray(prediction, dtype=object))]
+
+
+def measure_model_file(ctx: dict[str, Any], system: System, rows: list) -> dict[str, Any]:
+    """Save the fitted system, load it back LOAD_REPEATS times, check the loaded copy on CHECK_ROWS rows.
+
+    Returns the Result fields model_file_mb, load_s, model_file_inference_mb, model_file_note. A system that cannot
+    save or load gets None and the reason; the files are removed afterwards."""
+    out: dict[str, Any] = {"model_file_mb": None, "load_s": None, "model_file_inference_mb": None,
+                           "model_file_note": None}
+    root = tmp_dir(ctx, "model-file")
+    notes = []
+    try:
+        full = os.path.join(root, "full")
+        os.makedirs(full)
+        system.save(full)
+        size = tree_mb(full)
+        times, loaded = [], None
+        for _ in range(LOAD_REPEATS):
+            loaded = None  # drop the previous copy before the next load
+            with Stopwatch() as sw:
+                loaded = system.load(full)
+            times.append(sw.seconds)
+        check = rows[:CHECK_ROWS]
+        differ = sum(_answer(system.predict_one(r)) != _answer(loaded.predict_one(r)) for r in check)
+        out.update(model_file_mb=size, load_s=statistics.median(times))
+        if differ:
+            notes.append(f"the loaded model answered differently on {differ} of {len(check)} rows")
+        del loaded
+        inference = os.path.join(root, "inference")
+        os.makedirs(inference)
+        if system.save_inference(inference):
+            out["model_file_inference_mb"] = tree_mb(inference)
+    except NotImplementedError as e:
+        notes.append(f"no model file: {e}")
+    except Exception as e:  # noqa: BLE001 - the row's other measurements stand; this one records why it is missing
+        first = (str(e).splitlines() or [""])[0][:200]  # one line: it lands in the report's notes
+        notes.append(f"save/load failed: {type(e).__name__}: {first}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    out["model_file_note"] = "; ".join(notes) or None
+    return out
 
 
 def evaluate_system(ctx: dict[str, Any], system: System, truth: Callable[[str], Any],
@@ -58,7 +158,9 @@ def evaluate_system(ctx: dict[str, Any], system: System, truth: Callable[[str], 
         res.metrics.update(latency_ms_mean_short=short.mean_ms, latency_ms_p50_short=short.p50_ms,
                            latency_ms_p99_short=short.p99_ms)
     res.notes = system.notes  # systems may refine their notes while training (e.g. epochs run)
-    res.peak_rss_mb = peak_rss_mb()
+    res.peak_rss_mb = peak_rss_mb()  # before the model file: a loaded second copy is not the system's footprint
+    for key, value in measure_model_file(ctx, system, rows).items():
+        setattr(res, key, value)
     return [res.to_dict()]
 
 

@@ -212,8 +212,14 @@ class Result:
     peak_rss_mb: float | None = None
     latency_ms_mean: float | None = None
     throughput_rows_s: float | None = None
+    # the saved model (base.measure_model_file): MiB on disk, seconds to load it back (median of 3), udt's
+    # inference-only form, and why a number is missing or what the loaded copy did differently
+    model_file_mb: float | None = None
+    load_s: float | None = None
+    model_file_inference_mb: float | None = None
+    model_file_note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
-    status: str = "ok"  # ok | unavailable | failed | timeout
+    status: str = "ok"  # ok | unavailable | failed | timeout | crashed
     error: str | None = None
     notes: str = ""
     n_train: int | None = None

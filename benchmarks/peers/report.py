@@ -12,6 +12,16 @@ def _f(v: Any, fmt: str) -> str:
     return "–" if v is None else format(v, fmt)
 
 
+def _mb(v: Any) -> str:
+    return "–" if v is None else format(v, ",.1f") if v >= 10 else format(v, ".3g")
+
+
+def _file_cell(r: dict) -> str:
+    """The saved model's size; udt's inference-only form beside its full file. Older JSONs have neither: –."""
+    inference = r.get("model_file_inference_mb")
+    return _mb(r.get("model_file_mb")) + (f" (inference {_mb(inference)})" if inference is not None else "")
+
+
 def _metric_cols(rows: list[dict]) -> list[str]:
     cols: list[str] = []
     for r in rows:
@@ -26,7 +36,7 @@ def task_table(rows: list[dict]) -> str:
     mcols = _metric_cols(rows) or [rows[0]["metric_name"]]
     short = any("latency_ms_p50_short" in (r.get("metrics") or {}) for r in rows)
     head = (["system"] + mcols + ["train s", "latency mean / p50 / p99 ms"] +
-            (["short-text p50 / p99 ms"] if short else []) + ["batch rows/s", "peak RSS MB"])
+            (["short-text p50 / p99 ms"] if short else []) + ["batch rows/s", "peak RSS MB", "file MB", "load s"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.get("status", "ok") != "ok":
@@ -38,9 +48,16 @@ def task_table(rows: list[dict]) -> str:
         cells = [r["system"]] + [_f(m.get(c), ".4f") for c in mcols] + [_f(r.get("train_s"), ".1f"), lat]
         if short:
             cells.append(" / ".join(_f(m.get(k), ".3f") for k in ("latency_ms_p50_short", "latency_ms_p99_short")))
-        cells += [_f(r.get("throughput_rows_s"), ",.0f"), _f(r.get("peak_rss_mb"), ",.0f")]
+        cells += [_f(r.get("throughput_rows_s"), ",.0f"), _f(r.get("peak_rss_mb"), ",.0f"), _file_cell(r),
+                  _f(r.get("load_s"), ".3g")]
         lines.append("| " + " | ".join(cells) + " |")
-    notes = [f"- **{r['system']}**: {r['notes']}" for r in rows if r.get("notes")]
+    notes = []
+    for r in rows:
+        parts = [r["notes"]] if r.get("notes") else []
+        if r.get("status", "ok") == "ok" and r.get("model_file_note"):
+            parts.append(f"model file: {r['model_file_note']}")
+        if parts:
+            notes.append(f"- **{r['system']}**: " + "; ".join(parts))
     return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
@@ -130,7 +147,10 @@ def write_report(path: str, results: list[dict], machine: dict, started, mode: s
              "Columns: train s = wall time from reading train.csv to a trained model (load + featurize + train); "
              "latency = one raw row (text string or dict of column values) -> prediction, after 20 warm-up calls; "
              "batch rows/s = reading test.csv + featurizing + predicting all of it; peak RSS = the high-water mark of "
-             "the system's own process (VmHWM), including the Python interpreter and its imports.", ""]
+             "the system's own process (VmHWM), including the Python interpreter and its imports; file MB = the saved "
+             "model a user would deploy (MiB on disk; udt: the full file, and the inference-only form without "
+             "optimizer state); load s = reading it back into a model ready to predict (warm page cache, median of "
+             "3); – = not measured (the notes say why).", ""]
     for task, rows in by_task.items():
         t = TASKS.get(task)
         lines += [f"## {task}: {rows[0]['dataset']}", ""]
