@@ -40,7 +40,7 @@ def test_task_table_shows_file_size_and_load_time():
     head, rule, *body = table.splitlines()
     assert head.endswith("| batch rows/s | peak RSS MB | file MB | load s |")
     assert rule.count("---|") == head.count("|") - 1
-    assert "| 100,000 | 500 | 293.8 (inference 97.7) | 0.95 |" in body[0]
+    assert "| 100,000 | 500 | 293.8 (inference 97.7) | 0.950 |" in body[0]
     assert body[1].endswith("| 500 | 2.47 | 0.0123 |")
     assert body[2].endswith("| 500 | – | – |")
     assert body[3].count("–") == len(head.split("|")) - 4 and "**timeout**: no answer within 300 s" in body[3]
@@ -52,7 +52,7 @@ def test_task_table_from_rows_without_the_keys():
     lines = table.splitlines()
     assert "| file MB | load s |" in lines[0]
     assert lines[2].endswith("| 100,000 | 500 | – | – |")
-    assert lines[3].endswith("| 100,000 | 500 | 12.2 | 0.2 |")  # ",.1f" from 10 MB up (round half to even)
+    assert lines[3].endswith("| 100,000 | 500 | 12.2 | 0.200 |")  # ",.1f" from 10 up, else 3 digits
 
 
 def test_from_json_renders_old_and_new_results(tmp_path, monkeypatch):
@@ -73,7 +73,7 @@ def test_from_json_renders_old_and_new_results(tmp_path, monkeypatch):
     assert main(["--from-json", f"{old},{new}", "--report", str(tmp_path / "merged.md"),
                  "--json", str(tmp_path / "merged.json")]) == 0
     lines = (tmp_path / "merged.md").read_text().splitlines()
-    assert next(x for x in lines if x.startswith("| udt |")).endswith("| 0.5 (inference 0.25) | 0.03 |")
+    assert next(x for x in lines if x.startswith("| udt |")).endswith("| 0.500 (inference 0.250) | 0.0300 |")
     assert next(x for x in lines if x.startswith("| LightGBM |")).endswith("| – | – |")
     merged = {r["system"]: r for r in json.loads((tmp_path / "merged.json").read_text())}
     assert merged["udt"]["model_file_mb"] == 0.5 and "model_file_mb" not in merged["LightGBM"]

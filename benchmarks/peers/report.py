@@ -12,14 +12,15 @@ def _f(v: Any, fmt: str) -> str:
     return "–" if v is None else format(v, fmt)
 
 
-def _mb(v: Any) -> str:
-    return "–" if v is None else format(v, ",.1f") if v >= 10 else format(v, ".3g")
+def _g(v: Any) -> str:
+    """Sizes and load times from 0.0001 to 1000s: one decimal from 10 up, three significant digits below."""
+    return "–" if v is None else format(v, ",.1f") if v >= 10 else format(v, "#.3g")
 
 
 def _file_cell(r: dict) -> str:
     """The saved model's size; udt's inference-only form beside its full file. Older JSONs have neither: –."""
     inference = r.get("model_file_inference_mb")
-    return _mb(r.get("model_file_mb")) + (f" (inference {_mb(inference)})" if inference is not None else "")
+    return _g(r.get("model_file_mb")) + (f" (inference {_g(inference)})" if inference is not None else "")
 
 
 def _metric_cols(rows: list[dict]) -> list[str]:
@@ -49,7 +50,7 @@ def task_table(rows: list[dict]) -> str:
         if short:
             cells.append(" / ".join(_f(m.get(k), ".3f") for k in ("latency_ms_p50_short", "latency_ms_p99_short")))
         cells += [_f(r.get("throughput_rows_s"), ",.0f"), _f(r.get("peak_rss_mb"), ",.0f"), _file_cell(r),
-                  _f(r.get("load_s"), ".3g")]
+                  _g(r.get("load_s"))]
         lines.append("| " + " | ".join(cells) + " |")
     notes = []
     for r in rows:
