@@ -179,6 +179,10 @@ def test_a_real_peer_runs_in_a_child_and_reports_every_key(tmp_path):
     assert set(RESULT_KEYS) <= set(row)
     assert row["system"] == "TF-IDF+LinearSVC" and row["metric"] == 1.0
     assert row["train_s"] > 0 and 0 < row["latency_ms_p50"] <= row["latency_ms_p99"] and row["peak_rss_mb"] > 0
+    # the pipeline was saved with joblib in the child, loaded back, and answered as the fitted one did
+    assert row["model_file_mb"] > 0 and row["load_s"] > 0 and row["model_file_note"] is None
+    assert row["model_file_inference_mb"] is None  # one form only: udt alone has an inference-only file
+    assert not any("model-file" in name for name in os.listdir(tmp_path / "tmp"))  # the files are removed
 
 
 def test_udt_runner_fails_gracefully_or_runs(tmp_path):
@@ -199,7 +203,7 @@ def test_report_table_and_plot(tmp_path):
     bad = Result(task="news20", dataset="20NG", system="udt", metric_name="accuracy", status="unavailable",
                  error="udt.Classifier not available").to_dict()
     table = task_table([ok, bad])
-    assert "| fastText | 0.8000 | 3.0 | 0.200 / 0.100 / 0.900 | 5,000 | 100 |" in table
+    assert "| fastText | 0.8000 | 3.0 | 0.200 / 0.100 / 0.900 | 5,000 | 100 | – | – |" in table
     assert "**unavailable**: udt.Classifier not available" in table
     pytest.importorskip("matplotlib")
     import datetime as dt
@@ -253,3 +257,106 @@ def test_from_json_merges_runs_later_rows_win(tmp_path):
     assert main(["--from-json", f"{tmp_path / 'a.json'},{tmp_path / 'b.json'}", "--json", str(out)]) == 0
     merged = json.loads(out.read_text())
     assert [(r["task"], r["metric"]) for r in merged] == [("news20", 0.5), ("adult", 0.9)]  # task order, b wins
+
+
+# ------------------------------------------------------------------------------ model files (save / load)
+
+FAKE_PAYLOAD = 3 * 2**18  # bytes of the fake's weights file: 0.75 MiB
+
+
+def _fake_system_class(answer_after_load=None, fail_load=False, inference=False):
+    """A System whose model is one stored answer, saved in a file of a known size; counts its calls."""
+    from benchmarks.peers.base import System
+
+    class Fake(System):
+        name = "fake"
+        calls = {"fit": 0, "save": 0, "load": 0, "save_inference": 0}
+
+        def fit(self, train_path):
+            self.calls["fit"] += 1
+            self.answer = "sport"
+
+        def predict_batch(self, test_path):
+            return ["sport"] * 40
+
+        def predict_one(self, row):
+            return self.answer
+
+        def save(self, directory):
+            self.calls["save"] += 1
+            with open(os.path.join(directory, "weights.bin"), "wb") as f:
+                f.write(self.answer.encode().ljust(FAKE_PAYLOAD, b"\0"))
+
+        def load(self, directory):
+            self.calls["load"] += 1
+            if fail_load:
+                raise OSError("truncated file\nsecond line")
+            new = self.blank()
+            with open(os.path.join(directory, "weights.bin"), "rb") as f:
+                new.answer = answer_after_load or f.read().rstrip(b"\0").decode()
+            return new
+
+        def save_inference(self, directory):
+            self.calls["save_inference"] += 1
+            if not inference:
+                return False
+            with open(os.path.join(directory, "weights.bin"), "wb") as f:
+                f.write(b"\0" * (FAKE_PAYLOAD // 3))
+            return True
+
+    return Fake
+
+
+def _evaluate_fake(tmp_path, system_cls):
+    from benchmarks.peers.base import evaluate_system
+
+    ctx = _tiny_text_task(tmp_path)
+    system = system_cls(ctx)
+    (row,) = evaluate_system(ctx, system, truth=lambda path: np.array(["sport"] * 40),
+                             score=lambda y, p: {"accuracy": accuracy(y, p)},
+                             single_rows=lambda path, n: [f"text {i}" for i in range(n)], metric_name="accuracy")
+    json.dumps(row)
+    return row, system
+
+
+def test_evaluate_system_saves_loads_and_times_the_model_file(tmp_path):
+    from benchmarks.peers.base import LOAD_REPEATS
+
+    row, system = _evaluate_fake(tmp_path, _fake_system_class(inference=True))
+    assert system.calls == {"fit": 1, "save": 1, "load": LOAD_REPEATS, "save_inference": 1}
+    assert row["model_file_mb"] == 0.75 and row["model_file_inference_mb"] == 0.25
+    assert row["load_s"] is not None and row["load_s"] >= 0 and row["model_file_note"] is None
+    assert row["metric"] == 1.0 and row["peak_rss_mb"] > 0  # the other measurements are untouched
+    assert not any("model-file" in name for name in os.listdir(tmp_path / "tmp"))
+
+
+def test_a_loaded_copy_that_answers_differently_is_noted(tmp_path):
+    row, _ = _evaluate_fake(tmp_path, _fake_system_class(answer_after_load="tech"))
+    assert row["model_file_mb"] == 0.75 and row["model_file_inference_mb"] is None
+    assert row["model_file_note"] == "the loaded model answered differently on 10 of 10 rows"
+
+
+def test_a_system_that_cannot_save_or_load_gets_none_and_the_reason(tmp_path):
+    from benchmarks.peers.base import System
+
+    row, _ = _evaluate_fake(tmp_path, _fake_system_class(fail_load=True))
+    assert row["model_file_mb"] is None and row["load_s"] is None and row["model_file_inference_mb"] is None
+    assert row["model_file_note"] == "save/load failed: OSError: truncated file"
+    assert row["metric"] == 1.0  # a failed save does not fail the row
+
+    class NoSave(_fake_system_class()):
+        save = System.save
+        load = System.load
+
+    row, system = _evaluate_fake(tmp_path, NoSave)
+    assert row["model_file_mb"] is None and row["load_s"] is None
+    assert row["model_file_note"] == "no model file: fake: this runner has no save/load"
+    assert system.calls["load"] == 0
+
+
+def test_blank_copies_settings_not_fitted_state(tmp_path):
+    system = _fake_system_class()(_tiny_text_task(tmp_path))
+    system.fit("unused.csv")
+    new = system.blank()
+    assert type(new) is type(system) and new.ctx is system.ctx and new.threads == system.threads
+    assert not hasattr(new, "answer")

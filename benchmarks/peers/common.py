@@ -2,6 +2,7 @@
 architecture (sparse input -> one dense ReLU hidden layer -> full output layer), ranking helpers."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -136,6 +137,18 @@ class HashedMLP:
                 outs.append(self.out(self._hidden(X[s:s + batch_size])).numpy())
         return np.concatenate(outs) if outs else np.zeros((0, self.n_out), np.float32)
 
+    def _params(self) -> dict[str, Any]:
+        return {"emb.weight": self.emb.weight, "bias": self.bias, "out.weight": self.out.weight,
+                "out.bias": self.out.bias}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: p.detach() for name, p in self._params().items()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self.torch.no_grad():
+            for name, p in self._params().items():
+                p.copy_(state[name])
+
     def top_k(self, X, k: int, batch_size: int = 1024) -> np.ndarray:
         from .harness import top_k_indices
 
@@ -146,6 +159,37 @@ class HashedMLP:
                 logits = self.out(self._hidden(X[s:s + batch_size]))
                 outs.append(t.topk(logits, min(k, self.n_out), dim=1).indices.numpy())
         return np.concatenate(outs) if outs else top_k_indices(np.zeros((0, self.n_out)), k)
+
+
+def save_hashed_mlp(model: HashedMLP, classes: np.ndarray, directory: str) -> None:
+    """torch.save(state_dict) + the shape and class names (JSON) it is rebuilt from."""
+    model.torch.save(model.state_dict(), os.path.join(directory, "model.pt"))
+    with open(os.path.join(directory, "classes.json"), "w") as f:
+        json.dump({"input_dim": model.input_dim, "hidden": model.hidden, "classes": [str(c) for c in classes]}, f)
+
+
+def load_hashed_mlp(directory: str, loss: str, threads: int, seed: int) -> tuple[HashedMLP, np.ndarray]:
+    """PyTorch's idiom: build the module, then load_state_dict(torch.load(...))."""
+    with open(os.path.join(directory, "classes.json")) as f:
+        meta = json.load(f)
+    classes = np.array(meta["classes"], dtype=object)
+    model = HashedMLP(len(classes), loss, input_dim=meta["input_dim"], hidden=meta["hidden"], threads=threads,
+                      seed=seed)
+    model.load_state_dict(model.torch.load(os.path.join(directory, "model.pt")))
+    return model, classes
+
+
+def joblib_dump(obj: Any, directory: str, name: str = "model.joblib") -> None:
+    """scikit-learn's documented way to keep a fitted estimator (uncompressed: the fastest to load)."""
+    import joblib
+
+    joblib.dump(obj, os.path.join(directory, name))
+
+
+def joblib_load(directory: str, name: str = "model.joblib") -> Any:
+    import joblib
+
+    return joblib.load(os.path.join(directory, name))
 
 
 def label_vocab(values: Sequence[Any]) -> tuple[np.ndarray, dict[str, int]]:

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import System, evaluate_system, read_csv, require_udt_classifier
+from .base import System, UdtSystem, evaluate_system, read_csv, require_udt_classifier
+from .common import joblib_dump, joblib_load
 from .harness import accuracy
 
 # LogisticRegression: lbfgs needs minutes per fit here (58 classes x 250k TF-IDF features); saga with 15 passes
@@ -97,6 +98,17 @@ class LogRegText(System):
             X = self._with_neighbors(X, [str(row.get("neighbors", ""))])
         return self.model.predict(X)[0]
 
+    # the vectorizer and model; with neighbours also the training nodes' sections the histogram is built from
+    STATE = ("vec", "model", "classes", "class_index", "node_label")
+
+    def save(self, directory):
+        joblib_dump({k: getattr(self, k) for k in self.STATE if hasattr(self, k)}, directory)
+
+    def load(self, directory):
+        new = self.blank()
+        new.__dict__.update(joblib_load(directory))
+        return new
+
 
 def _docs_row(row: dict[str, Any]) -> list[str]:
     return [str(row["package"]).replace("-", " ") + " " + str(row.get("text", ""))]
@@ -107,7 +119,7 @@ class LogRegTextNeighbors(LogRegText):
     use_neighbors = True
 
 
-class UdtGraph(System):
+class UdtGraph(UdtSystem):
     def __init__(self, ctx, neighbors: bool):
         super().__init__(ctx)
         self.neighbors = neighbors

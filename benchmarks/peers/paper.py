@@ -28,6 +28,9 @@ SPARSITIES = (0.005, 0.01, 0.02, 0.05, 0.1, 1.0)
 GRID = {"full": [(k, l, r) for k in (5, 7) for l in (16, 64) for r in (32, 128)],
         "quick": [(k, l, None) for k in (5, 7) for l in (16, 64)]}
 INPUT_DIM = 1 << 20
+# Each configuration's network (a 2^20 x 256 input layer: 1 GiB of weights, more with Adam state) is not saved: a dozen
+# such files would take about as long as the experiments; the debsearch task's udt rows measure udt's model file.
+NO_MODEL_FILE = "not measured for engine experiments (see the debsearch task's udt rows)"
 
 
 def _network_cls():
@@ -130,7 +133,7 @@ def _run_config(ctx, d: Data, system: str, notes: str, name_lsh: bool = False, *
                  metric=primary, train_s=train_s + d.featurize_s, latency_ms_mean=lat.mean_ms,
                  latency_ms_p50=lat.p50_ms, latency_ms_p99=lat.p99_ms, peak_rss_mb=peak_rss_mb(),
                  throughput_rows_s=m.get("rows_per_s_sparse", m["rows_per_s_dense"]), metrics=m,
-                 n_train=d.n, n_test=d.Xt.shape[0],
+                 n_train=d.n, n_test=d.Xt.shape[0], model_file_note=NO_MODEL_FILE,
                  notes=(f"{notes}; {len(d.classes)} classes, hidden {a.hidden_dim}, {a.epochs} epochs, batch "
                         f"{a.batch_size}, lr {a.learning_rate:.1e}; metric/latency = "
                         f"{'sparse' if sparse_ok else 'dense'} inference; train_s includes {d.featurize_s:.0f} s "

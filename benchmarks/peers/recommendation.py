@@ -4,14 +4,20 @@ GRU4Rec-style model, udt with a temporal history column.
 train.csv / test.csv have `user_id,item_id,timestamp` (train in time order); test holds each user's last
 interaction. Every system ranks all items it knows (all of train's 1,679 items), minus the items already in the
 user's train history (the held-out item is never among them), and is scored by recall@10 (= hit rate) and NDCG@10.
-Single-row latency: a request `{"user_id": u, "timestamp": t}` -> 10 item ids, history filter included."""
+Single-row latency: a request `{"user_id": u, "timestamp": t}` -> 10 item ids, history filter included.
+
+Model files: each peer's holds its model and the History (item and user ids, each user's train items: the GRU's
+input sequences and every peer's seen-items filter); udt's file holds its own per-user history, and its runner's
+seen-items filter reuses the runner's History, which is not counted."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
-from .base import System, evaluate_system, read_csv, require, require_udt_classifier, torch_setup
+from .base import System, UdtSystem, evaluate_system, read_csv, require, require_udt_classifier, torch_setup
+from .common import joblib_dump, joblib_load
 from .harness import ndcg_at_k, recall_at_k, top_k_indices
 
 K = 10
@@ -74,6 +80,15 @@ class Popularity(System):
     def predict_one(self, row):
         return self.h.top_k_unseen(row["user_id"], self.counts)
 
+    def save(self, directory):
+        joblib_dump({"history": self.h, "counts": self.counts}, directory)
+
+    def load(self, directory):
+        new = self.blank()
+        state = joblib_load(directory)
+        new.h, new.counts = state["history"], state["counts"]
+        return new
+
 
 class ImplicitALS(System):
     name = "implicit ALS"
@@ -110,6 +125,19 @@ class ImplicitALS(System):
     def predict_one(self, row):
         return self._recommend([row["user_id"]])[0]
 
+    def save(self, directory):  # implicit's own save (the factors, .npz) + ids and the user-item matrix
+        self.model.save(os.path.join(directory, "als.npz"))
+        joblib_dump({"history": self.h, "user_items": self.ui}, directory)
+
+    def load(self, directory):
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        new = self.blank()
+        new.model = AlternatingLeastSquares.load(os.path.join(directory, "als.npz"))
+        state = joblib_load(directory)
+        new.h, new.ui = state["history"], state["user_items"]
+        return new
+
 
 class TorchGRU4Rec(System):
     """GRU over each user's item sequence, next-item cross-entropy over all items at every position (GRU4Rec with
@@ -125,20 +153,7 @@ class TorchGRU4Rec(System):
         self.h = History(df)
         n = len(self.h.items) + 1  # 0 = padding; item i -> i + 1
         L = p["max_len"]
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.emb = nn.Embedding(n, p["dim"], padding_idx=0)
-                self.drop = nn.Dropout(0.25)
-                self.gru = nn.GRU(p["dim"], p["hidden"], batch_first=True)
-                self.out = nn.Linear(p["hidden"], n)
-
-            def forward(self, x):
-                h, _ = self.gru(self.drop(self.emb(x)))
-                return self.out(h)
-
-        self.net = Net()
+        self.net = _gru_net(torch, n)
         # training windows: each user's history cut (from its end) into pieces of L+1 items overlapping by one,
         # so every interaction is a target once; left-padded
         windows = []
@@ -189,8 +204,40 @@ class TorchGRU4Rec(System):
     def predict_one(self, row):
         return self.h.top_k_unseen(row["user_id"], self._scores([row["user_id"]])[0])
 
+    def save(self, directory):  # torch.save(state_dict) + the History (ids, each user's input sequence)
+        self.torch.save(self.net.state_dict(), os.path.join(directory, "model.pt"))
+        joblib_dump({"history": self.h}, directory)
 
-class UdtRecommender(System):
+    def load(self, directory):
+        new = self.blank()
+        new.torch = torch = torch_setup(self.threads, self.seed)
+        new.h = joblib_load(directory)["history"]
+        new.net = _gru_net(torch, len(new.h.items) + 1)
+        new.net.load_state_dict(torch.load(os.path.join(directory, "model.pt")))
+        new.net.eval()
+        return new
+
+
+def _gru_net(torch, n: int):
+    """Embedding (n ids, 0 = padding) -> dropout -> GRU -> linear over the n ids, at every position."""
+    nn, p = torch.nn, GRU_PARAMS
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(n, p["dim"], padding_idx=0)
+            self.drop = nn.Dropout(0.25)
+            self.gru = nn.GRU(p["dim"], p["hidden"], batch_first=True)
+            self.out = nn.Linear(p["hidden"], n)
+
+        def forward(self, x):
+            h, _ = self.gru(self.drop(self.emb(x)))
+            return self.out(h)
+
+    return Net()
+
+
+class UdtRecommender(UdtSystem):
     name = "udt"
 
     def fit(self, train_path):
@@ -200,8 +247,16 @@ class UdtRecommender(System):
             columns={"user_id": udt.Categorical(), "item_id": udt.Categorical(), "timestamp": udt.Date()},
             target="item_id", temporal={"user_id": ["item_id"]})
         self.model.fit(train_path)
-        classes = [int(c) for c in self.model.classes_]
-        self.to_item_index = np.array([self.h.item_index.get(c, -1) for c in classes])
+        self.to_item_index = self._item_index(self.model)
+
+    def _item_index(self, model) -> np.ndarray:
+        return np.array([self.h.item_index.get(int(c), -1) for c in model.classes_])
+
+    def load(self, directory):
+        new = super().load(directory)
+        new.h = self.h  # the runner's seen-items filter, not part of udt's model (see the module docstring)
+        new.to_item_index = new._item_index(new.model)
+        return new
 
     def _rank(self, user, proba_row) -> list[str]:
         scores = np.full(len(self.h.items), -np.inf)

@@ -5,11 +5,13 @@ Single-row latency takes the row as a dict of raw column values (what a service 
 its own input with plain dict lookups (the fastest honest path, no one-row DataFrame)."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
-from .base import System, evaluate_system, read_csv, require, require_udt_classifier, torch_setup
+from .base import System, UdtSystem, evaluate_system, read_csv, require, require_udt_classifier, torch_setup
+from .common import joblib_dump, joblib_load
 from .harness import accuracy
 
 TARGET = "income"
@@ -93,17 +95,29 @@ class CodedModel(System):
     def make(self, enc: TableEncoder):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def fit_params(self, enc: TableEncoder) -> dict[str, Any]:
+        return {}
+
     def fit(self, train_path):
         df = read_csv(train_path)
         self.enc = TableEncoder().fit(df)
         self.model = self.make(self.enc)
-        self.model.fit(self.enc.codes_matrix(df), df[TARGET].astype(str).to_numpy())
+        self.model.fit(self.enc.codes_matrix(df), df[TARGET].astype(str).to_numpy(), **self.fit_params(self.enc))
 
     def predict_batch(self, test_path):
         return self.model.predict(self.enc.codes_matrix(read_csv(test_path)))
 
     def predict_one(self, row):
         return self.model.predict(self.enc.codes_row(row))[0]
+
+    def save(self, directory):  # the estimator and the column encoding its inputs need
+        joblib_dump({"encoder": self.enc, "model": self.model}, directory)
+
+    def load(self, directory):
+        new = self.blank()
+        state = joblib_load(directory)
+        new.enc, new.model = state["encoder"], state["model"]
+        return new
 
 
 class LightGBM(CodedModel):
@@ -112,11 +126,10 @@ class LightGBM(CodedModel):
     def make(self, enc):
         lgb = require("lightgbm")
         self.notes = f"LGBMClassifier({LGBM_PARAMS}), native categorical features"
+        return lgb.LGBMClassifier(**LGBM_PARAMS, n_jobs=self.threads, random_state=self.seed, verbose=-1)
 
-        model = lgb.LGBMClassifier(**LGBM_PARAMS, n_jobs=self.threads, random_state=self.seed, verbose=-1)
-        fit = model.fit
-        model.fit = lambda X, y: fit(X, y, categorical_feature=enc.categorical_index)
-        return model
+    def fit_params(self, enc):
+        return {"categorical_feature": enc.categorical_index}
 
 
 class HistGB(CodedModel):
@@ -142,8 +155,7 @@ class TorchMLP(System):
         X = torch.from_numpy(self.enc.onehot_matrix(df))
         self.classes = np.array(sorted(df[TARGET].astype(str).unique()), dtype=object)
         y = torch.from_numpy(np.searchsorted(self.classes, df[TARGET].astype(str).to_numpy()).astype(np.int64))
-        self.net = nn.Sequential(nn.Linear(X.shape[1], 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                                 nn.Linear(256, len(self.classes)))
+        self.net = _mlp(nn, X.shape[1], len(self.classes))
         opt = torch.optim.Adam(self.net.parameters(), lr=1e-3)
         g = torch.Generator().manual_seed(self.seed)
         for _ in range(MLP_EPOCHS):
@@ -169,6 +181,24 @@ class TorchMLP(System):
     def predict_one(self, row):
         return self._predict(self.enc.onehot_row(row))[0]
 
+    def save(self, directory):  # torch.save(state_dict) + the one-hot encoding and class names
+        self.torch.save(self.net.state_dict(), os.path.join(directory, "model.pt"))
+        joblib_dump({"encoder": self.enc, "classes": self.classes}, directory, "encoder.joblib")
+
+    def load(self, directory):
+        new = self.blank()
+        new.torch = torch = torch_setup(self.threads, self.seed)
+        state = joblib_load(directory, "encoder.joblib")
+        new.enc, new.classes = state["encoder"], state["classes"]
+        new.net = _mlp(torch.nn, new.enc.onehot_dim, len(new.classes))
+        new.net.load_state_dict(torch.load(os.path.join(directory, "model.pt")))
+        new.net.eval()
+        return new
+
+
+def _mlp(nn, n_in: int, n_out: int):
+    return nn.Sequential(nn.Linear(n_in, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, n_out))
+
 
 ADULT_COLUMNS = {
     "age": "Numeric", "workclass": "Categorical", "fnlwgt": "Numeric", "education": "Categorical",
@@ -179,7 +209,7 @@ ADULT_COLUMNS = {
 }
 
 
-class UdtTabular(System):
+class UdtTabular(UdtSystem):
     name = "udt"
 
     def fit(self, train_path):

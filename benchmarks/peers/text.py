@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .base import System, evaluate_system, read_csv, require, require_udt_classifier, tmp_dir
+from .base import System, UdtSystem, evaluate_system, read_csv, require, require_udt_classifier, tmp_dir
 from .common import (HashedMLP, fasttext_module, fasttext_top_k, fasttext_top_k_batch, hashing_vectorizer,
-                     label_vocab, write_fasttext_file)
+                     joblib_dump, joblib_load, label_vocab, load_hashed_mlp, save_hashed_mlp, write_fasttext_file)
 from .harness import accuracy
 
 # Hyper-parameters. fastText: its tutorial's recipe (wordNgrams=2, large lr, more epochs) with lr/epoch picked on a
@@ -75,6 +75,14 @@ class FastText(System):
     def predict_one(self, text):
         return fasttext_top_k(self.model, text, 1)[0]
 
+    def save(self, directory):
+        self.model.save_model(os.path.join(directory, "model.bin"))
+
+    def load(self, directory):
+        new = self.blank()
+        new.model = fasttext_module().load_model(os.path.join(directory, "model.bin"))
+        return new
+
 
 class SklearnText(System):
     """A scikit-learn Pipeline(vectorizer, linear model) fitted on raw strings."""
@@ -99,6 +107,14 @@ class SklearnText(System):
 
     def predict_one(self, text):
         return self.pipe.predict([text])[0]
+
+    def save(self, directory):
+        joblib_dump(self.pipe, directory)
+
+    def load(self, directory):
+        new = self.blank()
+        new.pipe = joblib_load(directory)
+        return new
 
 
 class TfidfLinearSVC(SklearnText):
@@ -153,8 +169,17 @@ class TorchEmbBagMLP(System):
     def predict_one(self, text):
         return self.classes[self.model.top_k(self.vec.transform([text]), 1)[0, 0]]
 
+    def save(self, directory):
+        save_hashed_mlp(self.model, self.classes, directory)
 
-class UdtText(System):
+    def load(self, directory):
+        new = self.blank()
+        new.model, new.classes = load_hashed_mlp(directory, "softmax", self.threads, self.seed)
+        new.vec = hashing_vectorizer(100_000)  # stateless: its settings are code, not data
+        return new
+
+
+class UdtText(UdtSystem):
     name = "udt"
 
     def fit(self, train_path):

@@ -7,14 +7,16 @@ task), PyTorch dense network of udt's architecture (100k hashed inputs -> 256 Re
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from typing import Any
 
 import numpy as np
 
-from .base import System, evaluate_system, read_csv, require, require_udt_classifier, tmp_dir
+from .base import System, UdtSystem, evaluate_system, read_csv, require, require_udt_classifier, tmp_dir
 from .common import (HashedMLP, fasttext_module, fasttext_top_k, fasttext_top_k_batch, hashing_vectorizer,
-                     label_vocab, write_fasttext_file)
+                     joblib_dump, joblib_load, label_vocab, load_hashed_mlp, save_hashed_mlp,
+                     write_fasttext_file)
 from .harness import Unavailable, precision_at_k, recall_at_k, top_k_indices
 
 K = 5
@@ -102,7 +104,8 @@ class NapkinPLT(System):
         self.vec = _tfidf()
         X = self.vec.fit_transform(texts)
         Y = [[index[lab] for lab in ls] for ls in labels]
-        self.model = PLT(os.path.join(tmp_dir(self.ctx, "napkinxc"), "plt"), threads=self.threads, seed=self.seed)
+        self.model_dir = os.path.join(tmp_dir(self.ctx, "napkinxc"), "plt")
+        self.model = PLT(self.model_dir, threads=self.threads, seed=self.seed)
         self.model.fit(X, Y)
         self.notes = ("TF-IDF (1-2-grams, min_df=2, sublinear) -> napkinxc.models.PLT defaults (hierarchical k-means "
                       "tree, arity 2, liblinear logistic nodes)")
@@ -116,6 +119,22 @@ class NapkinPLT(System):
 
     def predict_one(self, row):
         return self._top(self.vec.transform([_row_text(row)]))[0]
+
+    def save(self, directory):
+        # napkinXC writes its model folder while fitting (it has no separate save): a copy of that folder + the
+        # TF-IDF vectorizer and label names
+        shutil.copytree(self.model_dir, os.path.join(directory, "plt"))
+        joblib_dump({"vectorizer": self.vec, "classes": self.classes}, directory)
+
+    def load(self, directory):
+        from napkinxc.models import PLT
+
+        new = self.blank()
+        new.model = PLT(os.path.join(directory, "plt"), threads=self.threads)
+        new.model.load()
+        state = joblib_load(directory)
+        new.vec, new.classes = state["vectorizer"], state["classes"]
+        return new
 
 
 class TfidfCentroid(System):
@@ -152,6 +171,15 @@ class TfidfCentroid(System):
     def predict_one(self, row):
         return self._top(self.vec.transform([_row_text(row)]))[0]
 
+    def save(self, directory):
+        joblib_dump({"vectorizer": self.vec, "centroids_T": self.C_T, "classes": self.classes}, directory)
+
+    def load(self, directory):
+        new = self.blank()
+        state = joblib_load(directory)
+        new.vec, new.C_T, new.classes = state["vectorizer"], state["centroids_T"], state["classes"]
+        return new
+
 
 class FastTextXC(System):
     def __init__(self, ctx, loss: str):
@@ -175,6 +203,14 @@ class FastTextXC(System):
 
     def predict_one(self, row):
         return fasttext_top_k(self.model, _row_text(row), K)
+
+    def save(self, directory):
+        self.model.save_model(os.path.join(directory, "model.bin"))
+
+    def load(self, directory):
+        new = self.blank()
+        new.model = fasttext_module().load_model(os.path.join(directory, "model.bin"))
+        return new
 
 
 class TorchDense(System):
@@ -222,8 +258,18 @@ class TorchDense(System):
     def predict_one(self, row):
         return self._top(self.vec.transform([_row_text(row)]))[0]
 
+    def save(self, directory):
+        save_hashed_mlp(self.model, self.classes, directory)
 
-class UdtXC(System):
+    def load(self, directory):
+        new = self.blank()
+        loss = "sigmoid" if _target(self.ctx)[1] else "softmax"
+        new.model, new.classes = load_hashed_mlp(directory, loss, self.threads, self.seed)
+        new.vec = hashing_vectorizer(100_000)  # stateless: its settings are code, not data
+        return new
+
+
+class UdtXC(UdtSystem):
     """udt at its defaults, or with output_head="trained". With ~3 rows per class the defaults end with the
     centroid head (udt.training.centroid_head: each class's output row set to the centered mean hidden activation of its
     training rows after training; udt.selection.model_selection.auto_output_head); the trained-head row shows what that
