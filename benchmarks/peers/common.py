@@ -51,6 +51,15 @@ def fasttext_module():
     return require("fasttext", "fastText (pip package fasttext)")
 
 
+def save_fasttext(model, directory: str) -> None:
+    """A fastText model as its .bin in `directory` (what load_fasttext reads)."""
+    model.save_model(os.path.join(directory, "model.bin"))
+
+
+def load_fasttext(directory: str):
+    return fasttext_module().load_model(os.path.join(directory, "model.bin"))
+
+
 # ----------------------------------------------------------------------------------------- hashed features
 
 

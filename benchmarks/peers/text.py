@@ -9,7 +9,8 @@ import numpy as np
 
 from .base import System, UdtSystem, evaluate_system, read_csv, require, require_udt_classifier, tmp_dir
 from .common import (HashedMLP, fasttext_module, fasttext_top_k, fasttext_top_k_batch, hashing_vectorizer,
-                     joblib_dump, joblib_load, label_vocab, load_hashed_mlp, save_hashed_mlp, write_fasttext_file)
+                     load_fasttext, joblib_dump, joblib_load, label_vocab, load_hashed_mlp, save_fasttext,
+                     save_hashed_mlp, write_fasttext_file)
 from .harness import accuracy
 
 # Hyper-parameters. fastText: its tutorial's recipe (wordNgrams=2, large lr, more epochs) with lr/epoch picked on a
@@ -76,11 +77,11 @@ class FastText(System):
         return fasttext_top_k(self.model, text, 1)[0]
 
     def save(self, directory):
-        self.model.save_model(os.path.join(directory, "model.bin"))
+        save_fasttext(self.model, directory)
 
     def load(self, directory):
         new = self.blank()
-        new.model = fasttext_module().load_model(os.path.join(directory, "model.bin"))
+        new.model = load_fasttext(directory)
         return new
 
 
