@@ -1,7 +1,7 @@
 #include "id_map.h"
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -17,75 +17,70 @@ int table_bits(size_t n) {
   return bits;
 }
 
+// Fibonacci hashing: the top `bits` bits of id x 2^64 / phi.
 size_t slot(uint32_t id, int bits) { return size_t((uint64_t(id) * 0x9E3779B97F4A7C15ULL) >> (64 - bits)); }
-
-// id -> dense index, open addressing (the caller sizes it from the number of keys).
-struct IdIndex {
-  std::vector<uint32_t> keys;   // id + 1, 0 = empty
-  std::vector<uint32_t> index;
-  int bits;
-  explicit IdIndex(size_t expected) : bits(table_bits(expected)) {
-    keys.assign(size_t(1) << bits, 0);
-    index.assign(size_t(1) << bits, 0);
-  }
-  // Index of `id`, inserting it as `next` when new (sets inserted).
-  uint32_t find_or_insert(uint32_t id, uint32_t next, bool& inserted) {
-    const size_t mask = keys.size() - 1;
-    for (size_t h = slot(id, bits);; h = (h + 1) & mask) {
-      if (keys[h] == 0) {
-        keys[h] = id + 1;
-        index[h] = next;
-        inserted = true;
-        return next;
-      }
-      if (keys[h] == id + 1) {
-        inserted = false;
-        return index[h];
-      }
-    }
-  }
-  void grow() {
-    IdIndex bigger(keys.size());  // room for as many keys as there are slots now
-    for (size_t h = 0; h < keys.size(); ++h) {
-      if (!keys[h]) continue;
-      bool inserted;
-      bigger.find_or_insert(keys[h] - 1, index[h], inserted);
-    }
-    *this = std::move(bigger);
-  }
-};
 
 }  // namespace
 
+IdIndex::IdIndex(size_t expected) : bits_(table_bits(expected)) {
+  keys_.assign(size_t(1) << bits_, 0);
+  index_.assign(size_t(1) << bits_, 0);
+}
+
+uint32_t IdIndex::find_or_insert(uint32_t id, uint32_t next, bool& inserted) {
+  const size_t mask = keys_.size() - 1;
+  for (size_t h = slot(id, bits_);; h = (h + 1) & mask) {
+    if (keys_[h] == 0) {
+      keys_[h] = id + 1;
+      index_[h] = next;
+      inserted = true;
+      return next;
+    }
+    if (keys_[h] == id + 1) {
+      inserted = false;
+      return index_[h];
+    }
+  }
+}
+
+bool IdIndex::find(uint32_t id, uint32_t& index) const {
+  const size_t mask = keys_.size() - 1;
+  for (size_t h = slot(id, bits_);; h = (h + 1) & mask) {
+    if (keys_[h] == id + 1) {
+      index = index_[h];
+      return true;
+    }
+    if (keys_[h] == 0) return false;
+  }
+}
+
+void IdIndex::grow() {
+  IdIndex bigger(keys_.size());  // room for as many keys as there are slots now
+  for (size_t h = 0; h < keys_.size(); ++h) {
+    if (!keys_[h]) continue;
+    bool inserted;
+    bigger.find_or_insert(keys_[h] - 1, index_[h], inserted);
+  }
+  *this = std::move(bigger);
+}
+
 IdMap::IdMap(std::vector<uint32_t> vocabulary, uint32_t overflow)
-    : vocabulary_(std::move(vocabulary)), overflow_(overflow) {
+    : vocabulary_(std::move(vocabulary)), overflow_(overflow), rows_(vocabulary_.size()) {
   if (overflow_ == 0) throw std::invalid_argument("an id map needs at least one overflow row");
   if (vocabulary_.size() + overflow_ > 0xFFFFFFFFull)
     throw std::invalid_argument("an id map has at most 2^32 - 1 rows");
-  bits_ = table_bits(vocabulary_.size());
-  slot_ids_.assign(size_t(1) << bits_, 0);
-  slot_rows_.assign(size_t(1) << bits_, 0);
-  const size_t mask = slot_ids_.size() - 1;
   for (uint32_t r = 0; r < vocabulary_.size(); ++r) {
     const uint32_t id = vocabulary_[r];
     if (id == 0xFFFFFFFFu) throw std::invalid_argument("id map: id 2^32 - 1 cannot be in a vocabulary");
-    size_t h = slot(id, bits_);
-    while (slot_ids_[h] != 0) {
-      if (slot_ids_[h] == id + 1)
-        throw std::invalid_argument("id map: the vocabulary holds id " + std::to_string(id) + " twice");
-      h = (h + 1) & mask;
-    }
-    slot_ids_[h] = id + 1;
-    slot_rows_[h] = r;
+    bool inserted;
+    rows_.find_or_insert(id, r, inserted);
+    if (!inserted) throw std::invalid_argument("id map: the vocabulary holds id " + std::to_string(id) + " twice");
   }
 }
 
 uint32_t IdMap::row_of(uint32_t id) const {
-  const size_t mask = slot_ids_.size() - 1;
-  for (size_t h = slot(id, bits_);; h = (h + 1) & mask) {
-    if (slot_ids_[h] == id + 1) return slot_rows_[h];
-    if (slot_ids_[h] == 0) break;
-  }
+  uint32_t row;
+  if (rows_.find(id, row)) return row;
   return uint32_t(vocabulary_.size()) + reduce_to_dim(fmix64(uint64_t(id) ^ 0x6f766572666c6f77ULL), overflow_);
 }
 
@@ -138,19 +133,12 @@ void IdMap::apply(std::vector<uint32_t>& indices, std::vector<float>& values, st
   values.resize(w);
 }
 
-struct VocabularyCounter::Index : IdIndex {
-  Index() : IdIndex(1 << 12) {}
-};
-
-VocabularyCounter::VocabularyCounter(size_t limit) : index_(std::make_unique<Index>()), limit_(limit) {}
-VocabularyCounter::~VocabularyCounter() = default;
-
 void VocabularyCounter::add(const uint32_t* ids, size_t n) {
   for (size_t i = 0; i < n && !saturated(); ++i) {
     if (ids[i] == 0xFFFFFFFFu) throw std::invalid_argument("id 2^32 - 1 cannot be in a vocabulary");
-    if (2 * (first_seen_.size() + 1) >= index_->keys.size()) index_->grow();
+    if (2 * (first_seen_.size() + 1) >= index_.capacity()) index_.grow();
     bool inserted;
-    const uint32_t k = index_->find_or_insert(ids[i], uint32_t(first_seen_.size()), inserted);
+    const uint32_t k = index_.find_or_insert(ids[i], uint32_t(first_seen_.size()), inserted);
     if (inserted) {
       first_seen_.push_back(ids[i]);
       count_.push_back(0);

@@ -13,12 +13,28 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "sparse_rows.h"
 
 namespace udt {
+
+// Hashed id -> dense index, open addressing with linear probing (ids < 2^32 - 1).
+class IdIndex {
+ public:
+  explicit IdIndex(size_t expected = 0);
+  // Index of `id`, inserting it as `next` when new (then sets inserted).
+  uint32_t find_or_insert(uint32_t id, uint32_t next, bool& inserted);
+  // Index of `id`, or false when absent.
+  bool find(uint32_t id, uint32_t& index) const;
+  size_t capacity() const { return keys_.size(); }
+  void grow();  // at least twice the slots, every key kept
+
+ private:
+  std::vector<uint32_t> keys_;   // id + 1 per slot, 0 = empty
+  std::vector<uint32_t> index_;
+  int bits_ = 0;
+};
 
 class IdMap {
  public:
@@ -42,9 +58,7 @@ class IdMap {
  private:
   std::vector<uint32_t> vocabulary_;
   uint32_t overflow_ = 0;
-  std::vector<uint32_t> slot_ids_;   // id + 1 per slot, 0 = empty (ids < 2^32 - 1)
-  std::vector<uint32_t> slot_rows_;
-  int bits_ = 0;
+  IdIndex rows_;  // vocabulary id -> its row
 };
 
 // Counts the ids of featurized training rows, chunk by chunk (memory grows with the distinct ids,
@@ -53,16 +67,14 @@ class IdMap {
 class VocabularyCounter {
  public:
   // Past `limit` distinct ids it stops counting (saturated()): a vocabulary that large is not kept.
-  explicit VocabularyCounter(size_t limit = SIZE_MAX);
-  ~VocabularyCounter();
+  explicit VocabularyCounter(size_t limit = SIZE_MAX) : index_(1 << 12), limit_(limit) {}
   void add(const uint32_t* ids, size_t n);
   size_t n_distinct() const { return first_seen_.size(); }  // saturated: limit + 1
   bool saturated() const { return first_seen_.size() > limit_; }
   std::vector<uint32_t> choose(size_t max_rows) const;
 
  private:
-  struct Index;
-  std::unique_ptr<Index> index_;
+  IdIndex index_;  // id -> its position in first_seen_
   size_t limit_;
   std::vector<uint32_t> first_seen_;  // distinct ids in order of first appearance
   std::vector<uint64_t> count_;
