@@ -83,8 +83,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     # A first fit at input_dim "auto" counts the training rows' feature ids in its first pass, then sizes
     # the input layer to them (_size_input). The id map merges ids before any row scaling, so that pass
     # leaves the values unscaled.
-    vocabulary = input_sizing.counter(_has_text(columns, target)) \
-        if previous is None and options["input_dim"] == "auto" else None
+    has_text = _has_text(columns, target)
+    vocabulary = input_sizing.counter(has_text) if previous is None and options["input_dim"] == "auto" else None
     scaling = featurizer.scaling
     if vocabulary is not None:
         featurizer.set_scaling("none")
@@ -116,7 +116,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
 
         data = load_training_data(training_chunks(), training_chunks, options["memory_budget_mb"] << 20)
         if vocabulary is not None:
-            _size_input(featurizer, data, vocabulary, scaling, _has_text(columns, target))
+            _size_input(featurizer, data, vocabulary, scaling, has_text)
         weighting[:] = _weighting(options, featurizer, data, training_chunks, sample_weight, previous)
         if isinstance(data, InMemoryData) and any(w is not None for w in weighting):
             weigh(data.rows, *weighting)
@@ -269,8 +269,8 @@ def _network(plan: Plan, options: dict) -> Network:
     return Network(input_dim=plan.input_dim, hidden_dim=plan.hidden_dim, output_dim=plan.output_dim,
                    output_sparsity=plan.output_sparsity, loss=plan.loss, learning_rate=plan.learning_rate,
                    random_negatives=plan.random_negatives, embedding_init_scale=plan.embedding_init_scale,
-                   embedding_optimizer=plan.embedding_optimizer, seed=options["seed"], n_threads=options["n_threads"], hash_family=options["hash_family"],
-                   label_augmentation=options["label_augmentation"])
+                   embedding_optimizer=plan.embedding_optimizer, seed=options["seed"], n_threads=options["n_threads"],
+                   hash_family=options["hash_family"], label_augmentation=options["label_augmentation"])
 
 
 ID_LIKE_CLASSES = 100_000  # from this many classes, a target with a class for most rows is likely an id column

@@ -23,8 +23,7 @@ class SeenItems:
 
     def record(self, keys, label_ids) -> None:
         """Adds label id label_ids[i] to keys[i]; ids < 0 (labels outside the vocabulary) are skipped."""
-        added: dict[str, set] = {}
-        had: dict[str, set] = {}   # each key's labels so far, for counting repeats
+        had: dict[str, set] = {}   # each key's labels so far: the recorded ones, then this call's
         repeats = rows = 0
         for key, label in zip(keys, label_ids):
             if label >= 0:
@@ -34,13 +33,10 @@ class SeenItems:
                 repeats += label in had[key]
                 rows += 1
                 had[key].add(label)
-                added.setdefault(key, set()).add(label)
         if self.rows is not None:
             self.rows, self.repeats = self.rows + rows, self.repeats + repeats
-        for key, ids in added.items():
-            old = self.by_key.get(key)
-            new = np.fromiter(ids, np.int64, len(ids))
-            self.by_key[key] = np.union1d(old, new) if old is not None else np.unique(new)
+        for key, ids in had.items():
+            self.by_key[key] = np.array(sorted(ids), np.int64)
 
     @property
     def repeats_rare(self) -> bool:
