@@ -50,6 +50,7 @@ void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, Thr
   const size_t d = dim();
   groups_.build(InputLists{x}, weights.rows());
   const bool rowwise = optimizer == EmbeddingOptimizer::Rowwise;
+  const RowwiseStep rowwise_step = RowwiseStep::at(adam, step.t);
   pool.parallel_for(groups_.rows.size(), 64, [&](size_t begin, size_t end, size_t worker) {
     float* g = scratch[worker].data();
     for (size_t i = begin; i < end; ++i) {
@@ -59,7 +60,7 @@ void EmbeddingLayer::update(const CsrView& x, const AlignedMatrix& grad_out, Thr
         simd::axpy(x.value(x.row_begin(s) + groups_.positions[e]), grad_out.row(s), g, d);
       }
       const uint32_t r = groups_.rows[i];
-      if (rowwise) rowwise_state.update_row(r, step.t, weights.row(r), g, d, adam);
+      if (rowwise) rowwise_state.update_row(r, rowwise_step, weights.row(r), g, d, adam);
       else adam_state.update_row(r, step, weights.row(r), nullptr, g, 0.0f, adam);
     }
   });

@@ -24,13 +24,20 @@ enum class EmbeddingOptimizer { Adam, Rowwise };
 EmbeddingOptimizer parse_embedding_optimizer(const char* name);  // "adam" | "rowwise"; throws invalid_argument
 const char* embedding_optimizer_name(EmbeddingOptimizer kind);
 
+// The bias correction of global step t, the same for every row a batch updates (computed once per batch).
+struct RowwiseStep {
+  uint64_t t = 0;
+  double correction = 0.0;  // sqrt(1 - b2^t)
+  static RowwiseStep at(const AdamConfig& cfg, uint64_t t);
+};
+
 class RowwiseRms {
  public:
   RowwiseRms() = default;
   explicit RowwiseRms(size_t rows) : v(rows, 0.0f), steps(rows, 0) {}
 
   // Applies gradient g (n floats) to row r's weights at global step `step.t` (shared by a batch).
-  void update_row(size_t r, uint64_t t, float* weights, const float* g, size_t n, const AdamConfig& cfg);
+  void update_row(size_t r, const RowwiseStep& step, float* weights, const float* g, size_t n, const AdamConfig& cfg);
 
   std::vector<float> v;         // the row's mean squared gradient, decayed by b2 per global step
   std::vector<uint64_t> steps;  // global step of the row's last update (0 = never)
