@@ -154,6 +154,9 @@ OPTIONS = (
                 "(udt.training.plan_search); auto: a table's rows with and without pairwise crosses, compared on "
                 "subsamples costing at most 0.3 of one fit's training work; 0: the rules' plan, no search. With "
                 "crosses left False the search may add them; crosses=[] pins none"),
+    Option("target_transform", "auto", "choice", choices=("none", "log"), auto=True,
+           help="regressors: learn the target as is or as its log (predictions are exp of it); auto: log when every "
+                "training target is > 0 and its log is the more symmetric (udt.training.target_transform)"),
     Option("early_stopping_patience", 2, "int", none=True, lo=1, hi=100_000,
            help="with a validation set, stop after this many epochs without improvement and keep the best epoch"),
     Option("threshold", 0.5, "float", lo=0, lo_open=True, hi=1,

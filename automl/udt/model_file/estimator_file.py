@@ -20,6 +20,7 @@ from udt.options import OPTIONS
 from udt.model_file.compact_arrays import PRECISIONS, reduce, widen
 from udt.engine import is_optimizer_state
 from udt.training.fitted import FittedModel, decode_fitted, encode_fitted
+from udt.training.target_transform import TRANSFORMS
 from udt.model_file.serialization import ModelFileError, decode_model, encode_model, load_model_file, save_model_file
 
 FILE_KIND = "udt-estimator"
@@ -140,6 +141,9 @@ def _check_consistent(fitted: FittedModel) -> None:
                                                                  not isinstance(v, bool) for v in scale)
             and np.isfinite(scale).all() and scale[1] > 0):
         raise ValueError(f"target_scale={scale!r}: a regression model needs [mean, std > 0], a classifier none")
+    if fitted.target_transform not in TRANSFORMS or (fitted.target_transform is not None and scale is None):
+        raise ValueError(f"target_transform={fitted.target_transform!r}: expected one of {TRANSFORMS}, and None for "
+                         f"a classifier")
     values = {"n_threads": featurizer.n_threads, "sparse_inference": plan.sparse_inference}
     for option in OPTIONS:
         if option.name in values and not option.valid(values[option.name]):

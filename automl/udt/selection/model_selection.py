@@ -490,6 +490,8 @@ def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: di
                f"{output_head['centroid']:.4g})" if "metric" in output_head else
                f" (auto: {output_head['rule']})" if "rule" in output_head else "")
         lines.append(f"  output head       {output_head['output_head']}{how}")
+    if "numeric_bins" in arch.reasons:
+        lines.append(f"  numeric bins      {arch.reasons['numeric_bins']}")
     if lsh_params:
         lines.append("  LSH               " + ", ".join(f"{k}={v}" for k, v in lsh_params.items()))
     if search:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from contextlib import closing
 from dataclasses import replace
 from typing import Callable, Optional
 
@@ -22,8 +23,8 @@ import numpy as np
 from udt.training import metrics as udt_metrics
 from udt.ingest.batch import CsrBatch
 from udt.training.centroid_head import apply_output_head
-from udt.columns import Sequence, Text
-from udt.ingest.data import read_batches
+from udt.columns import Numeric, Sequence, Text
+from udt.ingest.data import iter_sources, read_batches
 from udt.engine import STATE, Network
 from udt.errors import DataError
 from udt.ingest.featurize import TableFeaturizer
@@ -32,13 +33,15 @@ from udt.training import input_sizing
 from udt.training.grow_labels import grow_labels
 from udt.training.label_sets import CALIBRATION_ROWS, fit_share_scale
 from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan
+from udt.selection import numeric_resolution
 from udt.ingest.row_scaling import add_idf, idf_weights, scale_features
 from udt.options import OPTIONS
 from udt.training import plan_search
 from udt.training.row_weights import class_weight_vector, label_counts, weigh
 from udt.training.scoring import score_rows
 from udt.training.seen_items import SeenItems
-from udt.training.trainer import EarlyStopping, InMemoryData, Trainer, load_training_data
+from udt.training import target_transform, weight_averaging
+from udt.training.trainer import EarlyStopping, InMemoryData, LocalRounds, Trainer, load_training_data
 
 PASS_BATCH_ROWS = 8192  # rows per featurizer call in training and prediction passes
 
@@ -78,6 +81,9 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
                          "inference): it predicts, but continued training needs a file saved with it")
     if previous is None and plan is not None and "input_dim" not in plan.auto:
         options = dict(options, input_dim=plan.input_dim)  # a pinned plan's input layer: hashed into as given
+    binned = {}
+    if previous is None:  # a Numeric column's resolutions follow the rows there are (numeric_resolution)
+        columns, binned = numeric_resolution.fitted_columns(columns, target, _count_rows(source, columns, target))
     featurizer = previous.featurizer if previous is not None else \
         new_featurizer(columns, target, options).fit(source, classes=classes)
     # A first fit at input_dim "auto" counts the training rows' feature ids in its first pass, then sizes
@@ -99,7 +105,8 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
     # Every pass over the new rows records their events on top of the histories the model already
     # has: continued training must never forget earlier keys' histories.
     with featurizer.training_passes():
-        target_scale = [previous.target_scale if previous is not None else None]
+        # [mean, std] of the transformed target, the transform (udt.training.target_transform)
+        target_scale = [previous.target_scale, previous.target_transform] if previous is not None else [None, None]
         weighting = [None, None]  # class weights, sample-weight scale: known after the first pass
 
         def training_chunks():
@@ -108,8 +115,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
                 if vocabulary is not None and featurizer.id_map is None:
                     vocabulary.add(batch.indices)
                 if target_scale[0] is not None:
-                    mean, std = target_scale[0]
-                    batch.label_values = ((batch.label_values - mean) / std).astype(np.float32)
+                    batch.label_values = target_transform.standardised(batch.label_values, *target_scale)
                 if any(w is not None for w in weighting):
                     weigh(batch, *weighting)
                 yield batch
@@ -122,10 +128,10 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
             weigh(data.rows, *weighting)
         held_out = None
         if _is_fraction(validation):
-            data, held_out = _hold_out(data, float(validation), options["seed"], target_scale[0])
+            data, held_out = _hold_out(data, float(validation), options["seed"], target_scale)
         if previous is None:
             previous = _plan(columns, target, options, featurizer, data, training_chunks, target_scale, plan,
-                             specs[0], source)
+                             specs[0], source, binned)
             previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
                 held_out.values = add_idf(held_out.values, held_out.indices, held_out.offsets, featurizer.idf)
@@ -133,6 +139,21 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         _train(fitted, options, data, specs, source, epochs, held_out if held_out is not None else validation,
                progress, distributed)
     return fitted
+
+
+def _count_rows(source, columns: dict, target) -> int:
+    """The source's rows, counted up to numeric_resolution.rows_needed() (all a rule needs to know), reading
+    one Numeric input column; rows_needed() when there is none (nothing to decide)."""
+    numeric = [n for n, s in columns.items() if n != target and isinstance(s, Numeric)]
+    stop = numeric_resolution.rows_needed()
+    n = 0
+    if numeric:
+        with closing(iter_sources(source, numeric[:1])) as parts:
+            for part in parts:
+                n += part.batch.num_rows
+                if n >= stop:
+                    break
+    return min(n, stop) if numeric else stop
 
 
 def _size_input(featurizer, data, vocabulary, scaling: str, has_text: bool) -> None:
@@ -202,7 +223,7 @@ def _is_fraction(validation) -> bool:
     return True
 
 
-def _hold_out(data, fraction: float, seed: int, target_scale) -> tuple[InMemoryData, CsrBatch]:
+def _hold_out(data, fraction: float, seed: int, target_scale: list) -> tuple[InMemoryData, CsrBatch]:
     """Splits off `fraction` of the in-memory training rows (a seeded draw) as validation rows, with
     their labels in the target's own units."""
     if not isinstance(data, InMemoryData):
@@ -213,26 +234,34 @@ def _hold_out(data, fraction: float, seed: int, target_scale) -> tuple[InMemoryD
     if n_held >= data.n_rows:
         raise ValueError(f"validation={fraction} would hold out every one of the {data.n_rows} training rows")
     held = data.rows.take(np.sort(order[:n_held]))
-    if target_scale is not None:  # continued training: the rows carry standardised targets
-        held.label_values = (held.label_values * target_scale[1] + target_scale[0]).astype(np.float32)
+    if target_scale[0] is not None:  # continued training: the rows carry standardised targets
+        held.label_values = target_transform.unstandardised(held.label_values, *target_scale).astype(np.float32)
     return InMemoryData(data.rows.take(np.sort(order[n_held:]))), held
 
 
 def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned, metric,
-          source=None) -> FittedModel:
+          source=None, binned=None) -> FittedModel:
     """A first fit's statistics -> target scale, feature scaling (IDF), architecture and a new network."""
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
         # Standardise the target so one learning rate suits every scale; predictions undo it.
-        mean, std, largest = _weighted_mean_std(
-            (c.label_values, c.row_weights) for c in ([data.rows] if in_memory else training_chunks()))
+        # A positive skewed target is learned as its log (udt.training.target_transform).
+        statistics = target_transform.TargetStatistics()
+        mean, std, largest = _weighted_mean_std(statistics.observe(
+            (c.label_values, c.row_weights) for c in ([data.rows] if in_memory else training_chunks())))
         if not (np.isfinite(mean) and np.isfinite(std) and np.isfinite(largest)):
             raise DataError(f"the regression target's values are too large to train on (largest magnitude "
                             f"{largest:.3g}; float32 holds up to 3.4e38): rescale them", column=featurizer.target)
+        chosen = options["target_transform"]
+        if chosen == target_transform.LOG and not statistics.positive:
+            raise ValueError("target_transform='log' needs a regression target > 0 in every training row; use "
+                             "'none' or 'auto'")
+        target_scale[1] = statistics.transform() if chosen == "auto" else None if chosen == "none" else chosen
+        if target_scale[1] is not None:
+            mean, std = statistics.log_mean_std()
         target_scale[0] = [mean, std or 1.0]
         if in_memory:  # streamed chunks are scaled by training_chunks from now on
-            mean, std = target_scale[0]
-            data.rows.label_values = ((data.rows.label_values - mean) / std).astype(np.float32)
+            data.rows.label_values = target_transform.standardised(data.rows.label_values, *target_scale)
     has_text = _has_text(columns, target)
     id_map = featurizer.id_map
     stats = DataStats(n_rows=data.n_rows, n_classes=featurizer.n_classes, task=task, has_text=has_text,
@@ -249,6 +278,15 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
                                                       lambda p: _network(p, options))
         id_map = featurizer.id_map
         stats = replace(stats, distinct_features=getattr(featurizer, "distinct_ids_", None) or 0)
+    if binned:
+        groups = {}
+        for name, change in binned.items():
+            groups.setdefault(repr(change), []).append(name)
+        why = "; ".join(f"{len(names)} column{'s' if len(names) > 1 else ''} ({', '.join(names[:3])}"
+                        f"{', ...' if len(names) > 3 else ''}) {binned[names[0]][0]} -> {binned[names[0]][1]}"
+                        for names in groups.values())
+        plan = replace(plan, reasons={**plan.reasons, "numeric_bins": f"numeric_resolution: n={data.n_rows:,} rows, "
+                                                                       f"bins {why}"})
     _warn_if_mostly_distinct_classes(stats, plan)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
@@ -261,7 +299,7 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
         network.weights()[STATE.embedding_weight][len(id_map[0]):] = 0.0
     return FittedModel(featurizer=featurizer, network=network, plan=plan, n_train_rows=data.n_rows,
                        search=[t.to_dict() for t in trials],
-                       target_scale=target_scale[0], seen=SeenItems() if options["temporal"] and task == "single"
+                       target_scale=target_scale[0], target_transform=target_scale[1], seen=SeenItems() if options["temporal"] and task == "single"
                        else None)
 
 
@@ -328,11 +366,17 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
     if distributed is not None:
         from udt.training.distributed import DistributedRounds
         trainer_options["rounds"] = DistributedRounds(fitted.network, distributed)
-    trainer = Trainer(fitted.network, **trainer_options)
     n_epochs = epochs if epochs is not None else fitted.plan.epochs
     if not (isinstance(n_epochs, int) and n_epochs >= 1):
         raise ValueError(f"invalid epochs={n_epochs!r}: expected an integer >= 1")
     first_epoch = fitted.history[-1]["epoch"] + 1 if fitted.history else 1
+    averaged = None
+    if distributed is None and validate is None and \
+            weight_averaging.applies(fitted.network, _has_text(fitted.featurizer.columns, fitted.featurizer.target),
+                                     n_epochs):
+        averaged = trainer_options["rounds"] = weight_averaging.TailAveragedRounds(
+            LocalRounds(fitted.network), fitted.network, first_epoch + n_epochs - 1, n_epochs)
+    trainer = Trainer(fitted.network, **trainer_options)
     if fitted.seen is not None:
         record_seen(fitted, source)
     if fitted.trained_output_weight is not None:
@@ -345,6 +389,8 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
         if fitted.network.lsh_params is not None:
             fitted.network.rebuild_index()
     trainer.run(data, n_epochs, fitted.history, first_epoch=first_epoch)
+    if averaged is not None and not trainer.interrupted:
+        averaged.finish()
     fitted.interrupted, fitted.stopped_early = trainer.interrupted, trainer.stopped_early
     head_replaced = False
     if fitted.featurizer.task != "regression":

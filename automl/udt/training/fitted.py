@@ -31,7 +31,8 @@ class FittedModel:
     plan: Plan
     n_train_rows: int
     history: list = dataclasses.field(default_factory=list)   # one dict per epoch
-    target_scale: Optional[list] = None            # regression: [mean, std] of the training target
+    target_scale: Optional[list] = None            # regression: [mean, std] of the (transformed) training target
+    target_transform: Optional[str] = None         # regression: udt.training.target_transform (None: identity)
     seen: Optional[SeenItems] = None               # temporal single-label models: labels seen per key
     output_head: Optional[dict] = None             # what the output_head option did, and why
     interrupted: bool = False                      # the last fit was stopped by Ctrl-C

@@ -5,12 +5,12 @@ import numpy as np
 
 from udt.training import metrics as udt_metrics
 from udt.ingest.batch import CsrBatch
+from udt.training.target_transform import unstandardised
 
 
 def unscale_target(fitted, raw: np.ndarray) -> np.ndarray:
-    """Regression outputs in the target's units (training standardises the target)."""
-    mean, std = fitted.target_scale
-    return raw.astype(np.float64) * std + mean
+    """Regression outputs in the target's units (training transforms and standardises the target)."""
+    return unstandardised(raw, fitted.target_scale, getattr(fitted, "target_transform", None))
 
 
 def score_rows(fitted, rows: CsrBatch, specs, sparse: bool, sparsity=None) -> dict:
