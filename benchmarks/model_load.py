@@ -5,7 +5,8 @@
 Each task is fitted once at its defaults and saved to DIR/<task>_full.udt (reused when present: debsearch
 takes minutes). From it: the inference-only file (no optimizer state) at float32, bfloat16 and int8, and the
 inference-only file in format v1 (what udt wrote before mapped files) for comparison. For each file:
-size; load time in a fresh process (udt imported first), cold-ish (the file's pages dropped from the page
+size; load time in a fresh process (udt's estimator code imported first, its import time reported apart: a
+server pays it once, whatever the model), cold-ish (the file's pages dropped from the page
 cache with posix_fadvise, once) and warm (median of 3); RSS and PSS after load; the test score after
 loading. Then two processes load the inference file at once and hold it: their Rss/Pss/Shared_Clean
 (/proc/PID/smaps_rollup) show the pages they share.
@@ -37,16 +38,19 @@ FORMS = [("full", None), ("inference", {"optimizer_state": False}),
 # Run in a fresh interpreter: load the file, report seconds and memory, optionally wait for a line on stdin.
 _LOADER = """
 import os, sys, time, json
-import udt
+t = time.perf_counter()
+from udt import load  # the estimators' code (scikit-learn, pandas): once per process, whatever the model
+import_seconds = time.perf_counter() - t
 path, drop, hold = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1"
 if drop:
     fd = os.open(path, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)
 t = time.perf_counter()
-model = udt.load(path)
+model = load(path)
 seconds = time.perf_counter() - t
 rollup = {l.split(':')[0]: int(l.split()[1]) for l in open('/proc/self/smaps_rollup') if l.split()[-1] == 'kB'}
-print(json.dumps({"seconds": seconds, "rss_mb": rollup["Rss"] / 1024, "pss_mb": rollup["Pss"] / 1024,
-                  "shared_clean_mb": rollup.get("Shared_Clean", 0) / 1024}), flush=True)
+print(json.dumps({"seconds": seconds, "import_seconds": import_seconds, "rss_mb": rollup["Rss"] / 1024,
+                  "pss_mb": rollup["Pss"] / 1024, "shared_clean_mb": rollup.get("Shared_Clean", 0) / 1024}),
+      flush=True)
 if hold:
     sys.stdin.readline()
 """
@@ -91,6 +95,7 @@ def _measure(path) -> dict:
     cold = json.loads(_load(path, drop=True).communicate()[0])
     warm = [json.loads(_load(path, drop=False).communicate()[0]) for _ in range(3)]
     return {"cold_s": cold["seconds"], "warm_s": statistics.median(w["seconds"] for w in warm),
+            "import_s": statistics.median(w["import_seconds"] for w in warm),
             "rss_mb": statistics.median(w["rss_mb"] for w in warm), "pss_mb": statistics.median(w["pss_mb"] for w in warm)}
 
 
@@ -125,6 +130,7 @@ def main():
             model.save(full)
             print(f"{name}: fit {time.perf_counter() - start:.0f} s")
         model = udt.load(full)
+        model.save(full)  # in this udt's format (saving is lossless; the file is replaced, not rewritten)
         print(f"{name}: {model.model_.network}, load average {os.getloadavg()[0]:.2f}")
         for form, how in FORMS:
             path = Path(args.dir) / f"{name}_{form}.udt"
@@ -135,7 +141,7 @@ def main():
             m = _measure(path)
             score = _score(udt.load(path), test, target)
             print(f"  {form:<15} {path.stat().st_size / 2**20:9.1f} MB  load cold {m['cold_s']:6.2f} s  warm "
-                  f"{m['warm_s']:6.2f} s  RSS {m['rss_mb']:8.1f} MB  PSS {m['pss_mb']:8.1f} MB  score {score:.4f}",
+                  f"{m['warm_s']:6.2f} s (+ import {m['import_s']:.2f} s)  RSS {m['rss_mb']:8.1f} MB  PSS {m['pss_mb']:8.1f} MB  score {score:.4f}",
                   flush=True)
         for i, r in enumerate(_shared(Path(args.dir) / f"{name}_inference.udt")):
             print(f"  two processes, inference file, #{i + 1}: load {r['seconds']:.2f} s  Rss {r['rss_mb']:.1f} MB  "

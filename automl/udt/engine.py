@@ -491,12 +491,12 @@ class Network:
             a = arrays.get(name)
             if a is None:
                 raise ValueError(f"state array {name!r} is missing")
-            if tuple(a.shape) != tuple(expected_shape) or a.dtype != np.dtype(dtype):
+            narrow_tables = name == STATE.lsh_buckets and a.dtype == np.uint16  # the engine reads them as they are
+            if tuple(a.shape) != tuple(expected_shape) or (a.dtype != np.dtype(dtype) and not narrow_tables):
                 raise ValueError(f"state array {name!r} has shape {tuple(a.shape)} {a.dtype}, expected "
                                  f"{tuple(expected_shape)} {dtype} for a {dims[0]} x {dims[1]} x {dims[2]} network")
-            # a float64 sum of float32 values is finite exactly when every value is (it cannot overflow),
-            # and unlike isfinite(a).all() it needs no temporary the size of the array
-            if a.dtype == np.float32 and not is_optimizer_state(name) and not np.isfinite(a.sum(dtype=np.float64)):
+            # in C++, in parallel, with no temporary the size of the array (isfinite(a).all() needs one)
+            if a.dtype == np.float32 and not is_optimizer_state(name) and _core_engine.count_nonfinite(a):
                 raise ValueError(f"state array {name!r} holds NaN or infinite weights")
         network = cls(**config, initialize=False)
         for name in layout:

@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -13,6 +14,7 @@
 #include "engine_bindings.h"
 #include "file_mapping.h"
 #include "network.h"
+#include "loaded_weights.h"
 
 namespace py = pybind11;
 
@@ -32,11 +34,16 @@ py::array row_view(AlignedMatrix& m, py::handle owner) {
 }
 // The buckets' view owns a share of their storage, not the network: training reshapes the
 // index (after index_labels, on restore_lsh), and a view taken before stays valid memory.
-py::array buckets_view(const LshIndex& index) {
-  using Storage = std::shared_ptr<AlignedArray<uint32_t>>;
-  auto* share = new Storage(index.words());
+// A restored 16-bit index is viewed as its uint16 words (saved as they are).
+template <typename Word>
+py::array words_view(const std::shared_ptr<AlignedArray<Word>>& words) {
+  using Storage = std::shared_ptr<AlignedArray<Word>>;
+  auto* share = new Storage(words);
   py::capsule owner(share, [](void* p) { delete static_cast<Storage*>(p); });
-  return py::array(py::dtype::of<uint32_t>(), {(*share)->size()}, {sizeof(uint32_t)}, (*share)->data(), owner);
+  return py::array(py::dtype::of<Word>(), {(*share)->size()}, {sizeof(Word)}, (*share)->data(), owner);
+}
+py::array buckets_view(const LshIndex& index) {
+  return index.narrow() ? words_view(index.narrow_words()) : words_view(index.words());
 }
 
 // Every state array: its name, its view, its shape for (input, hidden, output) dims, whether it
@@ -175,6 +182,51 @@ py::array map_file(int fd, uint64_t offset, size_t length) {
   return py::array(py::dtype::of<uint8_t>(), {length}, {size_t(1)}, (*share)->data(), owner);
 }
 
+// A model file's reduced-precision weight matrix (uint16 bfloat16 bits, or int8 with a float32 scale per
+// row) as float32 rows of the engine's stride in anonymous memory owned like a mapped file, so the
+// network adopts it (adopt_state_array) instead of copying it again.
+py::array widen_weights(const py::array& stored, const py::object& scale) {
+  const bool bf16 = py::isinstance<py::array_t<uint16_t>>(stored);
+  if (!(bf16 || py::isinstance<py::array_t<int8_t>>(stored)) || stored.ndim() != 2 ||
+      !(stored.flags() & py::array::c_style))
+    throw std::invalid_argument("reduced-precision weights must be a C-contiguous 2-d uint16 (bfloat16) or int8 array");
+  const size_t rows = size_t(stored.shape(0)), cols = size_t(stored.shape(1));
+  py::array_t<float, py::array::c_style | py::array::forcecast> scales;
+  if (!bf16) {
+    if (scale.is_none()) throw std::invalid_argument("int8 weights need one float32 scale per row");
+    scales = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(scale);
+    if (!scales || scales.ndim() != 1 || size_t(scales.size()) != rows)
+      throw std::invalid_argument("int8 weights need one float32 scale per row (" + std::to_string(rows) + ")");
+  }
+  const size_t stride = AlignedMatrix::stride_for(cols);
+  auto* share = new MappingShare(std::make_shared<FileMapping>(std::max<size_t>(1, rows * stride) * sizeof(float)));
+  py::capsule owner(share, kMappingCapsule, [](PyObject* c) {
+    delete static_cast<MappingShare*>(PyCapsule_GetPointer(c, kMappingCapsule));
+  });
+  float* out = reinterpret_cast<float*>((*share)->data());
+  {
+    py::gil_scoped_release release;
+    ThreadPool pool(0);  // every hardware thread: loading is all this process does now
+    if (bf16) widen_bfloat16(static_cast<const uint16_t*>(stored.data()), rows, cols, out, stride, pool);
+    else widen_int8(static_cast<const int8_t*>(stored.data()), scales.data(), rows, cols, out, stride, pool);
+  }
+  return py::array(py::dtype::of<float>(), {rows, cols}, {stride * sizeof(float), sizeof(float)}, out, owner);
+}
+
+// NaN or infinite values in a float32 array of 1 or 2 dimensions (rows may be padded).
+size_t count_nonfinite_of(const py::array& array) {
+  if (array.dtype().kind() != 'f' || array.itemsize() != 4 || array.ndim() < 1 || array.ndim() > 2 ||
+      (array.ndim() == 2 ? array.strides(1) != 4 || array.strides(0) % 4 != 0 : array.strides(0) != 4))
+    throw std::invalid_argument("count_nonfinite needs a float32 array of 1 or 2 dimensions with contiguous rows");
+  const size_t rows = array.ndim() == 2 ? size_t(array.shape(0)) : 1;
+  const size_t cols = size_t(array.shape(array.ndim() - 1));
+  const size_t stride = array.ndim() == 2 ? size_t(array.strides(0)) / 4 : cols;
+  const float* data = static_cast<const float*>(array.data());
+  py::gil_scoped_release release;
+  ThreadPool pool(rows * cols >= (size_t(1) << 20) ? 0 : 1);
+  return count_nonfinite(data, rows, cols, stride, pool);
+}
+
 uint32_t crc32c_of(const py::buffer& b, uint32_t crc) {
   const py::buffer_info info = b.request();
   if (!PyBuffer_IsContiguous(info.view(), 'C')) throw std::invalid_argument("crc32c needs a contiguous buffer");
@@ -231,22 +283,29 @@ bool adopt_state_array(py::object self, const std::string& name, const py::array
   return false;
 }
 
-// Restores LSH tables from `buckets` (the checks of Network::restore_lsh), using their memory in place
-// when they are a 64-byte aligned view of a mapped model file; True when they were used in place.
-bool restore_lsh_from(Network& net, uint32_t num_tables, uint32_t capacity, const py::array& buckets) {
+// Restores LSH tables from `buckets` (the checks of Network::restore_lsh): uint16 words (a model file's
+// narrowed tables) stay 16-bit, anything else is read as uint32. They are used in place when they are a
+// 64-byte aligned view of a mapped model file; True when they were.
+template <typename Word>
+bool restore_words(Network& net, uint32_t num_tables, uint32_t capacity, const py::array& buckets) {
   const MappingShare mapping = mapping_of(buckets);
-  const bool in_place = mapping && py::isinstance<py::array_t<uint32_t>>(buckets) && buckets.ndim() == 1 &&
+  const bool in_place = mapping && py::isinstance<py::array_t<Word>>(buckets) && buckets.ndim() == 1 &&
                         (buckets.flags() & py::array::c_style) &&
                         static_cast<const uint8_t*>(buckets.data()) >= mapping->data() &&
                         static_cast<const uint8_t*>(buckets.data()) + buckets.nbytes() <=
                             mapping->data() + mapping->size() &&
                         reinterpret_cast<uintptr_t>(buckets.data()) % 64 == 0;
-  const auto words = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>::ensure(buckets);
+  const auto words = py::array_t<Word, py::array::c_style | py::array::forcecast>::ensure(buckets);
   if (!words || words.ndim() != 1) throw std::invalid_argument("lsh.buckets must be a 1-d array of uint32 ids");
   py::gil_scoped_release release;
   net.restore_lsh(num_tables, capacity, words.data(), size_t(words.size()),
                   in_place ? std::shared_ptr<void>(mapping) : nullptr);
   return in_place;
+}
+
+bool restore_lsh_from(Network& net, uint32_t num_tables, uint32_t capacity, const py::array& buckets) {
+  if (py::isinstance<py::array_t<uint16_t>>(buckets)) return restore_words<uint16_t>(net, num_tables, capacity, buckets);
+  return restore_words<uint32_t>(net, num_tables, capacity, buckets);
 }
 
 }  // namespace
@@ -272,6 +331,12 @@ void bind_engine_state(py::module_& m, py::class_<Network>& network) {
         "`length` bytes of the open file `fd` from `offset` (a multiple of the page size), mapped copy-on-write "
         "(MAP_PRIVATE: writes never reach the file), as a writable uint8 array that keeps the mapping alive.");
   m.attr("PAGE_SIZE") = FileMapping::page_size();
+  m.def("widen_weights", &widen_weights, py::arg("stored"), py::arg("scale") = py::none(),
+        "float32 (rows, cols) from a model file's bfloat16 bits (uint16) or int8 values times a float32 scale per "
+        "row, in rows of the engine's stride that a network adopts without a copy (Network.from_state checks them "
+        "finite). Parallel; the GIL is released.");
+  m.def("count_nonfinite", &count_nonfinite_of, py::arg("array"),
+        "How many values of a float32 array (1-d, or 2-d with contiguous rows) are NaN or infinite; parallel.");
   m.def("crc32c", &crc32c_of, py::arg("data"), py::arg("crc") = 0,
         "CRC-32C (Castagnoli) of a contiguous buffer, continuing from `crc`; the GIL is released.");
   network.def("restore_lsh_from", &restore_lsh_from, py::arg("num_tables"), py::arg("capacity"), py::arg("buckets"),

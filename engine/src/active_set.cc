@@ -22,13 +22,11 @@ uint32_t ActiveSetSelector::select(const LshIndex& index, const uint32_t* codes,
   // Buckets live in a large index: start every table's miss now, read them after.
   for (uint32_t t = 0; t < n_tables; ++t) index.prefetch(t, codes[t]);
   for (uint32_t t = 0; t < n_tables; ++t) {
-    const uint32_t* ids = index.bucket(t, codes[t]);
-    const uint32_t n = index.bucket_size(t, codes[t]);
-    for (uint32_t j = 0; j < n; ++j) {
-      if (ids[j] >= dim_) continue;  // a corrupted (restored) bucket must not index past votes_
-      uint16_t& v = votes_[ids[j]];
-      if (v++ == 0) retrieved_.push_back(ids[j]);
-    }
+    index.for_each_id(t, codes[t], [&](uint32_t id) {
+      if (id >= dim_) return;  // a corrupted (restored) bucket must not index past votes_
+      uint16_t& v = votes_[id];
+      if (v++ == 0) retrieved_.push_back(id);
+    });
   }
   const uint32_t n_retrieved = static_cast<uint32_t>(retrieved_.size());
 

@@ -100,8 +100,9 @@ class AlignedArray {
 class AlignedMatrix {
  public:
   AlignedMatrix() = default;
-  AlignedMatrix(size_t rows, size_t cols)
-      : rows_(rows), cols_(cols), stride_((cols + 15) / 16 * 16), data_(rows * stride_) {}
+  AlignedMatrix(size_t rows, size_t cols) : rows_(rows), cols_(cols), stride_(stride_for(cols)), data_(rows * stride_) {}
+  // Rows padded to 16 floats (64 bytes): every row starts on a cache line.
+  static size_t stride_for(size_t cols) { return (cols + 15) / 16 * 16; }
   float* row(size_t r) { return data_.data() + r * stride_; }
   const float* row(size_t r) const { return data_.data() + r * stride_; }
   size_t rows() const { return rows_; }

@@ -23,6 +23,15 @@ FileMapping::FileMapping(int fd, uint64_t offset, size_t length) : length_(lengt
   base_ = p;
 }
 
+FileMapping::FileMapping(size_t length) : length_(length) {
+  if (length == 0) return;
+  // Filled right away: the kernel maps every page in one call (MAP_POPULATE) instead of one fault per
+  // page from the threads that fill it.
+  void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "anonymous mapping");
+  base_ = p;
+}
+
 FileMapping::~FileMapping() {
   if (base_) munmap(base_, length_);
 }

@@ -15,6 +15,9 @@ class FileMapping {
   // Maps `length` bytes of `fd` from `offset` (a multiple of page_size()) read-write, private.
   // The descriptor may be closed afterwards. Throws std::system_error when mmap fails.
   FileMapping(int fd, uint64_t offset, size_t length);
+  // `length` bytes of anonymous private memory (zero pages), owned the same way: what a model file's
+  // reduced-precision weights are widened into, so the engine adopts them as it adopts a file's.
+  explicit FileMapping(size_t length);
   ~FileMapping();
   FileMapping(const FileMapping&) = delete;
   FileMapping& operator=(const FileMapping&) = delete;

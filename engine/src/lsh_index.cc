@@ -1,6 +1,7 @@
 #include "lsh_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 namespace udt {
@@ -56,23 +57,61 @@ LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, Bucket
   words_ = storage_->data();
 }
 
-bool LshIndex::ids_below(const uint32_t* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity,
-                         uint32_t dim) {
-  const size_t n_buckets = size_t(num_tables) * buckets;
-  for (size_t b = 0; b < n_buckets; ++b) {
-    const uint32_t* bucket = words + b * (size_t(capacity) + 1);
-    const uint32_t n = std::min(bucket[0], capacity);
-    for (uint32_t j = 1; j <= n; ++j)
-      if (bucket[j] >= dim) return false;
-  }
-  return true;
+LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy,
+                   std::shared_ptr<AlignedArray<uint16_t>> narrow_storage) {
+  const size_t words = words_for(num_tables, bits, capacity);
+  if (!narrow_storage || narrow_storage->size() != words)
+    throw std::invalid_argument("LSH tables: " + std::to_string(narrow_storage ? narrow_storage->size() : 0) +
+                                " 16-bit words given, " + std::to_string(words) + " expected");
+  num_tables_ = num_tables;
+  buckets_ = 1u << bits;
+  capacity_ = capacity;
+  policy_ = policy;
+  narrow_storage_ = std::move(narrow_storage);
+  narrow_ = narrow_storage_->data();
 }
+
+void LshIndex::widen() {
+  if (!narrow_) return;
+  auto wide = std::make_shared<AlignedArray<uint32_t>>(narrow_storage_->size());
+  std::copy(narrow_, narrow_ + narrow_storage_->size(), wide->data());
+  storage_ = std::move(wide);
+  words_ = storage_->data();
+  narrow_storage_.reset();
+  narrow_ = nullptr;
+}
+
+template <typename Word>
+bool LshIndex::ids_below(const Word* words, uint32_t num_tables, uint32_t buckets, uint32_t capacity, uint32_t dim,
+                         ThreadPool* pool) {
+  const size_t per_bucket = size_t(capacity) + 1;
+  // Branch-free within a bucket (the largest of its first n ids), so the scan runs at memory speed.
+  auto tables_ok = [&](size_t t0, size_t t1) {
+    for (size_t b = t0 * buckets; b < t1 * buckets; ++b) {
+      const Word* bucket = words + b * per_bucket;
+      const uint32_t n = std::min<uint32_t>(bucket[0], capacity);
+      uint32_t largest = 0;
+      for (uint32_t j = 1; j <= n; ++j) largest = std::max<uint32_t>(largest, bucket[j]);
+      if (n > 0 && largest >= dim) return false;
+    }
+    return true;
+  };
+  if (!pool || pool->size() == 1) return tables_ok(0, num_tables);
+  std::atomic<bool> ok{true};
+  pool->parallel_for(num_tables, 1, [&](size_t t0, size_t t1, size_t) {
+    if (ok.load(std::memory_order_relaxed) && !tables_ok(t0, t1)) ok = false;
+  });
+  return ok.load();
+}
+template bool LshIndex::ids_below(const uint16_t*, uint32_t, uint32_t, uint32_t, uint32_t, ThreadPool*);
+template bool LshIndex::ids_below(const uint32_t*, uint32_t, uint32_t, uint32_t, uint32_t, ThreadPool*);
 
 void LshIndex::clear() {
   for (uint32_t t = 0; t < num_tables_; ++t) clear_table(t);
 }
 
 void LshIndex::clear_table(uint32_t table) {
+  if (narrow_) throw std::logic_error("LshIndex: widen() a 16-bit index before changing it");
   for (uint32_t b = 0; b < buckets_; ++b) words_[slot(table, b)] = 0;
 }
 

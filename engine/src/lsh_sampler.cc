@@ -16,18 +16,29 @@ LshSampler::LshSampler(HashKind kind, const LshParams& params, BucketPolicy poli
   redraw_hashes();
 }
 
-void LshSampler::set_shape(uint32_t num_tables, uint32_t capacity, std::shared_ptr<AlignedArray<uint32_t>> tables) {
+void LshSampler::set_shape(uint32_t num_tables, uint32_t capacity) {
   LshIndex::words_for(num_tables, params_.bits, capacity);  // a bad shape throws before anything changes
-  if (num_tables == params_.num_tables && capacity == params_.capacity && !tables) return;
+  if (num_tables == params_.num_tables && capacity == params_.capacity && !index_.narrow()) return;
   const BucketPolicy policy = index_.policy();
   index_ = LshIndex();  // free the old tables first: at 670k outputs they are ~1 GB, and peak RSS counts both
   try {
-    index_ = tables ? LshIndex(num_tables, params_.bits, capacity, policy, std::move(tables))
-                    : LshIndex(num_tables, params_.bits, capacity, policy);
+    index_ = LshIndex(num_tables, params_.bits, capacity, policy);
   } catch (...) {  // out of memory: keep the old shape (emptied; the next rebuild refills it)
     index_ = LshIndex(params_.num_tables, params_.bits, params_.capacity, policy);
     throw;
   }
+  take_shape(num_tables, capacity);
+}
+
+void LshSampler::restore_tables(LshIndex tables) {
+  if (tables.buckets_per_table() != (1u << params_.bits) || tables.policy() != index_.policy())
+    throw std::logic_error("LshSampler: restored tables of another K or bucket policy");
+  const uint32_t num_tables = tables.num_tables(), capacity = tables.capacity();
+  index_ = std::move(tables);
+  take_shape(num_tables, capacity);
+}
+
+void LshSampler::take_shape(uint32_t num_tables, uint32_t capacity) {
   params_.capacity = capacity;
   if (num_tables != params_.num_tables) {
     params_.num_tables = num_tables;
@@ -58,6 +69,8 @@ void LshSampler::for_table_ranges(ThreadPool& pool, const Fn& fn) {
 void LshSampler::rebuild(const AlignedMatrix& weights, ThreadPool& pool) {
   if (weights.cols() != vector_dim_) throw std::logic_error("LshSampler: weight width mismatch");
   const uint64_t build_id = rebuilds_;
+  if (index_.narrow())  // restored 16-bit tables are refilled from scratch: new 32-bit words, no copy
+    index_ = LshIndex(params_.num_tables, params_.bits, params_.capacity, index_.policy());
   // Each thread owns a range of tables and streams over all neurons once, so every
   // weight row is read once per thread rather than once per table.
   for_table_ranges(pool, [&](uint32_t t0, uint32_t t1) {
@@ -110,6 +123,7 @@ void LshSampler::augment(const std::vector<uint32_t>& samples, const std::vector
                          const uint32_t* codes, ThreadPool& pool, size_t sample_stride, size_t table_stride) {
   if (labels.empty()) return;
   const uint64_t call = augments_++;
+  index_.widen();  // augmenting adds to the tables it has: restored 16-bit ones are copied first
   for_table_ranges(pool, [&](uint32_t t0, uint32_t t1) {
     constexpr size_t kAhead = 8;  // buckets are scattered over a large index: fetch ahead
     for (uint32_t t = t0; t < t1; ++t) {

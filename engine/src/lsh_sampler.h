@@ -54,9 +54,12 @@ class LshSampler {
 
   // Reallocates the tables as L tables of buckets with capacity R, emptied (rebuild
   // afterwards). A new L redraws the hash functions for that many tables, from the same
-  // draw number, so a saved schedule state restores them (set_schedule_state).
-  // With `tables`, the index uses those words (restored tables) instead of empty new ones.
-  void set_shape(uint32_t num_tables, uint32_t capacity, std::shared_ptr<AlignedArray<uint32_t>> tables = nullptr);
+  // draw number, so a saved schedule state restores them (set_schedule_state). The same shape keeps
+  // the tables as they are, unless they are restored 16-bit ones: those are replaced by 32-bit words.
+  void set_shape(uint32_t num_tables, uint32_t capacity);
+  // Uses restored tables (an index of this sampler's K and bucket policy, any L and R, at
+  // either word width) instead of its own; hash functions follow a new L as in set_shape.
+  void restore_tables(LshIndex tables);
 
   const LshParams& params() const { return params_; }
   const LshIndex& index() const { return index_; }
@@ -71,6 +74,7 @@ class LshSampler {
 
  private:
   void redraw_hashes();
+  void take_shape(uint32_t num_tables, uint32_t capacity);
   template <typename Fn>
   void for_table_ranges(ThreadPool& pool, const Fn& fn);
 

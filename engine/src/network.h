@@ -89,8 +89,12 @@ class Network {
   // < output_dim before anything is allocated or changed; throws std::invalid_argument naming
   // what is wrong.
   // With `owner` (what keeps `words` alive, e.g. a mapped model file) and 64-byte aligned words, the
-  // tables use them in place (copy-on-write pages) instead of a copy.
+  // tables use them in place (copy-on-write pages) instead of a copy. 16-bit words (a model file's
+  // tables whose ids and counters fit) stay 16-bit: inference reads them as they are, and the
+  // first rebuild or augmentation of continued training widens them.
   void restore_lsh(uint32_t num_tables, uint32_t capacity, const uint32_t* words, size_t n_words,
+                   std::shared_ptr<void> owner = nullptr);
+  void restore_lsh(uint32_t num_tables, uint32_t capacity, const uint16_t* words, size_t n_words,
                    std::shared_ptr<void> owner = nullptr);
   // Throws std::invalid_argument when restored state could make inference read out of
   // bounds (an LSH bucket holding an id >= output_dim); call after writing state views.

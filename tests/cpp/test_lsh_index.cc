@@ -1,6 +1,7 @@
 // Bucket policies of the LSH index: FIFO keeps the newest R arrivals; reservoir keeps a
 // uniform sample of everything offered; insert_unique never duplicates.
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -58,6 +59,37 @@ int main() {
     CHECK(refused(1, 4, 0xffffffffu) && refused(0, 4, 2) && refused(4097, 4, 2) && refused(1, 31, 2));
     CHECK(refused(4096, 30, 1) && refused(1, 30, LshIndex::kMaxCapacity));
     CHECK(!refused(1, 1, LshIndex::kMaxCapacity));
+  }
+  {
+    // A 16-bit index (a model file's tables) reads the same ids as the 32-bit one it came from,
+    // refuses changes until widened, and widens to equal 32-bit words.
+    LshIndex wide(3, 2, 4, BucketPolicy::Fifo);
+    for (uint32_t n = 0; n < 40; ++n) wide.insert(n % 3, n % 4, 1000 + n, rng);
+    const auto& words = *wide.words();
+    auto narrow_words = std::make_shared<AlignedArray<uint16_t>>(words.size());
+    std::copy(words.data(), words.data() + words.size(), narrow_words->data());
+    LshIndex narrow(3, 2, 4, BucketPolicy::Fifo, narrow_words);
+    CHECK(narrow.narrow() && narrow.memory_bytes() * 2 == wide.memory_bytes());
+    CHECK(narrow.ids_below(1040) && !narrow.ids_below(1039));
+    for (uint32_t t = 0; t < 3; ++t)
+      for (uint32_t c = 0; c < 4; ++c) {
+        std::vector<uint32_t> a, b;
+        wide.for_each_id(t, c, [&](uint32_t id) { a.push_back(id); });
+        narrow.for_each_id(t, c, [&](uint32_t id) { b.push_back(id); });
+        CHECK(a == b && narrow.bucket_size(t, c) == wide.bucket_size(t, c));
+      }
+    bool refused = false;
+    try {
+      narrow.clear_table(0);
+    } catch (const std::logic_error&) {
+      refused = true;
+    }
+    CHECK(refused);
+    narrow.widen();
+    CHECK(!narrow.narrow() && !narrow.narrow_words());
+    CHECK(std::equal(words.data(), words.data() + words.size(), narrow.words()->data()));
+    narrow.insert(0, 0, 7, rng);
+    CHECK(narrow.bucket_size(0, 0) == 4);
   }
   return udt_test::finish("test_lsh_index");
 }
