@@ -140,6 +140,11 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   after 5 epochs, 0.383 / 0.371 after 10, 0.356 / 0.376 after 15); with a validation
                   set the trainer's early stopping trims it.
 
+Two choices for tables are made beside the plan, each with its measurement in its module: how finely a
+Numeric column is binned (udt.selection.numeric_resolution: at least 100 training rows per bin) and whether a
+regression target is learned as its log (udt.training.target_transform); fit also keeps the mean of the last
+epochs' weights of a table's network (udt.training.weight_averaging).
+
 `choose_plan` applies the rules (the model-selection step, a pure function of DataStats and the options);
 `summary_text` renders them for `model.summary()`.
 """
