@@ -33,41 +33,43 @@ size_t LshIndex::words_for(uint32_t num_tables, uint32_t bits, uint32_t capacity
   return static_cast<size_t>(per_table * num_tables);
 }
 
-LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy) {
-  const size_t words = words_for(num_tables, bits, capacity);  // before any member changes
+namespace {
+
+// Storage given for an index of `words` words (a restored index's), checked before it is used.
+template <typename Word>
+std::shared_ptr<AlignedArray<Word>> checked(std::shared_ptr<AlignedArray<Word>> storage, size_t words) {
+  if (!storage || storage->size() != words)
+    throw std::invalid_argument("LSH tables: " + std::to_string(storage ? storage->size() : 0) + " " +
+                                std::to_string(8 * sizeof(Word)) + "-bit words given, " + std::to_string(words) +
+                                " expected");
+  return storage;
+}
+
+}  // namespace
+
+size_t LshIndex::take_shape(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy) {
+  const size_t words = words_for(num_tables, bits, capacity);  // a bad shape throws before anything is allocated
   num_tables_ = num_tables;
   buckets_ = 1u << bits;
   capacity_ = capacity;
   policy_ = policy;
-  storage_ = std::make_shared<AlignedArray<uint32_t>>(words);
+  return words;
+}
+
+LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy) {
+  storage_ = std::make_shared<AlignedArray<uint32_t>>(take_shape(num_tables, bits, capacity, policy));
   words_ = storage_->data();
 }
 
 LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy,
                    std::shared_ptr<AlignedArray<uint32_t>> storage) {
-  const size_t words = words_for(num_tables, bits, capacity);
-  if (!storage || storage->size() != words)
-    throw std::invalid_argument("LSH tables: " + std::to_string(storage ? storage->size() : 0) + " words given, " +
-                                std::to_string(words) + " expected");
-  num_tables_ = num_tables;
-  buckets_ = 1u << bits;
-  capacity_ = capacity;
-  policy_ = policy;
-  storage_ = std::move(storage);
+  storage_ = checked(std::move(storage), take_shape(num_tables, bits, capacity, policy));
   words_ = storage_->data();
 }
 
 LshIndex::LshIndex(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy,
                    std::shared_ptr<AlignedArray<uint16_t>> narrow_storage) {
-  const size_t words = words_for(num_tables, bits, capacity);
-  if (!narrow_storage || narrow_storage->size() != words)
-    throw std::invalid_argument("LSH tables: " + std::to_string(narrow_storage ? narrow_storage->size() : 0) +
-                                " 16-bit words given, " + std::to_string(words) + " expected");
-  num_tables_ = num_tables;
-  buckets_ = 1u << bits;
-  capacity_ = capacity;
-  policy_ = policy;
-  narrow_storage_ = std::move(narrow_storage);
+  narrow_storage_ = checked(std::move(narrow_storage), take_shape(num_tables, bits, capacity, policy));
   narrow_ = narrow_storage_->data();
 }
 

@@ -108,6 +108,8 @@ class LshIndex {
   const std::shared_ptr<AlignedArray<uint16_t>>& narrow_words() const { return narrow_storage_; }
 
  private:
+  // Checks the shape (words_for) and sets it; the words an index of that shape stores.
+  size_t take_shape(uint32_t num_tables, uint32_t bits, uint32_t capacity, BucketPolicy policy);
   size_t slot(uint32_t table, uint32_t code) const { return (size_t(table) * buckets_ + code) * (capacity_ + 1); }
 
   uint32_t num_tables_ = 0, buckets_ = 0, capacity_ = 0;
