@@ -57,6 +57,7 @@ def test_applies_to_a_small_dense_table_network_only():
     assert wa.applies(net, has_text=False, epochs=8)
     assert not wa.applies(net, has_text=True, epochs=8)
     assert not wa.applies(net, has_text=False, epochs=1)
+    assert not wa.applies(net, has_text=False, epochs=8, histories=True)
     net.lsh_params = {"K": 4}
     assert not wa.applies(net, has_text=False, epochs=8)
 

@@ -373,7 +373,7 @@ def _train(fitted: FittedModel, options, data, specs, source, epochs, validation
     averaged = None
     if distributed is None and validate is None and \
             weight_averaging.applies(fitted.network, _has_text(fitted.featurizer.columns, fitted.featurizer.target),
-                                     n_epochs):
+                                     n_epochs, histories=bool(fitted.featurizer.temporal)):
         averaged = trainer_options["rounds"] = weight_averaging.TailAveragedRounds(
             LocalRounds(fitted.network), fitted.network, first_epoch + n_epochs - 1, n_epochs)
     trainer = Trainer(fitted.network, **trainer_options)

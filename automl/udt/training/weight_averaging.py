@@ -12,9 +12,10 @@ Other shares, with numeric_resolution and target_transform in place (seeds 0-3 /
 adult 0.8712 / 0.8713 / 0.8711 / 0.8726 but letter 0.9325 / 0.9337, diamonds 289.3 / 288.0 (half: 0.9373 / 0.9370,
 283.9 / 284.2); the last 30%: adult 0.8710 / 0.8710 / 0.8690 / 0.8707; after every batch of the last half
 rather than every epoch: adult 0.8709 / 0.8704 / 0.8712 / 0.8699, letter 0.9377 / 0.9370, diamonds 284.7 / 284.4.
-Only dense networks of a table (`applies`): a text model's embedding is hundreds of MB to add up every epoch, and a sparse output
-layer's LSH index would have to follow the averaged rows; neither was measured. Not with a validation set,
-whose early stopping keeps its best epoch instead, nor distributed.
+Only dense networks of a table (`applies`): a text model's embedding is hundreds of MB to add up every epoch,
+and a sparse output layer's LSH index would have to follow the averaged rows; neither was measured. Not a
+model with temporal histories, where it was measured to hurt: MovieLens recall@10 0.1357 -> 0.1251 (suite run,
+load ~8). Not with a validation set, whose early stopping keeps its best epoch instead, nor distributed.
 """
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ AVERAGED_SHARE = 0.5
 MAX_PARAMETERS = 1 << 24  # 64 MB of float32 weights: a table's network (Adult: 211k), not a text model's
 
 
-def applies(network, has_text: bool, epochs: int) -> bool:
-    return (not has_text and network.lsh_params is None and epochs >= 2
+def applies(network, has_text: bool, epochs: int, histories: bool = False) -> bool:
+    return (not has_text and not histories and network.lsh_params is None and epochs >= 2
             and sum(w.size for w in network.weights().values()) <= MAX_PARAMETERS)
 
 
