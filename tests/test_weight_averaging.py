@@ -70,7 +70,7 @@ def test_a_table_fit_ends_on_the_averaged_weights(monkeypatch):
     kwargs = dict(columns=columns, target="label", epochs=4, time_budget=0, seed=0, output_head="trained")
     averaged = Classifier(**kwargs).fit(data, progress=False)
     again = Classifier(**kwargs).fit(data, progress=False)
-    monkeypatch.setattr(wa, "applies", lambda *a: False)
+    monkeypatch.setattr(wa, "applies", lambda *a, **k: False)
     plain = Classifier(**kwargs).fit(data, progress=False)
     for name, w in averaged.network_.weights().items():
         assert np.array_equal(w, again.network_.weights()[name])          # deterministic
