@@ -1,5 +1,6 @@
-"""Streaming fit bounded in bytes: the shuffle buffer's byte bound, every row once per epoch, a seeded order,
-read pieces bounded in bytes, text-heavy rows under a tiny budget, and a streamed fit that still learns.
+"""Streaming fit bounded in bytes: the budget's shares, the shuffle buffer's byte bound, batches within their
+share with the engine's workspace, every row once per epoch, a seeded order, read pieces bounded in bytes,
+text-heavy rows under a tiny budget, a too-small budget refused, and a streamed fit that still learns.
 
 Peak resident memory is measured by benchmarks/streaming_rss.py, not here.
 """
@@ -11,6 +12,7 @@ import pytest
 import udt
 from udt.ingest import data as ingest_data
 from udt.ingest.batch import CsrBatch
+from udt.training.memory_budget import EngineWorkspace, MemoryShares, memory_shares, min_budget_bytes
 from udt.training.trainer import InMemoryData, StreamingData, load_training_data, shuffle_buffer_bytes
 
 
@@ -95,15 +97,71 @@ def test_in_memory_within_half_the_budget_else_streamed_with_a_byte_buffer():
     kept = load_training_data(iter(chunked(1000, 100)), lambda: iter(chunked(1000, 100)), 2 * size)
     assert isinstance(kept, InMemoryData) and kept.n_rows == 1000
     assert np.array_equal(kept.rows.label_indices, np.arange(1000))
-    streamed = load_training_data(iter(chunked(1000, 100)), lambda: iter(chunked(1000, 100)), 2 * size - 2)
+    streamed = load_training_data(iter(chunked(1000, 100)), lambda: iter(chunked(1000, 100)), 0)
     assert isinstance(streamed, StreamingData) and streamed.n_rows == 1000
-    assert streamed.buffer_bytes == shuffle_buffer_bytes(2 * size - 2)
+    assert streamed.buffer_bytes == shuffle_buffer_bytes(0) == memory_shares(0).buffer
+    assert streamed.batch_bytes == memory_shares(0).batch
     assert shuffle_buffer_bytes(0) > 0  # a budget of 0 streams through the smallest buffer
     assert shuffle_buffer_bytes(3 << 30) < 3 << 30
 
 
+@pytest.mark.parametrize("budget_mb", [0, 8, 16, 32, 64, 2048])
+def test_the_shares_of_a_streamed_fit_add_up_to_the_budget(budget_mb):
+    shares = memory_shares(budget_mb << 20)
+    smallest = memory_shares(min_budget_bytes())
+    assert shares.streamed_total == max(budget_mb << 20, min_budget_bytes())
+    assert min(shares.reading, shares.slack, shares.buffer, shares.batch) > 0
+    assert shares.buffer >= smallest.buffer >= 1 << 20 and shares.batch >= smallest.batch >= 1 << 20
+    assert shares.in_memory == (budget_mb << 20) // 2
+    # the default budget streams through a buffer of more than a quarter of it (it was a quarter)
+    assert budget_mb != 2048 or shares.buffer > 512 << 20
+
+
+def test_a_budget_too_small_to_stream_is_refused_with_the_smallest_that_works():
+    smallest_mb = -(-min_budget_bytes() // 2**20)
+    rows = lambda n: chunked(n, 1000, width=lambda i: 40)  # noqa: E731  (40,000 rows: ~13 MB)
+    with pytest.raises(ValueError, match=f"memory_budget_mb=4 is too small.*at least {smallest_mb} MB"):
+        load_training_data(iter(rows(40_000)), lambda: iter(rows(40_000)), 4 << 20)
+    # the same budget holds rows that fit in half of it, and the smallest budget streams them
+    assert isinstance(load_training_data(iter(rows(2000)), lambda: iter(rows(2000)), 4 << 20), InMemoryData)
+    assert isinstance(load_training_data(iter(rows(40_000)), lambda: iter(rows(40_000)), smallest_mb << 20),
+                      StreamingData)
+    with pytest.raises(ValueError, match="memory_budget_mb=4 is too small"):
+        udt.Classifier(columns=COLUMNS, target="topic", memory_budget_mb=4, **SMALL).fit(
+            text_task(3000, 0, words_per_row=300), progress=False)
+
+
+def test_text_heavy_batches_with_the_engine_workspace_stay_within_their_share():
+    """Rows of 2,000 features (~16 KB) and a plan batch of 256 rows (4 MB, more with the engine's workspace)
+    through a batch share of 300 KB: batches are cut by bytes and workspace, never over the share."""
+    chunks = chunked(3000, 150, width=lambda i: 1000 + (i * 37) % 2000)
+    workspace = EngineWorkspace(per_row=10 * 64 * 4, per_feature=12)
+    data = StreamingData(lambda: iter(chunks), buffer_bytes=2_000_000, batch_bytes=300_000)
+    batches = list(data.epoch_batches(256, np.random.default_rng(0), workspace))
+    costs = [b.nbytes + workspace.bytes(b.n_rows, len(b.indices)) for b in batches]
+    assert max(costs) <= 300_000 and data.batch_bytes_peak == max(costs)
+    assert max(b.n_rows for b in batches) < 256 and min(b.n_rows for b in batches) >= 1
+    assert data.held_bytes_peak <= 2_000_000
+    assert sorted(np.concatenate([b.label_indices for b in batches])) == list(range(3000))
+    # small rows fill the plan's batch size (256 x ~2.6 KB with the workspace): the share only cuts batches
+    # that would not fit
+    small = StreamingData(lambda: iter(chunked(3000, 150)), buffer_bytes=2_000_000, batch_bytes=1_000_000)
+    assert max(b.n_rows for b in small.epoch_batches(256, np.random.default_rng(0), workspace)) == 256
+
+
+def test_take_from_several_batches_copies_their_rows_once_in_order():
+    a, b = rows_of(30), rows_of(20, first=30)
+    a.label_values, b.label_values = np.arange(30, dtype=np.float32), np.arange(30, 50, dtype=np.float32)
+    b.row_weights = np.full(20, 2.0, np.float32)
+    taken = CsrBatch.take_from([a, b, a], [np.array([5, 1]), np.array([19, 0]), np.array([], np.int64)])
+    expected = CsrBatch.concat([a.take(np.array([5, 1])), b.take(np.array([19, 0]))])
+    for name in ("indices", "values", "offsets", "label_indices", "label_offsets", "label_values"):
+        assert np.array_equal(getattr(taken, name), getattr(expected, name)), name
+    assert taken.row_weights.tolist() == [1.0, 1.0, 2.0, 2.0]  # rows without weights weigh 1
+
+
 def test_read_pieces_are_bounded_in_bytes(monkeypatch):
-    monkeypatch.setattr(ingest_data, "_PIECE_BYTES", 64 << 10)
+    monkeypatch.setattr(ingest_data, "PIECE_BYTES", 64 << 10)
     words = " ".join(["word"] * 1000)  # ~5 KB a row
     table = pa.table({"text": [words] * 500, "label": ["a", "b"] * 250})
     pieces = list(ingest_data.read_batches(table, batch_rows=8192))
@@ -150,12 +208,14 @@ def test_text_heavy_rows_with_a_tiny_budget_stream_and_learn(tmp_path, monkeypat
     train.to_csv(tmp_path / "train.csv", index=False)
     twice = [str(tmp_path / "train.csv")] * 2  # the same file passed twice: 3,000 rows
     in_memory = udt.Classifier(columns=COLUMNS, target="topic", **SMALL).fit(twice, progress=False)
-    # 1 MB: 3,000 rows of 300 words featurize to more than half of it: they are streamed, through a 1 MB buffer
-    # (about 200 rows).
-    streamed = udt.Classifier(columns=COLUMNS, target="topic", memory_budget_mb=1, **SMALL).fit(
+    # 0, the smallest footprint: 3,000 rows of 300 words are streamed, through a buffer of about 1.5 MB (about
+    # 300 rows) and batches of at most 1 MB with the engine's workspace.
+    streamed = udt.Classifier(columns=COLUMNS, target="topic", memory_budget_mb=0, **SMALL).fit(
         twice, progress=False)
     assert isinstance(loaded[0], InMemoryData) and isinstance(loaded[1], StreamingData)
-    assert loaded[1].buffer_bytes == 1 << 20 and 0 < loaded[1].held_bytes_peak <= 1 << 20
+    shares = memory_shares(0)
+    assert loaded[1].buffer_bytes == shares.buffer and 0 < loaded[1].held_bytes_peak <= shares.buffer
+    assert 0 < loaded[1].batch_bytes_peak <= shares.batch
     assert all(h["rows"] == 3000 for h in streamed.history_)
     accuracy = {name: m.evaluate(test)["accuracy"] for name, m in (("memory", in_memory), ("stream", streamed))}
     assert accuracy["memory"] > 0.85, accuracy
@@ -175,3 +235,16 @@ def test_a_batch_larger_than_half_the_buffer_is_emitted_smaller():
     # mixed across buffer-fulls: some row leaves after rows that arrived more than a buffer-full later
     seen = np.concatenate([b.label_indices for b in batches])
     assert np.max(np.maximum.accumulate(seen) - seen) > 20_000 // row
+
+
+def test_engine_tables_larger_than_the_batch_share_are_refused_unless_the_budget_is_0():
+    tables = EngineWorkspace(per_row=100, per_feature=12, fixed=900_000)  # a model's tables: 0.9 MB
+    for budget in (32 << 20, 0):
+        data = StreamingData.within(memory_shares(budget), lambda: iter(chunked(2000, 100)), 2000)
+        data.batch_bytes = 1_000_000  # as if the budget's batch share were 1 MB
+        batches = data.epoch_batches(64, np.random.default_rng(0), tables)
+        if budget:
+            with pytest.raises(ValueError, match=r"memory_budget_mb=32 leaves batches 1\.0 MB.*take 0\.9 MB"):
+                next(batches)
+        else:  # the smallest footprint: the tables come on top, the rows get a quarter of the share
+            assert sum(b.n_rows for b in batches) == 2000 and data.batch_bytes_peak <= 900_000 + 250_000

@@ -33,6 +33,7 @@ class RecordingNetwork:
 
     lsh_params = {"K": 1, "L": 1, "R": 1}
     index_rebuilds = 0
+    input_dim, hidden_dim, output_dim, output_sparsity = 1000, 4, 1000, 1.0  # what the engine workspace is sized by
 
     def weights(self):
         return {"w": self.weight}  # a view, as the engine's
@@ -95,7 +96,7 @@ def test_load_training_data_falls_back_to_streaming_over_budget():
     rows = make_rows(200)
     chunks = [rows.take(np.arange(s, s + 50)) for s in range(0, 200, 50)]
     assert isinstance(load_training_data(iter(chunks), lambda: iter(chunks), 1 << 30), InMemoryData)
-    streamed = load_training_data(iter(chunks), lambda: iter(chunks), 10)
+    streamed = load_training_data(iter(chunks), lambda: iter(chunks), 0)
     assert isinstance(streamed, StreamingData) and streamed.n_rows == 200
     with pytest.raises(ValueError, match="no rows"):
         load_training_data(iter([]), lambda: iter([]), 1 << 30)

@@ -14,27 +14,34 @@ import numpy as np
 GATHER_BLOCK = 1 << 18  # elements gathered per step: take's temporaries stay a few MB whatever it takes
 
 
-def _gather(offsets: np.ndarray, rows: np.ndarray, sources: list, dtypes: list):
-    """CSR rows `rows` of the arrays in `sources` (which share `offsets`): (gathered arrays, new offsets).
-    Copies in blocks of GATHER_BLOCK elements, so taking N bytes of rows costs N plus a few MB, not 3N of
-    int64 positions."""
+def _row_spans(offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first element, length) of each of the CSR rows `rows`."""
     starts = offsets[rows]
-    lengths = offsets[rows + 1] - starts
-    new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_offsets[1:])
-    total = int(new_offsets[-1])
-    out = [np.empty(total, d) for d in dtypes]
-    shift = starts - new_offsets[:-1]
-    bounds = np.searchsorted(new_offsets, np.arange(0, total, GATHER_BLOCK), "right") - 1
-    for a, b in zip(bounds, list(bounds[1:]) + [len(rows)]):
+    return starts, offsets[rows + 1] - starts
+
+
+def _gather_into(starts: np.ndarray, lengths: np.ndarray, sources: list, targets: list, at: int) -> None:
+    """Copies the CSR rows given by (starts, lengths) of the arrays in `sources` (which share their offsets)
+    one after another into `targets` from element `at`, in blocks of GATHER_BLOCK elements: taking N bytes of
+    rows costs N plus a few MB, not 3N of int64 positions."""
+    ends = np.cumsum(lengths)  # where each row ends, counted from `at`
+    total = int(ends[-1]) if len(ends) else 0
+    shift = starts - (ends - lengths)
+    cuts = np.searchsorted(ends, np.arange(0, total, GATHER_BLOCK), "right")
+    for a, b in zip(cuts, list(cuts[1:]) + [len(lengths)]):
         if a == b:
             continue
-        lo, hi = int(new_offsets[a]), int(new_offsets[b])
+        lo, hi = int(ends[a] - lengths[a]), int(ends[b - 1])
         positions = np.repeat(shift[a:b], lengths[a:b])
         positions += np.arange(lo, hi, dtype=np.int64)
-        for source, target in zip(sources, out):
-            np.take(source, positions, out=target[lo:hi])
-    return out, new_offsets
+        for source, target in zip(sources, targets):
+            np.take(source, positions, out=target[at + lo:at + hi])
+
+
+def _offsets_of(lengths: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets
 
 
 @dataclass
@@ -77,14 +84,41 @@ class CsrBatch:
         return features + np.diff(self.label_offsets) * per_label + fixed
 
     def take(self, rows: np.ndarray) -> "CsrBatch":
-        rows = np.asarray(rows, dtype=np.int64)
-        (indices, values), offsets = _gather(self.offsets, rows, [self.indices, self.values],
-                                             [self.indices.dtype, self.values.dtype])
-        labels = [self.label_indices] + ([] if self.label_values is None else [self.label_values])
-        label_arrays, label_offsets = _gather(self.label_offsets, rows, labels, [a.dtype for a in labels])
-        return CsrBatch(indices, values, offsets, label_arrays[0], label_offsets,
-                        label_arrays[1] if len(label_arrays) > 1 else None,
-                        row_weights=None if self.row_weights is None else self.row_weights[rows])
+        return CsrBatch.take_from([self], [rows])
+
+    @staticmethod
+    def take_from(batches: list["CsrBatch"], rows: list) -> "CsrBatch":
+        """Rows rows[i] of batches[i], for each i in turn, as one new batch. Each array is allocated once and
+        filled batch by batch, so gathering N bytes of rows from many batches holds N (plus a few MB), not the
+        2N of taking from each and joining the takes."""
+        rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        taken_from = [b for b, r in zip(batches, rows) if len(r)] or batches[:1]
+        has_values = {b.label_values is not None for b in taken_from}
+        if len(has_values) > 1:
+            raise ValueError("cannot take rows from batches with and without label values")
+        with_values = has_values == {True}
+        with_weights = any(b.row_weights is not None for b in taken_from)
+        features = [_row_spans(b.offsets, r) for b, r in zip(batches, rows)]
+        labels = [_row_spans(b.label_offsets, r) for b, r in zip(batches, rows)]
+        offsets = _offsets_of(np.concatenate([n for _, n in features] + [np.zeros(0, np.int64)]))
+        label_offsets = _offsets_of(np.concatenate([n for _, n in labels] + [np.zeros(0, np.int64)]))
+        first = batches[0]
+        out = CsrBatch(np.empty(offsets[-1], first.indices.dtype), np.empty(offsets[-1], first.values.dtype), offsets,
+                       np.empty(label_offsets[-1], first.label_indices.dtype), label_offsets,
+                       np.empty(label_offsets[-1], np.float32) if with_values else None,
+                       row_weights=np.empty(len(offsets) - 1, np.float32) if with_weights else None)
+        at = label_at = row_at = 0
+        for b, r, (starts, lengths), (label_starts, label_lengths) in zip(batches, rows, features, labels):
+            if not len(r):
+                continue
+            _gather_into(starts, lengths, [b.indices, b.values], [out.indices, out.values], at)
+            label_sources = [b.label_indices] + ([b.label_values] if with_values else [])
+            label_targets = [out.label_indices] + ([out.label_values] if with_values else [])
+            _gather_into(label_starts, label_lengths, label_sources, label_targets, label_at)
+            if with_weights:
+                out.row_weights[row_at:row_at + len(r)] = 1.0 if b.row_weights is None else b.row_weights[r]
+            at, label_at, row_at = at + int(lengths.sum()), label_at + int(label_lengths.sum()), row_at + len(r)
+        return out
 
     @staticmethod
     def concat(batches: list["CsrBatch"], consume: bool = False) -> "CsrBatch":

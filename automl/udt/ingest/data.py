@@ -32,7 +32,10 @@ _CSV_BLOCK_BYTES = 256 << 10
 _MAX_CSV_BLOCK_BYTES = 1 << 30
 # Every batch handed on holds at most this many bytes of column data (and at least one row): rows of 1,000
 # words make 8,192-row batches of 50 MB, and more once featurized.
-_PIECE_BYTES = 1 << 20
+PIECE_BYTES = 1 << 20
+# What reading holds at a time besides what its consumer keeps: the block the CSV reader parses, the one it
+# reads, and one piece handed on (udt.training.memory_budget counts it in the budget).
+READ_BYTES_IN_FLIGHT = 2 * _CSV_BLOCK_BYTES + PIECE_BYTES
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _SNIFF_DELIMITERS = (",", "\t", ";", "|")
 
@@ -71,7 +74,7 @@ class BatchSource:
 
 
 def read_batches(source, columns=None, batch_rows=DEFAULT_BATCH_ROWS, delimiter=None):
-    """Yields pyarrow RecordBatches of at most `batch_rows` rows (and about _PIECE_BYTES) from `source`: a CSV or
+    """Yields pyarrow RecordBatches of at most `batch_rows` rows (and about PIECE_BYTES) from `source`: a CSV or
     Parquet path (or a list of paths), a pandas DataFrame, a pyarrow Table or RecordBatch,
     a dict of columns, a dict for one row, or a list of row dicts. `columns` selects (and
     requires) these column names."""
@@ -117,11 +120,11 @@ def iter_sources(source, required, optional=(), batch_rows=DEFAULT_BATCH_ROWS, d
 
 
 def _pieces(batch, batch_rows):
-    """Zero-copy slices of `batch` of at most `batch_rows` rows and about _PIECE_BYTES each (at least one row)."""
+    """Zero-copy slices of `batch` of at most `batch_rows` rows and about PIECE_BYTES each (at least one row)."""
     n = batch.num_rows
     rows = batch_rows
-    if n and batch.nbytes > _PIECE_BYTES:
-        rows = max(1, min(batch_rows, int(_PIECE_BYTES * n // batch.nbytes)))
+    if n and batch.nbytes > PIECE_BYTES:
+        rows = max(1, min(batch_rows, int(PIECE_BYTES * n // batch.nbytes)))
     for start in range(0, n, rows):
         yield batch.slice(start, rows)
 
@@ -212,7 +215,7 @@ def _parquet_batches(path, required, optional, batch_rows):
     meta = pf.metadata
     if meta.num_rows:  # rows per read from the file's own bytes per row (uncompressed), so a read is bounded too
         row_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) / meta.num_rows
-        batch_rows = max(1, min(batch_rows, int(_PIECE_BYTES / max(row_bytes, 1.0))))
+        batch_rows = max(1, min(batch_rows, int(PIECE_BYTES / max(row_bytes, 1.0))))
     first = 1
     for batch in pf.iter_batches(batch_size=batch_rows, columns=names):
         for piece in _pieces(batch, batch_rows):
@@ -316,7 +319,10 @@ def _csv_batches(path, required, optional, batch_rows, delimiter):
 
 def _csv_reader(stream, delimiter, names, block_bytes, bad_rows):
     """Arrow's streaming CSV reader over `stream`, every column as text, in blocks of `block_bytes`. Serial
-    (use_threads=False): threads add a decoded block in flight per core and parse no faster than udt trains."""
+    (use_threads=False): threads add a decoded block in flight per core and parse no faster than udt trains.
+    Its blocks come from the system allocator, which gives them back when freed: Arrow's default (mimalloc)
+    kept ~20 MB of freed blocks resident through a streamed fit of a 640 MB file that never held 1 MB of them
+    at once (benchmarks/streaming_rss.py)."""
     def on_invalid_row(row):
         bad_rows.append(row)
         return "error"
@@ -331,6 +337,7 @@ def _csv_reader(stream, delimiter, names, block_bytes, bad_rows):
         convert_options=pacsv.ConvertOptions(
             include_columns=names, column_types={n: pa.string() for n in names}, strings_can_be_null=False,
         ),
+        memory_pool=pa.system_memory_pool(),
     )
 
 

@@ -6,12 +6,9 @@ trains exactly as well as a shuffled one); otherwise it is re-streamed every epo
 buffer bounded in bytes.  Ctrl-C ends training between two engine calls, so the network is always
 left in a consistent, usable state.
 
-The memory budget (memory_budget_mb) bounds what fit holds besides the interpreter and the model:
-  in memory   the featurized rows, up to budget / 2: assembling them from their chunks takes 1.5 times
-              that (CsrBatch.concat(consume=True)), splitting off validation rows twice
-  streamed    the shuffle buffer, up to budget / 4 (shuffle_buffer_bytes), plus one batch while it mixes
-              (_mix), the reader's blocks and one chunk in flight (udt.ingest.data: _CSV_BLOCK_BYTES,
-              _PIECE_BYTES): a few MB whatever the budget
+The memory budget (memory_budget_mb) bounds what fit holds besides the interpreter and the model; how it is
+shared out (in memory: rows up to half of it; streamed: the reader, allocator slack, the shuffle buffer and one
+batch with the engine's workspace for it) is udt.training.memory_budget's one accounting.
 """
 from __future__ import annotations
 
@@ -23,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from udt.ingest.batch import CsrBatch
+from udt.training.memory_budget import NO_WORKSPACE, EngineWorkspace, MemoryShares, budget_for_batch_share, memory_shares
 from udt.training.metrics import MetricSpec
 
 try:
@@ -44,7 +42,8 @@ class InMemoryData:
         for start in range(0, self.n_rows, batch_size):
             yield order[start:start + batch_size]
 
-    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
+    def epoch_batches(self, batch_size: int, rng: np.random.Generator,
+                      workspace: EngineWorkspace = NO_WORKSPACE) -> Iterator[CsrBatch]:
         for rows in self.epoch_row_ids(batch_size, rng):
             yield self.rows.take(rows)
 
@@ -72,14 +71,12 @@ def _return_freed_memory() -> None:
 
 
 _libc = None
-IN_MEMORY_SHARE = 2  # featurized rows are kept in memory up to budget / 2
-SHUFFLE_SHARE = 4  # the streaming shuffle buffer holds up to budget / 4
-MIN_SHUFFLE_BYTES = 1 << 20  # what a budget of 0 (or a few MB) streams through
+ORDER_BYTES_PER_ROW = 32  # what a mix adds per held row: its int64 row order, sizes and costs, cut into batches
 
 
 def shuffle_buffer_bytes(memory_budget_bytes: int) -> int:
-    """The streaming shuffle buffer's bound for a memory budget (see the module docstring)."""
-    return max(MIN_SHUFFLE_BYTES, int(memory_budget_bytes) // SHUFFLE_SHARE)
+    """The streaming shuffle buffer's bound for a memory budget (udt.training.memory_budget)."""
+    return memory_shares(memory_budget_bytes).buffer
 
 
 class StreamingData:
@@ -88,47 +85,73 @@ class StreamingData:
     The buffer takes chunks while they fit in `buffer_bytes` (a chunk over half of it is split first); when the
     next one would not fit, the buffer is shuffled, its rows are emitted in that order until what remains fits in
     half the bound, and the rest stays to mix with the rows that arrive next. So rows mix across buffer-fulls of
-    the file, the buffer never holds more than `buffer_bytes` of rows (unless one row is larger than half of it),
-    and the order is a function of the data and the rng. buffer_rows, if given, bounds the rows held as well.
-    held_bytes_peak: the most bytes of rows the buffer has held (CsrBatch.nbytes), for tests and benchmarks.
+    the file, the buffer never holds more than `buffer_bytes` (unless one row is larger than half of it), and the
+    order is a function of the data and the rng. A row counts its bytes (CsrBatch.row_nbytes) plus
+    ORDER_BYTES_PER_ROW, what mixing it takes. buffer_rows, if given, bounds the rows held too.
+
+    A batch holds at most `batch_bytes` with the engine's workspace for it (epoch_batches' `workspace`): its
+    rows, the batch_size asked for or fewer, are cut so. held_bytes_peak and batch_bytes_peak: the most bytes
+    the buffer has held and a batch has taken (with its workspace), for tests and benchmarks.
     """
 
     def __init__(self, make_chunks: Callable[[], Iterable[CsrBatch]], buffer_bytes: int = 64 << 20,
-                 n_rows: Optional[int] = None, buffer_rows: Optional[int] = None):
-        if buffer_bytes < 1 or (buffer_rows is not None and buffer_rows < 2):
-            raise ValueError(f"shuffle buffer of {buffer_bytes} bytes, {buffer_rows} rows: expected >= 1 byte, "
-                             f">= 2 rows")
+                 n_rows: Optional[int] = None, buffer_rows: Optional[int] = None,
+                 batch_bytes: Optional[int] = None):
+        batch_bytes = buffer_bytes // 2 if batch_bytes is None else batch_bytes
+        if buffer_bytes < 1 or batch_bytes < 1 or (buffer_rows is not None and buffer_rows < 2):
+            raise ValueError(f"shuffle buffer of {buffer_bytes} bytes, {buffer_rows} rows, batches of {batch_bytes} "
+                             f"bytes: expected >= 1 byte, >= 2 rows, >= 1 byte")
         self.make_chunks = make_chunks
         self.buffer_bytes = int(buffer_bytes)
+        self.batch_bytes = int(batch_bytes)
         self.buffer_rows = buffer_rows
         self.n_rows = n_rows
         self.held_bytes_peak = 0
+        self.batch_bytes_peak = 0
+        self.budget = None  # the memory budget the shares come from, for error messages (None: given directly)
 
-    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[CsrBatch]:
+    @staticmethod
+    def within(shares: MemoryShares, make_chunks: Callable[[], Iterable[CsrBatch]],
+               n_rows: Optional[int] = None) -> "StreamingData":
+        data = StreamingData(make_chunks, shares.buffer, n_rows, batch_bytes=shares.batch)
+        data.budget = shares.budget
+        return data
+
+    def epoch_batches(self, batch_size: int, rng: np.random.Generator,
+                      workspace: EngineWorkspace = NO_WORKSPACE) -> Iterator[CsrBatch]:
         limit, rows_limit = self.buffer_bytes, self.buffer_rows or np.iinfo(np.int64).max
         keep_bytes, keep_rows = limit - limit // 2, rows_limit // 2
         held, held_bytes, held_rows = [], 0, 0
         _return_freed_memory()
+        mix = _Mix(batch_size, rng, workspace, self.batch_bytes, self.budget)
         for chunk in _split(self.make_chunks(), limit // 2):
-            if held and (held_bytes + chunk.nbytes > limit or held_rows + chunk.n_rows > rows_limit):
-                kept = yield from _mix(held, batch_size, rng, keep_bytes, keep_rows, limit // 2)
+            size = _held_size(chunk)
+            if held and (held_bytes + size > limit or held_rows + chunk.n_rows > rows_limit):
+                kept = yield from mix.run(held, keep_bytes, keep_rows)
                 held = [kept] if kept is not None else []
-                held_bytes, held_rows = (kept.nbytes, kept.n_rows) if kept is not None else (0, 0)
+                held_bytes, held_rows = (_held_size(kept), kept.n_rows) if kept is not None else (0, 0)
+                del kept  # the buffer holds it now: the next mix lets it go with the buffer's other chunks
             held.append(chunk)
-            held_bytes, held_rows = held_bytes + chunk.nbytes, held_rows + chunk.n_rows
+            held_bytes, held_rows = held_bytes + size, held_rows + chunk.n_rows
             self.held_bytes_peak = max(self.held_bytes_peak, held_bytes)
             del chunk  # the buffer holds it now; the last chunk must not outlive its turn in the buffer
         if held:
-            yield from _mix(held, batch_size, rng, 0, 0, limit // 2)
+            yield from mix.run(held, 0, 0)
+        self.batch_bytes_peak = max(self.batch_bytes_peak, mix.batch_bytes_peak)
+
+
+def _held_size(chunk: CsrBatch) -> int:
+    return chunk.nbytes + ORDER_BYTES_PER_ROW * chunk.n_rows
 
 
 def _split(chunks: Iterable[CsrBatch], max_bytes: int) -> Iterator[CsrBatch]:
-    """The chunks, each over `max_bytes` cut into runs of consecutive rows of at most that (at least one row)."""
+    """The chunks, each over `max_bytes` (counted as the buffer counts them) cut into runs of consecutive rows
+    of at most that (at least one row)."""
     for chunk in chunks:
-        if chunk.nbytes <= max_bytes:
+        if _held_size(chunk) <= max_bytes:
             yield chunk
             continue
-        ends = np.cumsum(chunk.row_nbytes())  # ends[i]: bytes of rows 0..i
+        ends = np.cumsum(chunk.row_nbytes() + ORDER_BYTES_PER_ROW)  # ends[i]: bytes of rows 0..i
         start = 0
         while start < chunk.n_rows:
             # rows [start, stop) hold at most max_bytes (16: the offsets' leading zeros)
@@ -138,54 +161,100 @@ def _split(chunks: Iterable[CsrBatch], max_bytes: int) -> Iterator[CsrBatch]:
             start = stop
 
 
-def _mix(held: list, batch_size: int, rng: np.random.Generator, keep_bytes: int, keep_rows: int, half: int):
-    """Shuffles the rows of the held chunks, yields batches in that order until the rest fits in keep_bytes and
-    keep_rows (0: until none is left), and returns the rest as one chunk (None when nothing is left). The list
-    is emptied. A batch holds about `half` bytes (half the buffer) at most: where `batch_size` rows would hold
-    more (rows of 1,000 words in a small budget) batches are smaller, rather than a batch, a copy, as large as
-    the buffer, which would also leave no rows to mix with the next ones.
+class _Mix:
+    """Mixes buffer-fulls into batches of at most batch_size rows and `batch_bytes` bytes with the engine's
+    workspace for them (at least one row each)."""
 
-    The chunks are never concatenated: a batch gathers its rows from the chunks they are in (grouped by chunk
-    within the batch), and the rest is taken chunk by chunk, each chunk let go once taken from, so mixing a
-    buffer of N bytes holds N plus a batch, not the 2N of a concatenated copy."""
-    starts = np.r_[0, np.cumsum([c.n_rows for c in held])]
-    n = int(starts[-1])
-    order = rng.permutation(n)
-    emitted = np.concatenate([c.row_nbytes() for c in held])[order]
-    np.cumsum(emitted, out=emitted)  # bytes of the first k + 1 rows of `order`
-    step = batch_size if batch_size * emitted[-1] <= half * n else max(1, int(half * n // emitted[-1]))
-    emit = n
-    if keep_bytes:  # the fewest rows to emit for the rest to fit (nbytes = the rows' bytes + 16), whole batches
-        by_bytes = int(np.searchsorted(emitted, emitted[-1] + 16 - keep_bytes, "left")) + 1
-        emit = min(n, -(-max(by_bytes, n - keep_rows) // step) * step)
-    del emitted
-    for start in range(0, emit, step):
-        yield _gather(held, starts, order[start:min(start + step, emit)])
-    rest = np.sort(order[emit:])
-    bounds = np.searchsorted(rest, starts)
-    pieces = []
-    for i in range(len(held)):
-        if bounds[i + 1] > bounds[i]:
-            pieces.append(held[i].take(rest[bounds[i]:bounds[i + 1]] - starts[i]))
-        held[i] = None  # the buffer held the only reference: the chunk's memory goes now
-    held.clear()
-    return CsrBatch.concat(pieces, consume=True) if pieces else None
+    def __init__(self, batch_size: int, rng: np.random.Generator, workspace: EngineWorkspace, batch_bytes: int,
+                 budget: Optional[int]):
+        # The engine's model-sized tables take their part of the batch share first; at least a quarter is left
+        # for the rows. A budget of 0 (the smallest footprint) takes them on top rather than refuse.
+        rows_bytes = batch_bytes - workspace.fixed
+        if rows_bytes < batch_bytes // 4:
+            if budget:
+                raise ValueError(f"memory_budget_mb={budget / 2**20:g} leaves batches {batch_bytes / 2**20:.1f} MB, "
+                                 f"and the engine's tables for this model take {workspace.fixed / 2**20:.1f} MB of "
+                                 f"that whatever the batch: pass memory_budget_mb="
+                                 f"{-(-budget_for_batch_share(4 * workspace.fixed // 3) // 2**20)} or more")
+            rows_bytes = batch_bytes // 4
+        self.batch_size, self.rng, self.workspace = batch_size, rng, workspace
+        self.batch_bytes = rows_bytes  # what the rows and their per-batch workspace may take
+        self.batch_bytes_peak = 0
+
+    def run(self, held: list, keep_bytes: int, keep_rows: int):
+        """Shuffles the rows of the held chunks, yields batches in that order until the rest fits in keep_bytes
+        and keep_rows (0: until none is left), and returns the rest as one chunk (None when nothing is left).
+        The list is emptied.
+
+        The chunks are never concatenated: a batch gathers its rows from the chunks they are in, and the rest
+        is taken chunk by chunk, each chunk let go once taken from, so mixing a buffer of N bytes holds N plus
+        a batch, not the 2N of a concatenated copy."""
+        starts = np.r_[0, np.cumsum([c.n_rows for c in held])]
+        n = int(starts[-1])
+        order = self.rng.permutation(n)
+        row_bytes = np.concatenate([c.row_nbytes() for c in held])[order]
+        ends = self._batch_ends(held, order, row_bytes)
+        emit = n
+        if keep_bytes:  # the fewest whole batches to emit for the rest to fit (in rows, and in held bytes)
+            np.cumsum(row_bytes + ORDER_BYTES_PER_ROW, out=row_bytes)  # bytes of the first k + 1 rows of `order`
+            by_bytes = int(np.searchsorted(row_bytes, row_bytes[-1] + 16 - keep_bytes, "left")) + 1
+            emit = int(ends[min(len(ends) - 1, np.searchsorted(ends, max(by_bytes, n - keep_rows), "left"))])
+        del row_bytes
+        start = 0
+        for end in ends[:np.searchsorted(ends, emit, "right")]:
+            yield _gather(held, starts, order[start:end])
+            start = end
+        rest = np.sort(order[emit:])
+        del order
+        bounds = np.searchsorted(rest, starts)
+        pieces = []
+        for i in range(len(held)):
+            if bounds[i + 1] > bounds[i]:
+                pieces.append(held[i].take(rest[bounds[i]:bounds[i + 1]] - starts[i]))
+            held[i] = None  # the buffer held the only reference: the chunk's memory goes now
+        held.clear()
+        return CsrBatch.concat(pieces, consume=True) if pieces else None
+
+    def _batch_ends(self, held: list, order: np.ndarray, row_bytes: np.ndarray) -> np.ndarray:
+        """Where each batch of `order` ends: batch_size rows, or fewer where their bytes and the engine's
+        workspace for them would exceed batch_bytes (at least one row)."""
+        n = len(order)
+        if self.workspace.per_feature:
+            features = np.concatenate([np.diff(c.offsets) for c in held])[order]
+            cost = row_bytes + self.workspace.per_row + self.workspace.per_feature * features
+            del features
+        else:
+            cost = row_bytes + self.workspace.per_row
+        np.cumsum(cost, out=cost)  # cost of rows 0..k of `order`
+        ends, start, spent = [], 0, 0
+        while start < n:  # cut by cost: rows of very different sizes make batches of different lengths
+            cap = int(np.searchsorted(cost, spent + self.batch_bytes - 16, "right"))
+            end = min(n, start + self.batch_size, max(start + 1, cap))
+            self.batch_bytes_peak = max(self.batch_bytes_peak, int(cost[end - 1]) - spent + 16 + self.workspace.fixed)
+            ends.append(end)
+            start, spent = end, int(cost[end - 1])
+        return np.asarray(ends, np.int64)
 
 
 def _gather(held: list, starts: np.ndarray, rows: np.ndarray) -> CsrBatch:
-    """Rows `rows` (numbered across the held chunks, which start at row `starts`) as one batch."""
+    """Rows `rows` (numbered across the held chunks, which start at row `starts`) as one batch, grouped by the
+    chunk they are in (the order within a batch does not change its gradient), copied once."""
     chunk = np.searchsorted(starts, rows, "right") - 1
     by_chunk = np.argsort(chunk, kind="stable")
     rows, chunk = rows[by_chunk], chunk[by_chunk]
     cuts = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), len(rows)]
-    return CsrBatch.concat([held[chunk[a]].take(rows[a:b] - starts[chunk[a]]) for a, b in zip(cuts[:-1], cuts[1:])])
+    return CsrBatch.take_from([held[chunk[a]] for a in cuts[:-1]],
+                              [rows[a:b] - starts[chunk[a]] for a, b in zip(cuts[:-1], cuts[1:])])
 
 
 def load_training_data(chunks: Iterable[CsrBatch], make_chunks: Callable[[], Iterable[CsrBatch]],
                        memory_budget_bytes: int):
-    """Featurize once into memory when the rows fit in half the budget; otherwise stream them through a shuffle
-    buffer of shuffle_buffer_bytes(budget), counting the rows on the way. The chunks are used up (joined with
-    CsrBatch.concat(consume=True)): pass chunks nothing else holds."""
+    """Featurize once into memory when the rows fit in the budget's in-memory share; otherwise stream them
+    through a shuffle buffer and batches of the budget's shares (udt.training.memory_budget), counting the rows
+    on the way. The chunks are used up (joined with CsrBatch.concat(consume=True)): pass chunks nothing else
+    holds. ValueError for a budget too small to stream in (MemoryShares.check_streamable)."""
+    shares = memory_shares(memory_budget_bytes)
+    _return_freed_memory()  # before this pass keeps chunks, which would otherwise fragment the heap
     kept, size, n_rows = [], 0, 0
     chunks = iter(chunks)
     for chunk in chunks:
@@ -193,10 +262,10 @@ def load_training_data(chunks: Iterable[CsrBatch], make_chunks: Callable[[], Ite
         size += chunk.nbytes
         n_rows += chunk.n_rows
         del chunk
-        if size > memory_budget_bytes // IN_MEMORY_SHARE:
+        if size > shares.in_memory:
             kept.clear()
             n_rows += sum(c.n_rows for c in chunks)  # finish counting rows without keeping them
-            return StreamingData(make_chunks, shuffle_buffer_bytes(memory_budget_bytes), n_rows)
+            return StreamingData.within(shares.check_streamable(), make_chunks, n_rows)
     if not kept:
         raise ValueError("the training data has no rows")
     return InMemoryData(CsrBatch.concat(kept, consume=True))
@@ -222,8 +291,9 @@ class LocalRounds:
         pass
 
     def epoch(self, data, batch_size: int, rng: np.random.Generator, epoch: int) -> Iterator[tuple[int, float]]:
-        """Trains epoch number `epoch`, yielding (rows, summed loss) after every round."""
-        for batch in data.epoch_batches(batch_size, rng):
+        """Trains epoch number `epoch`, yielding (rows, summed loss) after every round. Streamed batches are
+        cut so the engine's workspace for them stays within the budget's batch share."""
+        for batch in data.epoch_batches(batch_size, rng, EngineWorkspace.of(self.network)):
             loss = self.network.train_batch(batch.indices, batch.values, batch.offsets, batch.label_indices,
                                             batch.label_offsets, batch.label_values, batch.row_weights)
             yield batch.n_rows, float(loss) * batch.n_rows
