@@ -176,10 +176,11 @@ OPTIONS = (
     Option("warm_start", False, "bool", help="fit() continues training the fitted model instead of starting over"),
     Option("memory_budget_mb", 2048, "int", lo=0, hi=2**40,
            help="memory fit holds for training rows, besides the model and the code: featurized rows up to half of "
-                "it are kept in memory (fully reshuffled every epoch); larger data is re-read every epoch and mixed "
-                "in a shuffle buffer of a quarter of it (at least 1 MB; rows mix within buffer-fulls), so a file many "
-                "times larger than memory trains in bounded memory. The reader adds a few MB; a validation "
-                "source is held in memory apart from it"),
+                "it are kept in memory (fully reshuffled every epoch); larger data is re-read every epoch within it "
+                "(udt.training.memory_budget: the reader, allocator slack, a shuffle buffer in which rows mix, one "
+                "batch with the engine's workspace), so a file many times larger than memory trains in bounded "
+                "memory; streaming needs at least 20 MB (0: that smallest footprint). A validation source is held "
+                "in memory apart from it"),
 )
 OPTION_NAMES = tuple(o.name for o in OPTIONS)
 
