@@ -78,30 +78,36 @@ def test_widening_matches_the_definitions_in_rows_of_the_engines_stride(cols):
     values = rng.normal(size=(3000, cols)).astype(np.float32)
     values[0, 0] = 1e-40                                            # a subnormal survives as its top bits
     bits = (values.view(np.uint32) >> np.uint32(16)).astype(np.uint16)
-    wide = _core.engine.widen_weights(bits)
+    wide, nonfinite = _core.engine.widen_weights(bits)
     stride = -(-cols // 16) * 16
     assert wide.shape == (3000, cols) and wide.dtype == np.float32 and wide.strides == (stride * 4, 4)
-    assert np.array_equal(wide, _bf16_reference(bits))
+    assert np.array_equal(wide, _bf16_reference(bits)) and nonfinite == 0
     q = rng.integers(-127, 128, size=(3000, cols)).astype(np.int8)
     scale = rng.uniform(0.001, 0.1, 3000).astype(np.float32)
-    assert np.array_equal(_core.engine.widen_weights(q, scale), q.astype(np.float32) * scale[:, None])
+    assert np.array_equal(_core.engine.widen_weights(q, scale)[0], q.astype(np.float32) * scale[:, None])
 
 
-def test_widening_refuses_bad_shapes_and_a_widened_nan_is_refused_on_load(table, tmp_path):
+def test_widening_counts_nan_or_infinite_values_and_refuses_bad_shapes():
     q = np.ones((40, 16), np.int8)
     with pytest.raises(ValueError, match="one float32 scale per row"):
         _core.engine.widen_weights(q, np.ones(39, np.float32))
     with pytest.raises(ValueError, match="2-d uint16"):
         _core.engine.widen_weights(np.zeros((4, 4), np.float32))
     bits = np.zeros((40, 16), np.uint16)
-    bits[7, 3] = 0x7FC0                                             # a NaN
-    assert _core.engine.count_nonfinite(_core.engine.widen_weights(bits)) == 1
+    bits[7, 3], bits[9, 0] = 0x7FC0, 0xFF80                         # a NaN and -inf
+    assert _core.engine.widen_weights(bits)[1] == 2
     scale = np.ones(40, np.float32)
     scale[2] = np.inf
-    assert _core.engine.count_nonfinite(_core.engine.widen_weights(q, scale)) == 16
+    assert _core.engine.widen_weights(q, scale)[1] == 16           # the whole row
+    assert _core.engine.count_nonfinite(np.array([1.0, np.nan, np.inf, -np.inf, 0.0], np.float32)) == 3
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # int8 of a NaN row: saved, refused on load
+@pytest.mark.parametrize("precision", ["float32", "bfloat16", "int8"])
+def test_a_file_with_a_nan_or_infinite_weight_is_refused_at_every_precision(table, tmp_path, precision):
     model = _sparse_model(table)
-    model.model_.network.weights()["output.weight"][3, 1] = np.inf  # saved as a bfloat16 infinity
-    model.save(tmp_path / "bad.udt", optimizer_state=False, precision="bfloat16")
+    model.model_.network.weights()["output.weight"][3, 1] = np.inf if precision != "int8" else np.nan
+    model.save(tmp_path / "bad.udt", optimizer_state=False, precision=precision)
     with pytest.raises(ModelFileError, match="output.weight.* NaN or infinite"):
         udt.load(tmp_path / "bad.udt")
 
@@ -109,7 +115,7 @@ def test_widening_refuses_bad_shapes_and_a_widened_nan_is_refused_on_load(table,
 def test_a_widened_matrix_is_adopted_by_the_network_without_a_copy():
     net = Network(500, 24, 10, seed=1)
     bits = np.full((500, 24), 0x3F80, np.uint16)                  # 1.0
-    wide = _core.engine.widen_weights(bits)
+    wide, _ = _core.engine.widen_weights(bits)
     assert net._net.adopt_state_array("embedding.weight", wide)
     assert net.weights()["embedding.weight"].ctypes.data == wide.ctypes.data
     assert np.all(net.weights()["embedding.weight"] == 1.0)

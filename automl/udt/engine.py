@@ -474,7 +474,9 @@ class Network:
         config implies (the engine's state_layout, computed without allocating) before the network is
         built, so a file that claims a huge network it does not hold is refused without allocating it.
         A weight or moment matrix that is a copy-on-write mapping of a model file laid out as the engine's
-        (udt.model_file.format_v2) is adopted, not copied: the network's memory is then the file's pages."""
+        (udt.model_file.format_v2) is adopted, not copied: the network's memory is then the file's pages.
+        Whether the weights are finite is the model-file reader's check (udt.model_file.compact_arrays.check_finite),
+        made once where it reads or widens them."""
         dims = [config.get(name) for name in ("input_dim", "hidden_dim", "output_dim")]
         if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
             raise ValueError(f"network dimensions must be integers, got {dims}")
@@ -495,9 +497,6 @@ class Network:
             if tuple(a.shape) != tuple(expected_shape) or (a.dtype != np.dtype(dtype) and not narrow_tables):
                 raise ValueError(f"state array {name!r} has shape {tuple(a.shape)} {a.dtype}, expected "
                                  f"{tuple(expected_shape)} {dtype} for a {dims[0]} x {dims[1]} x {dims[2]} network")
-            # in C++, in parallel, with no temporary the size of the array (isfinite(a).all() needs one)
-            if a.dtype == np.float32 and not is_optimizer_state(name) and _core_engine.count_nonfinite(a):
-                raise ValueError(f"state array {name!r} holds NaN or infinite weights")
         network = cls(**config, initialize=False)
         for name in layout:
             if name in arrays:  # a mapped model file's matrix becomes the engine's own, without a copy

@@ -185,7 +185,7 @@ py::array map_file(int fd, uint64_t offset, size_t length) {
 // A model file's reduced-precision weight matrix (uint16 bfloat16 bits, or int8 with a float32 scale per
 // row) as float32 rows of the engine's stride in anonymous memory owned like a mapped file, so the
 // network adopts it (adopt_state_array) instead of copying it again.
-py::array widen_weights(const py::array& stored, const py::object& scale) {
+py::tuple widen_weights(const py::array& stored, const py::object& scale) {
   const bool bf16 = py::isinstance<py::array_t<uint16_t>>(stored);
   if (!(bf16 || py::isinstance<py::array_t<int8_t>>(stored)) || stored.ndim() != 2 ||
       !(stored.flags() & py::array::c_style))
@@ -204,13 +204,16 @@ py::array widen_weights(const py::array& stored, const py::object& scale) {
     delete static_cast<MappingShare*>(PyCapsule_GetPointer(c, kMappingCapsule));
   });
   float* out = reinterpret_cast<float*>((*share)->data());
+  size_t nonfinite = 0;
   {
     py::gil_scoped_release release;
     ThreadPool pool(0);  // every hardware thread: loading is all this process does now
-    if (bf16) widen_bfloat16(static_cast<const uint16_t*>(stored.data()), rows, cols, out, stride, pool);
-    else widen_int8(static_cast<const int8_t*>(stored.data()), scales.data(), rows, cols, out, stride, pool);
+    nonfinite = bf16 ? widen_bfloat16(static_cast<const uint16_t*>(stored.data()), rows, cols, out, stride, pool)
+                     : widen_int8(static_cast<const int8_t*>(stored.data()), scales.data(), rows, cols, out, stride,
+                                  pool);
   }
-  return py::array(py::dtype::of<float>(), {rows, cols}, {stride * sizeof(float), sizeof(float)}, out, owner);
+  return py::make_tuple(
+      py::array(py::dtype::of<float>(), {rows, cols}, {stride * sizeof(float), sizeof(float)}, out, owner), nonfinite);
 }
 
 // NaN or infinite values in a float32 array of 1 or 2 dimensions (rows may be padded).
@@ -332,9 +335,9 @@ void bind_engine_state(py::module_& m, py::class_<Network>& network) {
         "(MAP_PRIVATE: writes never reach the file), as a writable uint8 array that keeps the mapping alive.");
   m.attr("PAGE_SIZE") = FileMapping::page_size();
   m.def("widen_weights", &widen_weights, py::arg("stored"), py::arg("scale") = py::none(),
-        "float32 (rows, cols) from a model file's bfloat16 bits (uint16) or int8 values times a float32 scale per "
-        "row, in rows of the engine's stride that a network adopts without a copy (Network.from_state checks them "
-        "finite). Parallel; the GIL is released.");
+        "(float32 (rows, cols), how many of its values are NaN or infinite) from a model file's bfloat16 bits "
+        "(uint16) or int8 values times a float32 scale per row, in rows of the engine's stride that a network "
+        "adopts without a copy. Parallel; the GIL is released.");
   m.def("count_nonfinite", &count_nonfinite_of, py::arg("array"),
         "How many values of a float32 array (1-d, or 2-d with contiguous rows) are NaN or infinite; parallel.");
   m.def("crc32c", &crc32c_of, py::arg("data"), py::arg("crc") = 0,

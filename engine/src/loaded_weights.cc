@@ -1,6 +1,7 @@
 #include "loaded_weights.h"
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 
 namespace udt {
@@ -23,28 +24,30 @@ size_t for_rows(size_t rows, ThreadPool& pool, const Fn& fn) {
 
 }  // namespace
 
-void widen_bfloat16(const uint16_t* stored, size_t rows, size_t cols, float* out, size_t stride, ThreadPool& pool) {
-  for_rows(rows, pool, [&](size_t r) {
+size_t widen_bfloat16(const uint16_t* stored, size_t rows, size_t cols, float* out, size_t stride, ThreadPool& pool) {
+  return for_rows(rows, pool, [&](size_t r) {
     const uint16_t* in = stored + r * cols;
     float* row = out + r * stride;
+    size_t bad = 0;  // exponent all ones (infinite or NaN), counted without a branch
     for (size_t c = 0; c < cols; ++c) {
       const uint32_t bits = uint32_t(in[c]) << 16;
+      bad += (bits & 0x7f800000u) == 0x7f800000u;
       std::memcpy(row + c, &bits, sizeof(float));
     }
     std::memset(row + cols, 0, (stride - cols) * sizeof(float));
-    return size_t(0);
+    return bad;
   });
 }
 
-void widen_int8(const int8_t* stored, const float* scale, size_t rows, size_t cols, float* out, size_t stride,
-                ThreadPool& pool) {
-  for_rows(rows, pool, [&](size_t r) {
+size_t widen_int8(const int8_t* stored, const float* scale, size_t rows, size_t cols, float* out, size_t stride,
+                  ThreadPool& pool) {
+  return for_rows(rows, pool, [&](size_t r) {
     const int8_t* in = stored + r * cols;
     float* row = out + r * stride;
     const float s = scale[r];
     for (size_t c = 0; c < cols; ++c) row[c] = float(in[c]) * s;
     std::memset(row + cols, 0, (stride - cols) * sizeof(float));
-    return size_t(0);
+    return std::isfinite(s) ? size_t(0) : cols;  // |q| <= 127: finite exactly when the scale is
   });
 }
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import Collection
+
 from udt import _core
-from udt.engine import STATE
+from udt.engine import STATE, is_optimizer_state
 
 PRECISIONS = ("float32", "bfloat16", "int8")
 REDUCIBLE = (STATE.embedding_weight, STATE.output_weight)  # engine arrays stored at reduced precision
+_NONFINITE = "state array {name!r} holds NaN or infinite weights"
 
 
 def reduce(name: str, array: np.ndarray, precision: str) -> tuple[dict[str, np.ndarray], str | None]:
@@ -58,11 +61,26 @@ def widen(name: str, arrays: dict[str, np.ndarray], encoding: str) -> np.ndarray
     if encoding == "bfloat16":
         if stored.dtype != np.uint16 or stored.ndim != 2:
             raise ValueError(f"{name}: bfloat16 weights must be a 2-d uint16 array, got {stored.dtype} {stored.shape}")
-        return _core.engine.widen_weights(np.ascontiguousarray(stored))
-    if encoding == "int8":
+        wide, nonfinite = _core.engine.widen_weights(np.ascontiguousarray(stored))
+    elif encoding == "int8":
         scale = arrays.get(name + ".scale")
         if stored.dtype != np.int8 or stored.ndim != 2 or scale is None or scale.shape != (stored.shape[0],):
             raise ValueError(f"{name}: int8 weights need a 2-d int8 array and one float32 scale per row")
-        return _core.engine.widen_weights(np.ascontiguousarray(stored), np.asarray(scale, np.float32))
-    raise ValueError(f"{name}: unknown weight encoding {encoding!r}; expected one of "
-                     f"{', '.join(PRECISIONS[1:] + ('uint16-ids',))}")
+        wide, nonfinite = _core.engine.widen_weights(np.ascontiguousarray(stored), np.asarray(scale, np.float32))
+    else:
+        raise ValueError(f"{name}: unknown weight encoding {encoding!r}; expected one of "
+                         f"{', '.join(PRECISIONS[1:] + ('uint16-ids',))}")
+    if nonfinite:
+        raise ValueError(_NONFINITE.format(name=name))
+    return wide
+
+
+def check_finite(arrays: dict[str, np.ndarray], checked: Collection[str] = ()) -> None:
+    """ValueError when a network weight of a model file is NaN or infinite (it would be served as scores).
+    Float32 weights are counted here (C++, parallel, no temporary); `checked` ones (widened) already were."""
+    for name, array in arrays.items():
+        engine_name = name.split("/")[-1]
+        if (name not in checked and array.dtype == np.float32 and engine_name in _core.engine.STATE_ARRAYS
+                and not is_optimizer_state(engine_name) and _core.engine.count_nonfinite(array)):
+            raise ValueError(_NONFINITE.format(name=name))
+

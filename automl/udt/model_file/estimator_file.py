@@ -17,7 +17,7 @@ import numpy as np
 
 from udt.columns import ColumnSpec
 from udt.options import OPTIONS
-from udt.model_file.compact_arrays import PRECISIONS, reduce, widen
+from udt.model_file.compact_arrays import PRECISIONS, check_finite, reduce, widen
 from udt.engine import is_optimizer_state
 from udt.training.fitted import FittedModel, decode_fitted, encode_fitted
 from udt.training.target_transform import TRANSFORMS
@@ -93,9 +93,11 @@ def _stored(metadata: dict, arrays: dict, source: str) -> StoredEstimator:
     try:
         if version == 1:
             metadata, arrays = _from_version_1(metadata, arrays)
-        for name, how in dict(metadata.get("weight_encoding") or {}).items():
-            arrays[name] = widen(name, arrays, how)
+        encoded = dict(metadata.get("weight_encoding") or {})
+        for name, how in encoded.items():
+            arrays[name] = widen(name, arrays, how)  # reduced weights are checked finite as they widen
             arrays.pop(name + ".scale", None)
+        check_finite(arrays, checked=encoded)
         columns = None if metadata["columns"] is None else {
             name: None if d is None else _column_from_dict(d) for name, d in metadata["columns"].items()}
         _check_declared_classes(metadata["fitted"])
