@@ -119,12 +119,12 @@ def test_the_shares_of_a_streamed_fit_add_up_to_the_budget(budget_mb):
 
 def test_a_budget_too_small_to_stream_is_refused_with_the_smallest_that_works():
     smallest_mb = -(-min_budget_bytes() // 2**20)
-    rows = lambda n: chunked(n, 1000, width=lambda i: 40)  # noqa: E731  (40,000 rows: ~13 MB)
+    rows = lambda n: chunked(n, 1000, width=lambda i: 40)  # noqa: E731  (50,000 rows: ~17 MB)
     with pytest.raises(ValueError, match=f"memory_budget_mb=4 is too small.*at least {smallest_mb} MB"):
-        load_training_data(iter(rows(40_000)), lambda: iter(rows(40_000)), 4 << 20)
+        load_training_data(iter(rows(50_000)), lambda: iter(rows(50_000)), 4 << 20)
     # the same budget holds rows that fit in half of it, and the smallest budget streams them
     assert isinstance(load_training_data(iter(rows(2000)), lambda: iter(rows(2000)), 4 << 20), InMemoryData)
-    assert isinstance(load_training_data(iter(rows(40_000)), lambda: iter(rows(40_000)), smallest_mb << 20),
+    assert isinstance(load_training_data(iter(rows(50_000)), lambda: iter(rows(50_000)), smallest_mb << 20),
                       StreamingData)
     with pytest.raises(ValueError, match="memory_budget_mb=4 is too small"):
         udt.Classifier(columns=COLUMNS, target="topic", memory_budget_mb=4, **SMALL).fit(

@@ -179,7 +179,7 @@ OPTIONS = (
                 "it are kept in memory (fully reshuffled every epoch); larger data is re-read every epoch within it "
                 "(udt.training.memory_budget: the reader, allocator slack, a shuffle buffer in which rows mix, one "
                 "batch with the engine's workspace), so a file many times larger than memory trains in bounded "
-                "memory; streaming needs at least 20 MB (0: that smallest footprint). A validation source is held "
+                "memory; streaming needs at least 26 MB (0: that smallest footprint). A validation source is held "
                 "in memory apart from it"),
 )
 OPTION_NAMES = tuple(o.name for o in OPTIONS)

@@ -7,10 +7,11 @@ rows are re-read every epoch and streamed (StreamingData), and the budget is sha
 
     reading   the CSV reader's blocks and one read piece of column data (udt.ingest.data.READ_BYTES_IN_FLIGHT)
               and the piece's featurized chunk (text featurizes to ~2.5x its bytes): READING_BYTES
-    passes    what the passes before training leave resident (freed heap the allocator keeps between live
-              objects, the featurizer's tables): PASSES_BYTES, measured ~7 MB (benchmarks/streaming_rss.py)
-    slack     what the allocators keep resident while batches, chunks and mixes of many sizes come and go,
-              and the mix's joined rows: 1/4
+    fixed     what a streamed fit holds besides the rows whatever the budget: freed heap the passes before
+              training leave between live objects (~7 MB), the featurizer's and engine's tables, the mix's
+              transients: FIXED_BYTES, 16 MB (benchmarks/streaming_rss.py measured ~24 MB beyond the buffer and
+              the batch at budgets of 16 to 64 MB, the reading share included)
+    slack     what the allocators keep resident while batches, chunks and mixes of many sizes come and go: 1/8
     buffer    the shuffle buffer's rows, each counted with what mixing it takes (the row order, sizes and
               costs: udt.training.trainer.ORDER_BYTES_PER_ROW): half of the rest
     batch     one batch as the engine trains on it and the workspace the engine holds for a batch of that
@@ -28,9 +29,9 @@ from dataclasses import dataclass
 from udt.ingest.data import PIECE_BYTES, READ_BYTES_IN_FLIGHT
 
 IN_MEMORY_SHARE = 2  # featurized rows are kept in memory up to budget / 2
-SLACK_SHARE = 4  # allocator slack: budget / 4
+SLACK_SHARE = 8  # allocator slack: budget / 8
 BUFFER_PARTS, BATCH_PARTS = 1, 1  # the rest, shared 1:1 between the shuffle buffer and one batch
-PASSES_BYTES = 8 << 20
+FIXED_BYTES = 16 << 20
 # The reader's blocks and piece in flight, and the piece's featurized chunk (unigrams and bigrams of text
 # rows, 8 bytes each, take ~2.5 times the text's bytes).
 READING_BYTES = READ_BYTES_IN_FLIGHT + 3 * PIECE_BYTES
@@ -82,14 +83,14 @@ class MemoryShares:
     budget: int
     in_memory: int
     reading: int
-    passes: int
+    fixed: int
     slack: int
     buffer: int
     batch: int
 
     @property
     def streamed_total(self) -> int:
-        return self.reading + self.passes + self.slack + self.buffer + self.batch
+        return self.reading + self.fixed + self.slack + self.buffer + self.batch
 
     def check_streamable(self) -> "MemoryShares":
         """These shares, or a ValueError for a budget above 0 too small to stream in (rows that fit in the
@@ -97,7 +98,7 @@ class MemoryShares:
         smallest = min_budget_bytes()
         if 0 < self.budget < smallest:
             raise ValueError(f"memory_budget_mb={self.budget / 2**20:g} is too small to stream the training rows "
-                             f"(they exceed half of it): the reader, what the passes before training leave, allocator "
+                             f"(they exceed half of it): the reader, what fit holds whatever the budget, allocator "
                              f"slack, a shuffle buffer and one batch with the engine's workspace need at least {-(-smallest // 2**20)} MB; pass at least that, or 0 for that "
                              f"smallest footprint")
         return self
@@ -112,8 +113,8 @@ def budget_for_batch_share(batch_bytes: int, buffer_bytes: int = 0) -> int:
     """The smallest budget whose batch share holds batch_bytes (and whose buffer share holds buffer_bytes)."""
     rest = max(-(-buffer_bytes * (BUFFER_PARTS + BATCH_PARTS) // BUFFER_PARTS),
                -(-batch_bytes * (BUFFER_PARTS + BATCH_PARTS) // BATCH_PARTS))
-    # budget - budget // SLACK_SHARE - READING_BYTES - PASSES_BYTES >= rest
-    return -(-(rest + READING_BYTES + PASSES_BYTES) * SLACK_SHARE // (SLACK_SHARE - 1)) + SLACK_SHARE
+    # budget - budget // SLACK_SHARE - READING_BYTES - FIXED_BYTES >= rest
+    return -(-(rest + READING_BYTES + FIXED_BYTES) * SLACK_SHARE // (SLACK_SHARE - 1)) + SLACK_SHARE
 
 
 def memory_shares(budget_bytes: int) -> MemoryShares:
@@ -124,7 +125,7 @@ def memory_shares(budget_bytes: int) -> MemoryShares:
         raise ValueError(f"memory budget of {budget} bytes: expected >= 0")
     effective = max(budget, min_budget_bytes())
     slack = effective // SLACK_SHARE
-    rest = effective - slack - READING_BYTES - PASSES_BYTES
+    rest = effective - slack - READING_BYTES - FIXED_BYTES
     buffer = rest * BUFFER_PARTS // (BUFFER_PARTS + BATCH_PARTS)
     return MemoryShares(budget=budget, in_memory=budget // IN_MEMORY_SHARE, reading=READING_BYTES,
-                        passes=PASSES_BYTES, slack=slack, buffer=buffer, batch=rest - buffer)
+                        fixed=FIXED_BYTES, slack=slack, buffer=buffer, batch=rest - buffer)
