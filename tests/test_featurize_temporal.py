@@ -137,8 +137,10 @@ def test_neighbors_aggregate_features_and_labels():
     idx, val = fz.transform_row(row)
     own = set(no_graph.transform_row({"id": 7, "word": "red"})[0].tolist())
     extra = dict((i, v) for i, v in zip(idx.tolist(), val.tolist()) if i not in own)
-    # Per neighbor: its id, its own 2 features (id, word) and its label, each weighted 1/degree.
-    assert len(extra) == 2 * 4 and set(extra.values()) == {0.5}
+    # Per neighbor: its id, its own 2 features (id, word) and its label, each weighted 1/degree; then each block
+    # on its own scale (tests/test_graph_block_scaling.py): ids and features unit x 0.3, the label histogram as is.
+    assert len(extra) == 2 * 4
+    assert sorted(round(v, 4) for v in extra.values()) == [0.15] * 4 + [round(0.3 / 2 ** 0.5, 4)] * 2 + [0.5] * 2
     # Neighbors with the same label share the label feature; a different label does not.
     same_label = set(fz.transform_row({"id": 8, "nb": "0"})[0]) & set(fz.transform_row({"id": 9, "nb": "2"})[0])
     assert len(same_label) == 3  # label "A", the neighbors' shared word "red", the rows' own missing word

@@ -287,6 +287,11 @@ void bind_featurizers(pybind11::module_& m) {
                                                      m.overflow());
                              })
       .def_property_readonly("n_features", [](BoundFeaturizer& b) { return b.core.n_features(); })
+      .def_property(
+          "graph_block_scaling", [](BoundFeaturizer& b) { return b.core.graph_block_scaling(); },
+          [](BoundFeaturizer& b, bool on) { b.core.set_graph_block_scaling(on); },
+          "Graph rows scale their own features and each neighbour block separately (table_featurizer.h); "
+          "False: the weighting of model files saved before")
       .def(
           "map_rows",
           [](BoundFeaturizer& b, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& indices,

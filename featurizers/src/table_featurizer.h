@@ -60,6 +60,13 @@ class TableFeaturizer {
   GraphIndex& graph() { return graph_; }
   std::shared_lock<std::shared_mutex> read_state() const { return std::shared_lock<std::shared_mutex>(state_mutex_); }
   std::unique_lock<std::shared_mutex> write_state() { return std::unique_lock<std::shared_mutex>(state_mutex_); }
+  // Graph rows (a Neighbors column, aggregated): with block scaling (the default), the row's own features
+  // are damped and scaled to unit L2, then each neighbour block follows at its own weight (ids and
+  // features unit-scaled x 0.3, the label histogram at full weight; table_featurizer.cc has the
+  // measurements); without it (model files saved before), the neighbour features are mixed in with
+  // 1/degree weights and the row is scaled as a whole. Other rows are the same either way.
+  void set_graph_block_scaling(bool on) { graph_block_scaling_ = on; }
+  bool graph_block_scaling() const { return graph_block_scaling_; }
   bool has_temporal() const { return temporal_.key_column >= 0; }
 
  private:
@@ -94,6 +101,8 @@ class TableFeaturizer {
   TemporalHistory history_;
   GraphIndex graph_;
   int node_column_ = -1;
+  bool has_graph_columns_ = false;  // an input Neighbors column
+  bool graph_block_scaling_ = true;
 };
 
 }  // namespace udt

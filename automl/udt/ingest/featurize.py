@@ -24,7 +24,8 @@ _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, N
 _TOKENIZER = {"words": 0, "words-punct": 1}
 _MAX_AUTO_CROSS_COLUMNS = 16
 WORD_COUNT_ROWS = 20_000  # rows whose Text columns are counted for words_per_row_ (model selection reads it)
-STATE_VERSION = 2  # 2: the row scaling and IDF weights are the featurizer's (1: none)
+STATE_VERSION = 3  # 3: graph rows scale their blocks separately; 2: the row scaling and IDF weights are the
+# featurizer's (1: none)
 
 
 class TableFeaturizer:
@@ -447,7 +448,7 @@ class TableFeaturizer:
 
     @classmethod
     def from_state(cls, meta, arrays):
-        if meta.get("version") not in (1, STATE_VERSION):
+        if meta.get("version") not in (1, 2, STATE_VERSION):
             raise ConfigError(f"featurizer state version {meta.get('version')!r} is not supported "
                               f"(expected {STATE_VERSION})")
         columns = {n: ColumnSpec.from_dict(d) for n, d in meta["columns"].items()}
@@ -467,6 +468,7 @@ class TableFeaturizer:
                 np.isfinite(np.asarray(q, np.float64)).all() for q in quantiles.values()):
             raise ConfigError("featurizer state: numeric ranges and quantiles must be finite numbers")
         fz._build(ranges, quantiles)
+        fz._core.graph_block_scaling = meta["version"] >= 3  # earlier files keep the one row-wide scaling
         if "id_map/vocabulary" in arrays:  # files from before the id map hash straight into input_dim
             fz.set_id_map(arrays["id_map/vocabulary"], meta.get("id_map_overflow"))
         idf = arrays.get("idf")
