@@ -34,6 +34,11 @@ and batches gathered with one copy:
     text-twice  364 -> 335 MB, over_mb 70 -> 42 (fit 96.6 s at load 3.8; accuracy 1.0)
     at --budget-mb 32 --ratio 20 (the same files): tabular 314 MB, over_mb 29 (71.7 s, 0.895), text 307 MB,
                 over_mb 15 (56.3 s, 1.0; batches of ~85 rows: 1,000-word rows and their workspace), load 3.8-3.9
+then malloc's mmap threshold fixed only once a fit streams (when the first pass outgrows the in-memory share),
+not for every fit: fixed for the whole process it made in-memory fits ~20% slower (20 Newsgroups 3.54-3.78 s
+against 2.87-3.11 s, alternating, load 2-3), so the first pass's chunks up to budget / 2 are trimmed afterwards:
+    tabular     344 MB, over_mb 59 (fit 44.4 s at load 1.9; accuracy 0.896)
+    text        351 MB, over_mb 58 (fit 26.3 s at load 1.4; accuracy 1.0)
 A budget of 16 MB is refused when the rows must be streamed: ~24 MB is held whatever the budget (the heap the
 passes before training leave, the featurizer's and engine's tables, the reader), so streaming needs 26 MB.
 """

@@ -92,7 +92,9 @@ def test_more_rows_give_fewer_epochs_and_bigger_batches():
 def test_text_gets_a_bigger_input_and_normalised_rows_a_bigger_step():
     text = choose_architecture(10_000, 20, "single", has_text=True, normalized_rows=True)
     assert text.input_dim == 1 << 20 and text.hidden_dim == 128
-    assert text.batch_size == 64 and text.learning_rate == 2.5e-3  # text softmax: n / 128, a step sqrt(64 / 256) as big
+    assert text.batch_size == 256 and text.learning_rate == 5e-3  # 10,000 rows: not small data, the floor of 256
+    small = choose_architecture(6_000, 20, "single", has_text=True, normalized_rows=True)
+    assert small.batch_size == 64 and small.learning_rate == 2.5e-3  # n / 128, a step sqrt(64 / 256) as big
     assert choose_architecture(40_000, 20, "single", has_text=True, normalized_rows=True).learning_rate == 5e-3
     assert choose_architecture(10_000, 2, "single", has_text=True).hidden_dim == 64
     assert text.epochs == 5  # ceil(250_000 * 0.2 / 10_000)

@@ -14,8 +14,9 @@ def test_a_small_multi_class_text_set_takes_n_over_128_rows_a_step_at_a_smaller_
     assert austen.batch_size == 64 and austen.learning_rate == 2.5e-3
     assert austen.epochs == 7  # those of 5e-3: ceil(250_000 * 0.2 / 7_873), not the 10 of 2.5e-3
     assert "batch 64" in austen.reasons["learning_rate"]
-    news = _text(11_293, 20)
-    assert news.batch_size == 64 and news.epochs == 5
+    news = _text(11_293, 20)   # above the small-data rows: the floor of 256 keeps its fit within 3 s
+    assert news.batch_size == 256 and news.learning_rate == 5e-3 and news.epochs == 5
+    assert _text(8_000, 20).batch_size == 64
 
 
 def test_larger_text_sets_binary_targets_and_tables_keep_their_batch_and_rate():

@@ -114,8 +114,9 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   imbalanced subset of 20 Newsgroups 9 steps an epoch (accuracy at batch 256 / 128 / 64 /
                   32, Adam: 0.739 / 0.754 / 0.782 / 0.796; TF-IDF + LinearSVC 0.772); Ames (2,315 rows,
                   regression) MAE 17,761 -> 17,603 at 64.  Only tasks under ~8,000 rows change.
-                  With text, a single-label target of more than two classes keeps its n / 128 below
-                  the floor of 256 too (at least 16), with the learning rate scaled down to match (see
+                  Below those ~8,000 rows (SMALL_DATA_ROWS), with text, a single-label target of more
+                  than two classes keeps its n / 128 below the floor of 256 too (at least 16), with the
+                  learning rate scaled down to match (see
                   learning_rate): a few thousand short rows are memorised within two epochs of ~30
                   steps, and more, smaller steps end on weights that generalise better (calibration
                   suite, seeds 0 / 1 / 2, udt only: Austen paragraphs, 7,873 rows, 6 classes, batch 256
@@ -123,7 +124,10 @@ engine's 95% uniform negatives, marked "u95"); "16k slice" = the same task on 16
                   rows, 256 -> 64: 0.8637 / 0.8609 -> 0.8652 / 0.8611; batch 64 at 5e-3: Austen 0.8302,
                   20 Newsgroups 0.8621).  Larger text sets keep their batch (friends, 46,698 rows, 123
                   classes, 512; smaller batches lost there: 0.2690 -> 0.2611 at 128, 0.2613 at 256);
-                  tables keep the floor (not measured).
+                  tables keep the floor (not measured).  20 Newsgroups, above SMALL_DATA_ROWS, keeps 256:
+                  at 64 its fixed-plan fit took 3.53 s instead of 2.39 s (benchmarks/profile_fit.py, medians
+                  of 3, load 1.4-1.9; the row-wise embedding step runs once per batch and row) for +0.15 /
+                  +0.02 pt.
                   A sparse output layer is the exception:
                   the power of two nearest n / 256 (about 256 steps per epoch), within [256, 2048].
                   There 256 rows x 650 sampled neurons already touch nearly every output row, so a
@@ -352,6 +356,7 @@ def auto_output_sparsity(n_classes: int, sparse: bool, multi_label: bool = False
 
 
 MIN_STEPS_PER_EPOCH = 32
+SMALL_DATA_ROWS = MIN_STEPS_PER_EPOCH * 256  # below it an epoch at the usual batches has < 32 steps
 MIN_BATCH = 16
 
 
@@ -360,7 +365,8 @@ def auto_batch_size(n_rows: int, n_classes: int, sparse: bool, multi_class: bool
     if sparse:  # sparse output layer (`sparse_output`): about 256 steps per epoch
         return min(2048, max(256, _nearest_power_of_two(n_rows / 256.0)))
     rows_per_step = n_rows / (128.0 if multi_class else 32.0)  # module docstring
-    floor = MIN_BATCH if multi_class and text else 256  # text softmax: n / 128 below 256 too (module docstring)
+    # small text softmax: n / 128 below 256 too (module docstring)
+    floor = MIN_BATCH if multi_class and text and n_rows < SMALL_DATA_ROWS else 256
     batch = min(2048, max(floor, _nearest_power_of_two(min(rows_per_step, 8.0 * n_rows / max(n_classes, 1)))))
     # Small data: at least ~MIN_STEPS_PER_EPOCH steps an epoch (module docstring)
     return min(batch, max(MIN_BATCH, _nearest_power_of_two(n_rows / MIN_STEPS_PER_EPOCH)))
