@@ -10,6 +10,17 @@ server pays it once, whatever the model), cold-ish (the file's pages dropped fro
 cache with posix_fadvise, once) and warm (median of 3); RSS and PSS after load; the test score after
 loading. Then two processes load the inference file at once and hold it: their Rss/Pss/Shared_Clean
 (/proc/PID/smaps_rollup) show the pages they share.
+
+debsearch (870,928 x 256 -> 63,427, L = 668 inference tables of 2^14 buckets), 2026-12-04, after the engine read
+16-bit LSH tables in place and widened bfloat16/int8 weights in C++ (before -> after; load 4-6 unless said):
+    full             2,578.8 -> 1,848.2 MB (the tables stored in 16 bits: lossless, they fit)
+    inference        2,381.6 -> 1,651.0 MB   warm load 0.51 s (median of 5 fresh processes, load 1.0-1.4)
+    inference-bf16   1,194.8 MB              warm load 3.92 -> 0.53 s (median of 5, load 1.0-1.4; 0.96-1.16 s
+                                             at load 4-5); P@1 0.3397 (float32 0.3394)
+    inference-int8     970.3 MB              warm load 2.03 -> 0.46 s (median of 5, load 1.0-1.4); P@1 0.3394
+    two processes holding the float32 inference file: Pss 981 MB each, Shared_Clean 1,720 MB
+In a fresh process the import of the estimators' code (scikit-learn, pandas) takes another 1.6-3.6 s at load
+4-6, once per process.
 """
 from __future__ import annotations
 
