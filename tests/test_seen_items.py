@@ -66,3 +66,28 @@ def test_a_key_that_has_seen_almost_every_label_still_gets_k_of_them():
     out_ids, out_scores = seen.drop(ids, scores, ["a"], k=2)
     assert out_ids.tolist() == [[3, 2]] and out_scores.tolist() == [[np.float32(0.2), np.float32(0.4)]]
     assert seen.drop(ids, scores, ["b"], k=2)[0].tolist() == [[2, 0]]   # a key with nothing seen
+
+
+def test_predict_proba_top_k_ranks_as_predict_does_seen_labels_included():
+    columns = {"user": col.Categorical(), "item": col.Categorical(), "time": col.Date()}
+    table = log(repeat=False)
+    model = Classifier(columns=columns, target="item", temporal={"user": ["item"]},
+                       **dict(SMALL, epochs=3)).fit(table, progress=False)
+    queries = table.groupby("user").tail(1).drop(columns="item")
+    for exclude in ("auto", True, False):
+        labels, scores = model.predict_proba(queries, top_k=3, exclude_seen=exclude)
+        assert np.array_equal(labels, model.predict(queries, top_k=3, exclude_seen=exclude))
+        assert labels.shape == scores.shape == (len(queries), 3) and np.all(np.diff(scores, axis=1) <= 0)
+    unseen, _ = model.predict_proba(queries, top_k=3)          # auto: a ratings-like log drops seen items
+    plain, _ = model.predict_proba(queries, top_k=3, exclude_seen=False)
+    assert not np.array_equal(unseen, plain)
+    for user, row in zip(queries["user"], unseen):
+        assert not set(row) & set(table.loc[table.user == user, "item"])
+    one = queries.iloc[0].to_dict()
+    labels, scores = model.predict_proba(one, top_k=3)
+    assert list(labels[0]) == model.predict(one, top_k=3) and scores.shape == (1, 3)
+    with pytest.raises(ValueError, match="exclude_seen='no'"):
+        model.predict_proba(queries, top_k=3, exclude_seen="no")
+    with pytest.raises(ValueError, match="exclude_seen=True ranks the top_k labels"):
+        model.predict_proba(queries, exclude_seen=True)
+    assert model.predict_proba(queries).shape == (len(queries), len(model.classes_))  # auto: every class

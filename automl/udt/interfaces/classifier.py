@@ -73,14 +73,10 @@ class Classifier(ClassifierMixin, Estimator):
         multi = fitted.featurizer.task == "multi"
         n_classes = fitted.featurizer.n_classes
         k = _check_top_k(top_k, n_classes)
-        if isinstance(exclude_seen, str) and exclude_seen == "auto":
-            exclude_seen = fitted.seen is not None and fitted.seen.repeats_rare
-        elif not isinstance(exclude_seen, (bool, np.bool_)):
-            raise ValueError(f"exclude_seen={exclude_seen!r}: expected True, False or 'auto'")
-        if exclude_seen:
-            if fitted.seen is None:
-                raise ValueError("exclude_seen=True needs a single-label model fitted with temporal={key: [...]}")
-            return self._predict_unseen(data, k or 1, inference, top_k is None)
+        if self._excludes_seen(exclude_seen):
+            ids, _ = self._top_k_unseen(data, k or 1, inference)
+            labels = self._labels(ids[:, 0] if top_k is None else ids)
+            return (labels[0] if top_k is None else list(labels[0])) if isinstance(data, dict) else labels
         if k is None and not multi and n_classes == 2 and self.threshold != 0.5:
             return self._predict_binary(data)
         fetch = k if k else min(n_classes, 64) if multi else 1
@@ -104,34 +100,55 @@ class Classifier(ClassifierMixin, Estimator):
         labels = self.classes_[(proba[:, 1] >= self.threshold).astype(np.int64)]
         return labels[0] if isinstance(data, dict) else labels
 
-    def _predict_unseen(self, data, k, inference, single_label):
+    def _excludes_seen(self, exclude_seen) -> bool:
+        """exclude_seen resolved: "auto" is True when the training rows rarely repeated their key's label."""
+        seen = self.model_.seen
+        if isinstance(exclude_seen, str) and exclude_seen == "auto":
+            return seen is not None and seen.repeats_rare
+        if not isinstance(exclude_seen, (bool, np.bool_)):
+            raise ValueError(f"exclude_seen={exclude_seen!r}: expected True, False or 'auto'")
+        if exclude_seen and seen is None:
+            raise ValueError("exclude_seen=True needs a single-label model fitted with temporal={key: [...]}")
+        return bool(exclude_seen)
+
+    def _top_k_unseen(self, data, k, inference) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores), (n, k) best first: each row's k best labels its key did not have in training."""
         fitted = self.model_
         fetch = min(fitted.featurizer.n_classes, k + fitted.seen.most_per_key)
         key = next(iter(fitted.featurizer.temporal))
         if isinstance(data, dict):
             ids, scores = fitted.network.predict(*self._row(data), top_k=fetch, **inference)
-            ids, _ = fitted.seen.drop(ids, scores, [str(data.get(key))], k)
-            labels = self._labels(ids[0])
-            return labels[0] if single_label else list(labels)
+            return fitted.seen.drop(ids, scores, [str(data.get(key))], k)
         from udt.ingest.data import read_batches
         keys = [str(v) for batch in read_batches(data, columns=[key]) for v in batch.column(0).to_pylist()]
-        parts, start = [], 0
+        id_parts, score_parts, start = [], [], 0
         for batch in self._batches(data):
             ids, scores = self._top_k(batch, fetch, inference)
-            ids, _ = fitted.seen.drop(ids, scores, keys[start:start + batch.n_rows], k)
+            ids, scores = fitted.seen.drop(ids, scores, keys[start:start + batch.n_rows], k)
             start += batch.n_rows
-            parts.append(self._labels(ids[:, 0] if single_label else ids))
-        return np.concatenate(parts) if parts else np.empty(0, dtype=self.classes_.dtype)
+            id_parts.append(ids)
+            score_parts.append(scores)
+        if not id_parts:
+            return np.empty((0, k), np.int64), np.empty((0, k), np.float32)
+        return np.concatenate(id_parts), np.concatenate(score_parts)
 
-    def predict_proba(self, data, *, top_k=None, sparse_inference=None):
+    def predict_proba(self, data, *, top_k=None, sparse_inference=None, exclude_seen="auto"):
         """Class probabilities (multi-label: each label's share of the row's softmax, or a sigmoid
         probability per label for models trained with one).
 
         Without top_k: an (n, n_classes) array in the order of classes_ (exact, dense output).
-        With top_k=k: a tuple (labels (n, k), scores (n, k)), best first.
+        With top_k=k: a tuple (labels (n, k), scores (n, k)), best first; exclude_seen as in predict, so the
+        ranking is the one predict(top_k=k) returns (without top_k every class keeps its probability).
         """
         fitted = self._check_fitted()
         k = _check_top_k(top_k, fitted.featurizer.n_classes)
+        excluded = self._excludes_seen(exclude_seen)
+        if k is None and exclude_seen is True:
+            raise ValueError("exclude_seen=True ranks the top_k labels; without top_k the probabilities of every "
+                             "class are returned: pass top_k, or leave exclude_seen at 'auto'")
+        if k is not None and excluded:
+            ids, scores = self._top_k_unseen(data, k, self._inference(sparse_inference))
+            return self._labels(ids), scores
         if isinstance(data, dict):  # the single-row path: missing columns are missing values
             if k is None:
                 return fitted.network.predict_scores(*self._row(data))
