@@ -444,8 +444,11 @@ def run_system(task_name: str, side: str, data_dir: str, work_dir: str, seed: in
     preds = system.predict_batch(info["test"])
     t2 = time.perf_counter()
     y = task.truth(info["test"])
+    fitted = getattr(getattr(system, "model", None), "model_", None)  # a udt estimator's fitted state
+    search = [dict(t) for t in getattr(fitted, "search", None) or []]
     return {"system": system.name, "metric": float(task.score(y, preds)), "train_s": t1 - t0, "predict_s": t2 - t1,
-            "n_train": info.get("n_train"), "n_test": len(y), "notes": system.notes}
+            "n_train": info.get("n_train"), "n_test": len(y), "notes": system.notes,
+            **({"plan_search": search} if search else {})}
 
 
 def describe(task_name: str, data_dir: str, work_dir: str) -> dict:
