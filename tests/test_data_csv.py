@@ -178,7 +178,7 @@ def test_unparseable_date_in_file_names_row_and_value(tmp_path):
 
 def test_numbers_with_spaces_signs_exponents_and_missing_markers(tmp_path):
     path = write(tmp_path, "n.csv", "x\n 1.5 \n+2\n-3e2\n?\nNA\n\n")
-    fz = TableFeaturizer({"x": Numeric()}).fit(path)
+    fz = TableFeaturizer({"x": Numeric(interpolate=False)}).fit(path)  # one bin per resolution
     assert fz.numeric_ranges_["x"] == (-300.0, 2.0)
     fb = fz.transform(path)
     assert fb.n_rows == 5  # a blank line holds no fields: it is not a row

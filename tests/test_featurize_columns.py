@@ -95,7 +95,7 @@ def test_multi_valued_categorical():
 
 
 def test_numeric_bins_scaled_value_and_missing():
-    fz = fitted({"x": Numeric(bins=(2, 4))}, {"x": [0.0, 10.0]})
+    fz = fitted({"x": Numeric(bins=(2, 4), interpolate=False)}, {"x": [0.0, 10.0]})
     idx, val = fz.transform_row({"x": 7.5})
     assert len(idx) == 3  # one bin per resolution + the scaled value
     assert sorted(val.tolist()) == [0.75, 1.0, 1.0]
@@ -104,6 +104,54 @@ def test_numeric_bins_scaled_value_and_missing():
     missing = ids(fz, {"x": None})
     assert len(missing) == 1 and ids(fz, {"x": "NaN"}) == missing == ids(fz, {"x": float("nan")}) == ids(fz, {})
     assert fz.numeric_ranges_["x"] == (0.0, 10.0)
+
+
+def weights(fz, row) -> dict:
+    idx, val = fz.transform_row(row)
+    out = {}
+    for i, v in zip(idx.tolist(), val.tolist()):
+        out[i] = out.get(i, 0.0) + v
+    return out
+
+
+def test_numeric_interpolated_bins_weigh_the_two_nearest_bin_centres():
+    # Position x / 10; bin centres of the 4-bin resolution at 1.25, 3.75, 6.25, 8.75, of the 2-bin one at 2.5, 7.5.
+    fz = fitted({"x": Numeric(bins=(2, 4))}, {"x": [0.0, 10.0]})
+    assert fz.columns["x"].interpolate  # the default
+    hard = fitted({"x": Numeric(bins=(2, 4), interpolate=False)}, {"x": [0.0, 10.0]})
+    scaled = weights(fz, {"x": 0.1}).keys() & weights(fz, {"x": 10.0}).keys()
+    assert len(scaled) == 1
+    for x in (0.0, 1.25, 2.0, 5.0, 6.0, 7.5, 9.0, 10.0):
+        w = weights(fz, {"x": x})
+        w.pop(next(iter(scaled)), None)
+        assert sum(w.values()) == pytest.approx(2.0)  # each resolution's weights sum to 1
+        assert all(0.0 < v <= 1.0 for v in w.values())
+    # At a bin centre, below the first centre and above the last: one bin per resolution, as without interpolation.
+    for x in (1.25, 8.75, 0.0, 10.0):
+        assert sorted(weights(fz, {"x": x}).values()) == sorted(weights(hard, {"x": x}).values())
+    w = weights(fz, {"x": 5.0})  # halfway between centres at both resolutions: four bins of 0.5
+    assert sorted(w.values()) == [0.5] * 5
+    # 6.0: 4 bins, 0.9 of the way from the centre 3.75 to 6.25 -> 0.1 and 0.9; 2 bins, 0.7 of the way from 2.5 to
+    # 7.5 -> 0.3 and 0.7; the scaled value 0.6.
+    assert sorted(round(v, 5) for v in weights(fz, {"x": 6.0}).values()) == [0.1, 0.3, 0.6, 0.7, 0.9]
+    # The features change continuously with the value: across a bin edge, hard bins swap ids, these barely move.
+    def l1(a, b):
+        return sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in a.keys() | b.keys())
+    assert l1(weights(fz, {"x": 4.999}), weights(fz, {"x": 5.001})) < 0.01
+    assert l1(weights(hard, {"x": 4.999}), weights(hard, {"x": 5.001})) > 3.9
+
+
+def test_numeric_files_before_interpolation_keep_one_bin():
+    """A featurizer state of version 3 (no `interpolate` recorded) featurizes as it did when it was saved."""
+    data = {"x": [float(v) for v in range(100)]}
+    hard = fitted({"x": Numeric(interpolate=False)}, data)
+    meta, arrays = fitted({"x": Numeric()}, data).state()
+    assert meta["version"] == 4 and meta["columns"]["x"]["interpolate"] is True
+    meta = dict(meta, version=3, columns={"x": {k: v for k, v in meta["columns"]["x"].items() if k != "interpolate"}})
+    old = TableFeaturizer.from_state(meta, arrays)
+    assert old.columns["x"].interpolate is False
+    for v in (0.0, 12.3, 50.5, 99.0):
+        assert weights(old, {"x": v}) == weights(hard, {"x": v})
 
 
 def test_numeric_declared_range_and_clipping():

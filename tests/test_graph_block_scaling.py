@@ -40,7 +40,7 @@ def test_label_block_share_does_not_shrink_with_the_text():
 def test_version_2_states_keep_the_row_wide_scaling():
     fz, plain = featurizers()
     meta, arrays = fz.state()
-    assert meta["version"] == 3
+    assert meta["version"] == 4
     meta["version"] = 2
     old = TableFeaturizer.from_state(meta, arrays)
     assert not old._core.graph_block_scaling

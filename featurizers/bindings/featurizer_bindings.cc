@@ -215,6 +215,7 @@ void bind_featurizers(pybind11::module_& m) {
       .def_readwrite("normalize", &ColumnConfig::normalize)
       .def_readwrite("delimiter", &ColumnConfig::delimiter)
       .def_readwrite("bins", &ColumnConfig::bins)
+      .def_readwrite("interpolate", &ColumnConfig::interpolate)
       .def_readwrite("lo", &ColumnConfig::lo)
       .def_readwrite("hi", &ColumnConfig::hi)
       .def_readwrite("quantiles", &ColumnConfig::quantiles)

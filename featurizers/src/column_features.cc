@@ -80,9 +80,26 @@ void numeric_features(const ColumnConfig& col, const Cell& c, int64_t row_index,
     if (n_bins < 1) continue;  // only a crafted model file has one
     int b = int(std::floor(clipped * n_bins));
     if (b >= n_bins) b = n_bins - 1;
-    const uint64_t h = hash_combine(hash_combine(col.salt, tag::kBin + uint64_t(n_bins)), uint64_t(b));
+    const uint64_t resolution = hash_combine(col.salt, tag::kBin + uint64_t(n_bins));
     if (r == 0) *cross_token = hash_combine(tag::kBin, uint64_t(b));
-    row.emit(h, 1.0f);
+    if (!col.interpolate || n_bins < 2) {
+      row.emit(hash_combine(resolution, uint64_t(b)), 1.0f);
+      continue;
+    }
+    // Between the centres of bins b0 and b0 + 1, weighted by closeness; below the first centre
+    // or above the last, that one bin.
+    const double u = clipped * n_bins - 0.5;
+    const double lower = std::floor(u);
+    const double frac = u - lower;
+    if (lower < 0) {
+      row.emit(hash_combine(resolution, 0), 1.0f);
+    } else if (lower + 1 >= n_bins) {
+      row.emit(hash_combine(resolution, uint64_t(n_bins - 1)), 1.0f);
+    } else {
+      const uint64_t b0 = uint64_t(lower);
+      if (frac < 1.0) row.emit(hash_combine(resolution, b0), float(1.0 - frac));
+      if (frac > 0.0) row.emit(hash_combine(resolution, b0 + 1), float(frac));
+    }
   }
   if (clipped > 0) row.emit(hash_combine(col.salt, tag::kScaled), float(clipped));
 }

@@ -22,6 +22,10 @@ struct ColumnConfig {
   bool normalize = true;   // Text: unit L2 norm over the column's features
   std::string delimiter;   // multi-valued Categorical, Sequence, Neighbors ("" = single value)
   std::vector<int> bins{10, 100};
+  // Numeric: a value between two bin centres takes both bins, each weighted by its closeness
+  // (weights sum to 1), so the network learns a piecewise-linear function of the value rather
+  // than a step per bin. false: the one bin holding it (models saved before it existed).
+  bool interpolate = false;
   double lo = 0.0, hi = 1.0;  // Numeric range (learned by fit when not declared)
   // Numeric: sorted values at equally spaced ranks of the training data (learned by fit). When
   // set, a value's position in [0, 1] is its interpolated rank, not (x - lo) / (hi - lo).

@@ -24,8 +24,8 @@ _KIND = {Text: 0, Categorical: 1, Numeric: 2, Date: 3, Sequence: 4, NodeId: 5, N
 _TOKENIZER = {"words": 0, "words-punct": 1}
 _MAX_AUTO_CROSS_COLUMNS = 16
 WORD_COUNT_ROWS = 20_000  # rows whose Text columns are counted for words_per_row_ (model selection reads it)
-STATE_VERSION = 3  # 3: graph rows scale their blocks separately; 2: the row scaling and IDF weights are the
-# featurizer's (1: none)
+STATE_VERSION = 4  # 4: Numeric columns record `interpolate`; 3: graph rows scale their blocks separately; 2: the
+# row scaling and IDF weights are the featurizer's (1: none)
 
 
 class TableFeaturizer:
@@ -184,7 +184,7 @@ class TableFeaturizer:
                 if isinstance(spec, Sequence):
                     cfg.max_length = spec.max_length or 0
             elif isinstance(spec, Numeric):
-                cfg.bins = spec.resolutions
+                cfg.bins, cfg.interpolate = spec.resolutions, spec.interpolate
                 cfg.lo, cfg.hi = numeric_ranges.get(name, (0.0, 1.0))
                 cfg.quantiles = numeric_quantiles.get(name, [])
             configs.append(cfg)
@@ -448,10 +448,11 @@ class TableFeaturizer:
 
     @classmethod
     def from_state(cls, meta, arrays):
-        if meta.get("version") not in (1, 2, STATE_VERSION):
+        if meta.get("version") not in (1, 2, 3, STATE_VERSION):
             raise ConfigError(f"featurizer state version {meta.get('version')!r} is not supported "
                               f"(expected {STATE_VERSION})")
-        columns = {n: ColumnSpec.from_dict(d) for n, d in meta["columns"].items()}
+        columns = {n: ColumnSpec.from_dict(_with_version_defaults(d, meta["version"]))
+                   for n, d in meta["columns"].items()}
         temporal = meta["temporal"]
         crosses = meta["crosses"] if not isinstance(meta["crosses"], list) else [tuple(p) for p in meta["crosses"]]
         fz = cls(columns, target=meta["target"], input_dim=meta["input_dim"], temporal=temporal, crosses=crosses,
@@ -489,6 +490,14 @@ class TableFeaturizer:
     def _check_fitted(self):
         if self._core is None:
             raise RuntimeError("this TableFeaturizer is not fitted yet: call fit(data) first")
+
+
+def _with_version_defaults(spec: dict, version: int) -> dict:
+    """A saved column spec as its file's featurizer read it: Numeric columns of files before version 4 were
+    not interpolated (the option did not exist; its default now is True)."""
+    if version < 4 and spec.get("type") == "Numeric":
+        return {"interpolate": False, **spec}
+    return spec
 
 
 def _row_weights(part, column) -> np.ndarray:
