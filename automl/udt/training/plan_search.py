@@ -304,11 +304,12 @@ def _scaled(plan: Plan, rows: CsrBatch, held: CsrBatch) -> tuple[CsrBatch, CsrBa
     of log-l2 rows; see udt.training.fit._fit_idf)."""
     if plan.feature_scaling != "log-idf-l2":
         return rows, held
-    n = int(max(rows.indices.max(initial=0), held.indices.max(initial=0))) + 1
-    idf = idf_weights(np.bincount(rows.indices, minlength=n), rows.n_rows)
+    # Document frequencies over the ids the rows hold (ranked), not over the id space: hashed ids reach 2^31.
+    ids, rank = np.unique(np.concatenate([rows.indices, held.indices]), return_inverse=True)
+    idf = idf_weights(np.bincount(rank[:rows.indices.size], minlength=ids.size), rows.n_rows)
     out = []
-    for batch in (rows, held):
+    for batch, ranks in ((rows, rank[:rows.indices.size]), (held, rank[rows.indices.size:])):
         batch = dataclasses.replace(batch)
-        batch.values = add_idf(batch.values, batch.indices, batch.offsets, idf)
+        batch.values = add_idf(batch.values, ranks, batch.offsets, idf)
         out.append(batch)
     return out[0], out[1]
