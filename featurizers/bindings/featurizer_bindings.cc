@@ -383,6 +383,7 @@ void bind_featurizers(pybind11::module_& m) {
         return v;
       }))
       .def("names", [](const LabelVocab& v) { return std::vector<std::string>(v.names().begin(), v.names().end()); })
+      .def("counts", [](const LabelVocab& v) { return v.counts(); })
       .def("collect",
            [](LabelVocab& v, const ViewTuple& view, int64_t n, const std::string& delimiter, const std::string& column) {
              const ColumnView col = to_view(view);

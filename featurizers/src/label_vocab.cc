@@ -29,9 +29,14 @@ void for_each_label(const Cell& c, const std::string& delimiter, std::string& sc
 }  // namespace
 
 void LabelVocab::add(std::string_view label) {
-  if (ids_.count(label)) return;
+  const auto it = ids_.find(label);
+  if (it != ids_.end()) {
+    ++counts_[it->second];
+    return;
+  }
   names_.emplace_back(label);
   ids_.emplace(std::string_view(names_.back()), uint32_t(names_.size() - 1));
+  counts_.push_back(1);
 }
 
 int64_t LabelVocab::find(std::string_view label) const {

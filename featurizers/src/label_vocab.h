@@ -28,6 +28,9 @@ class LabelVocab {
   int64_t find(std::string_view label) const;
   size_t size() const { return names_.size(); }
   const std::deque<std::string>& names() const { return names_; }
+  // How many times add() (and so collect()) met each label, in names() order: the rows per class of a
+  // single-label column.
+  const std::vector<int64_t>& counts() const { return counts_; }
 
   // Label ids per row; unseen labels are skipped and counted.
   LabelRows lookup(const ColumnView& col, int64_t n_rows, const std::string& delimiter,
@@ -36,6 +39,7 @@ class LabelVocab {
  private:
   std::deque<std::string> names_;  // deque: stable addresses for the string_view keys
   std::unordered_map<std::string_view, uint32_t> ids_;
+  std::vector<int64_t> counts_;
 };
 
 // Regression targets: label id 0 with the parsed value; missing or non-numeric is an error.

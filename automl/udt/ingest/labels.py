@@ -16,8 +16,10 @@ class LabelEncoder:
         self._collector = _core.featurizers.LabelVocab()
         self.vocab = None
         self.classes_ = None
+        self.counts_ = None  # training rows per class id, from the statistics pass (None: not counted)
         if n_classes is not None:
             self._set_classes([str(i) for i in range(n_classes)], integer=True)
+            self.counts_ = np.zeros(n_classes, np.int64)
 
     @property
     def fitted(self):
@@ -26,17 +28,22 @@ class LabelEncoder:
     def collect(self, view, n_rows, column):
         if self.n_classes is None:
             self._collector.collect(view, n_rows, self.delimiter, column)
+        else:  # declared labels: only counted
+            _offsets, ids, _unseen = self.lookup(view, n_rows, column)
+            self.counts_ += np.bincount(np.asarray(ids, np.int64), minlength=self.n_classes)[:self.n_classes]
 
     def finish(self, extra=None):
         """Fixes the vocabulary: the collected labels plus `extra` ones (e.g. partial_fit's classes)."""
         if self.n_classes is not None:
             return
         names = list(self._collector.names())
+        counted = dict(zip(names, self._collector.counts()))
         if extra is not None:
             names = sorted(set(names) | {str(c) for c in np.asarray(extra).ravel()})
         integer = bool(names) and all(is_int_label(n) for n in names)
         names = sorted(names, key=int) if integer else sorted(names)
         self._set_classes(names, integer)
+        self.counts_ = np.array([counted.get(n, 0) for n in names], np.int64)
         self._collector = None
 
     def _set_classes(self, names, integer):
@@ -50,6 +57,7 @@ class LabelEncoder:
         added = [str(n) for n in names if str(n) not in known]
         integer = self.classes_.dtype.kind == "i" and all(is_int_label(n) for n in added)
         self._set_classes(old + added, integer)
+        self.counts_ = None  # the statistics pass's counts describe the classes it saw
 
     def names_in(self, view, n_rows, column) -> list:
         """The distinct label names of this column (the vocabulary is not consulted)."""
@@ -72,7 +80,7 @@ class LabelEncoder:
     def from_state(cls, state, delimiter=None, n_classes=None):
         enc = cls(delimiter=delimiter, n_classes=n_classes)
         enc._set_classes([str(c) for c in state["classes"]], state["integer"])
-        enc._collector = None
+        enc._collector, enc.counts_ = None, None
         return enc
 
 
