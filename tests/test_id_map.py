@@ -118,10 +118,11 @@ def test_counting_stops_past_the_vocabulary_limit_and_hashing_takes_over(monkeyp
     counter.add(np.array([1, 2, 3, 4, 5, 6], np.uint32))
     assert counter.saturated and counter.n_distinct == 4            # stopped at limit + 1
     import udt.selection.model_selection as ms
-    monkeypatch.setitem(ms.MAX_INPUT_ROWS, True, 64)              # a text table of at most 64 rows
-    assert ms.vocabulary_limit(True) == 48 and ms.id_map_shape(49, True) == (0, 64)   # 48 + 16 overflow rows
+    monkeypatch.setitem(ms.MAX_INPUT_ROWS, True, 32)              # a text table of at most 32 rows
+    assert ms.vocabulary_limit(True) == 16 and ms.id_map_shape(17, True) == (0, 32)   # 16 + 16 overflow rows
     model = udt.Classifier(columns=TEXT_COLUMNS, target="topic", **FAST).fit(text_table(300), progress=False)
+    assert model.featurizer_.distinct_ids_ is None                  # more distinct ids than the limit
     vocabulary, overflow = model.model_.featurizer.id_map
-    assert len(vocabulary) == 0 and overflow == 64 == model.network_.input_dim   # plain hashing into the cap
+    assert len(vocabulary) == 0 and overflow == 32 == model.network_.input_dim   # plain hashing into the cap
     assert model.network_.weights()[STATE.embedding_weight].any()               # trained rows, not zeroed
     assert model.evaluate(text_table(300, seed=5), metrics=["accuracy"])["accuracy"] > 0.6

@@ -14,8 +14,9 @@ def test_types_are_inferred_when_columns_are_omitted(tmp_path, capsys):
     table["added"] = pd.date_range("2024-01-01", periods=600, freq="h").strftime("%Y-%m-%dT%H:%M")
     model = Classifier(target="topic", hidden_dim=16, epochs=4).fit(table, progress=False)
     columns = model.featurizer_.columns
-    # 600 rows: the default bins are coarsened to what they fill (udt.selection.numeric_resolution)
-    assert columns["text"] == udt.Text() and columns["price"] == udt.Numeric(bins=(4,))
+    # 600 rows: the default bins are coarsened to what they fill (udt.selection.numeric_resolution); 200 rows
+    # per class: unigrams (udt.selection.text_ngrams)
+    assert columns["text"] == udt.Text(ngrams=1) and columns["price"] == udt.Numeric(bins=(4,))
     assert columns["shop"] == udt.Categorical()
     assert columns["tags"] == udt.Categorical(delimiter=";") and columns["added"] == udt.Date()
     assert columns["topic"] == udt.Categorical() and model.columns is None   # the constructor's value is kept

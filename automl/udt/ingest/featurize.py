@@ -419,6 +419,17 @@ class TableFeaturizer:
             raise ConfigError(f"decode() needs a Categorical target; this featurizer's task is {self.task!r}")
         return self.labels_.decode(label_ids)
 
+    def with_columns(self, columns: dict) -> "TableFeaturizer":
+        """This fitted featurizer with other specs for the same columns, its statistics kept (labels and their
+        counts, numeric ranges, words per row, the graph index): for a rule that decides how a column is
+        featurized from what the statistics pass saw, before any row is featurized."""
+        meta, arrays = self.state()
+        fz = TableFeaturizer.from_state({**meta, "columns": {n: s.to_dict() for n, s in columns.items()}}, arrays)
+        fz.words_per_row_ = self.words_per_row_
+        if self.labels_ is not None:
+            fz.labels_.counts_ = self.labels_.counts_
+        return fz
+
     # ----------------------------------------------------------------- save / load
     def state(self):
         """(JSON-able metadata, dict of numpy arrays): everything needed to rebuild this featurizer."""

@@ -527,6 +527,8 @@ def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: di
         lines.append(f"  output head       {output_head['output_head']}{how}")
     if "numeric_bins" in arch.reasons:
         lines.append(f"  numeric bins      {arch.reasons['numeric_bins']}")
+    if "text_ngrams" in arch.reasons:
+        lines.append(f"  text n-grams      1            ({arch.reasons['text_ngrams']})")
     if lsh_params:
         lines.append("  LSH               " + ", ".join(f"{k}={v}" for k, v in lsh_params.items()))
     if search:
