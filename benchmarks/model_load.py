@@ -22,7 +22,7 @@ debsearch (870,928 x 256 -> 63,427, L = 668 inference tables of 2^14 buckets), 2
 In a fresh process the import of the estimators' code (scikit-learn, pandas) takes another 1.6-3.6 s at load
 4-6, once per process.
 Then (commit be308f7, AMD EPYC 2-core machine, load 1.8-2.6) Text columns of sets whose median class has under
-400 rows train on unigrams (udt.selection.text_columns): debsearch's input layer is 84,462 rows, P@1 0.3718:
+400 rows train on unigrams (udt.selection.text_ngrams): debsearch's input layer is 84,462 rows, P@1 0.3718:
     full             1,230.0 MB   warm load 0.13 s (cold 0.65 s)
     inference          877.2 MB   warm load 0.12 s (cold 0.35 s)   P@1 0.3718
     inference-bf16     805.0 MB   warm load 0.22 s                 P@1 0.3715

@@ -52,8 +52,7 @@ def tabular():
 @pytest.fixture(scope="module")
 def text():
     table = text_table()
-    # words only: test_other_tokenizers covers the default "words-punct"
-    columns = {"text": col.Text(tokenizer="words"), "shop": col.Categorical(), "habitat": col.Categorical()}
+    columns = {"text": col.Text(), "shop": col.Categorical(), "habitat": col.Categorical()}
     model = Classifier(columns=columns, target="habitat", **SMALL).fit(table.iloc[:1000], progress=False)
     return model, table.iloc[1000:].reset_index(drop=True)
 

@@ -34,14 +34,13 @@ def test_integer_and_string_categories_hash_alike():
 
 
 def test_text_unigrams_and_bigrams_exact():
-    fz = fitted({"t": Text(tokenizer="words")}, {"t": ["x"]})
+    fz = fitted({"t": Text()}, {"t": ["x"]})
     idx, val = fz.transform_row({"t": "Hello, World"})
     expected = {ref.text_unigram_id("t", "hello", DIM), ref.text_unigram_id("t", "world", DIM),
                 ref.text_bigram_id("t", "hello", "world", DIM)}
     assert set(idx.tolist()) == expected
     assert np.all(val == 1.0)
-    normalized = fitted({"t": Text(tokenizer="words", normalize=True)}, {"t": ["x"]}).transform_row(
-        {"t": "Hello, World"})[1]
+    normalized = fitted({"t": Text(normalize=True)}, {"t": ["x"]}).transform_row({"t": "Hello, World"})[1]
     np.testing.assert_allclose(normalized, 1 / np.sqrt(3), rtol=1e-6)  # unit L2 norm
 
 
@@ -65,8 +64,8 @@ def test_lowercase_option():
 
 
 def test_words_punct_keeps_punctuation_tokens():
-    words = fitted({"t": Text(tokenizer="words", ngrams=1)}, {"t": ["x"]})
-    punct = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})  # the default tokenizer
+    words = fitted({"t": Text(ngrams=1)}, {"t": ["x"]})
+    punct = fitted({"t": Text(tokenizer="words-punct", ngrams=1)}, {"t": ["x"]})
     assert len(ids(words, {"t": "wait!"})) == 1
     assert ids(punct, {"t": "wait!"}) == {ref.text_unigram_id("t", "wait", DIM), ref.text_unigram_id("t", "!", DIM)}
 
@@ -292,7 +291,7 @@ def test_column_spec_round_trip():
     for spec in (Text(tokenizer="char-4", ngrams=1), Categorical(delimiter="|"), Numeric(bins=(4, 16), range=(0, 1)),
                  Date(), Sequence(max_length=5), NodeId(), Neighbors(delimiter=",")):
         assert ColumnSpec.from_dict(spec.to_dict()) == spec
-    assert repr(Text()) == "Text(tokenizer='words-punct', ngrams=2, lowercase=True, normalize=False)"
+    assert repr(Text()) == "Text(tokenizer='words', ngrams=2, lowercase=True, normalize=False)"
 
 
 def test_node_id_must_be_non_negative_integer():
@@ -315,15 +314,14 @@ def test_unknown_key_in_row_lists_declared_columns():
 def test_duplicates_merge_the_same_in_small_and_large_spaces():
     text = {"t": "to be or not to be, that is the question to be"}
     for dim in (1000, 3_000_000):
-        fz = fitted({"t": Text(tokenizer="words", ngrams=1)}, {"t": ["x"]}, input_dim=dim)
+        fz = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=dim)
         idx, val = fz.transform_row(text)
         assert len(set(idx.tolist())) == len(idx) and idx.max() < dim
         assert sorted(val.tolist()) == [1.0] * 6 + [3.0, 3.0]
-        normalized = fitted({"t": Text(tokenizer="words", ngrams=1, normalize=True)}, {"t": ["x"]},
-                            input_dim=dim).transform_row(text)[1]
+        normalized = fitted({"t": Text(ngrams=1, normalize=True)}, {"t": ["x"]}, input_dim=dim).transform_row(text)[1]
         damped = np.where(np.array(sorted(val)) > 1, 1 + np.log(sorted(val)), sorted(val))
         np.testing.assert_allclose(sorted(normalized), damped / np.linalg.norm(damped), rtol=1e-6)
-    big = fitted({"t": Text(tokenizer="words", ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
+    big = fitted({"t": Text(ngrams=1)}, {"t": ["x"]}, input_dim=3_000_000)
     idx, val = big.transform_row(text)
     assert dict(zip(idx.tolist(), val.tolist()))[ref.text_unigram_id("t", "be", 3_000_000)] == 3.0
 

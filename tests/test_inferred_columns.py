@@ -15,7 +15,7 @@ def test_types_are_inferred_when_columns_are_omitted(tmp_path, capsys):
     model = Classifier(target="topic", hidden_dim=16, epochs=4).fit(table, progress=False)
     columns = model.featurizer_.columns
     # 600 rows: the default bins are coarsened to what they fill (udt.selection.numeric_resolution); 200 rows
-    # per class: unigrams (udt.selection.text_columns)
+    # per class: unigrams (udt.selection.text_ngrams)
     assert columns["text"] == udt.Text(ngrams=1) and columns["price"] == udt.Numeric(bins=(4,))
     assert columns["shop"] == udt.Categorical()
     assert columns["tags"] == udt.Categorical(delimiter=";") and columns["added"] == udt.Date()

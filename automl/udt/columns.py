@@ -68,17 +68,15 @@ class ColumnSpec:
 
 
 class Text(ColumnSpec):
-    """Free text: tokenized ("words-punct": words and each punctuation mark, "words": words only, or
-    "char-k" such as "char-3"), n-grams up to `ngrams` (2 = unigrams + bigrams) hashed; ASCII lowercasing when
-    `lowercase`. Left at their defaults, a classifier's Text columns drop their bigrams when the median class
-    has few training rows, and their punctuation when it has a handful (udt.selection.text_columns).
+    """Free text: tokenized ("words", "words-punct" or "char-k" such as "char-3"), n-grams
+    up to `ngrams` (2 = unigrams + bigrams) hashed; ASCII lowercasing when `lowercase`.
     With `normalize`, n-gram counts become 1 + log(count), scaled to unit L2 norm within the
     column (20 Newsgroups, 3 epochs, hidden 256: 0.805 accuracy vs 0.744 with raw counts). Off by
     default because udt.Classifier scales whole rows the same way (log + L2, its feature_scaling),
     which keeps a text's weight relative to the other columns; per-column scaling shrank the text
     signal in mixed tables (0.91 vs > 0.95 accuracy in tests/test_classifier.py)."""
 
-    def __init__(self, tokenizer="words-punct", ngrams=2, lowercase=True, normalize=False, **unknown):
+    def __init__(self, tokenizer="words", ngrams=2, lowercase=True, normalize=False, **unknown):
         self.tokenizer = tokenizer
         self.ngrams = ngrams
         self.lowercase = lowercase

@@ -1,5 +1,4 @@
-"""Text columns tokenized by the rows per class: unigrams for few, no punctuation for a handful
-(udt.selection.text_columns)."""
+"""Text columns at unigrams when the median class has few training rows (udt.selection.text_ngrams)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +6,7 @@ import pytest
 import udt
 from udt.ingest.labels import LabelEncoder
 from udt.ingest.featurize import TableFeaturizer
-from udt.selection import text_columns
+from udt.selection import text_ngrams
 from classifier_data import text_table
 
 FAST = dict(hidden_dim=32, epochs=3, batch_size=64, learning_rate=5e-3, n_threads=1)
@@ -17,29 +16,17 @@ def columns(text=None):
     return {"text": text or udt.Text(), "shop": udt.Categorical(), "topic": udt.Categorical()}
 
 
-def fitted(cols, task, counts):
-    return text_columns.fitted_columns(cols, "topic", task, np.asarray(counts))
-
-
-def test_the_rules_read_the_median_class_and_keep_declared_values():
-    assert text_columns.median_rows_per_class(np.array([0, 5, 300, 1000, 0])) == 300  # absent classes ignored
-    few, handful = text_columns.UNIGRAMS_BELOW - 1, text_columns.WORDS_ONLY_BELOW - 1
-    out, why = fitted(columns(), "single", [few] * 3)
-    assert out["text"] == udt.Text(ngrams=1) and set(why) == {"text_ngrams"} and out["shop"] == udt.Categorical()
-    assert fitted(columns(), "single", [few + 1] * 3) == (columns(), {})
-    out, why = fitted(columns(), "single", [handful] * 3)
-    assert out["text"] == udt.Text(ngrams=1, tokenizer="words") and set(why) == {"text_ngrams", "text_tokenizer"}
-    out, why = fitted(columns(), "multi", [handful] * 3)               # labels: punctuation only (measured)
-    assert out["text"] == udt.Text(tokenizer="words") and set(why) == {"text_tokenizer"}
-    assert fitted(columns(), "multi", [few] * 3) == (columns(), {})
-    declared = columns(udt.Text(ngrams=3, tokenizer="char-3", lowercase=False))
-    assert fitted(declared, "single", [1] * 3) == (declared, {})      # declared values are kept
-    assert fitted(columns(), "regression", [1]) == (columns(), {})
-    assert fitted({"shop": udt.Categorical(), "topic": udt.Categorical()}, "single", [1]) == (
-        {"shop": udt.Categorical(), "topic": udt.Categorical()}, {})  # no text
-    two = dict(columns(), title=udt.Text(tokenizer="words"))
-    out, why = fitted(two, "single", [handful] * 3)                   # each column by its own declaration
-    assert out["text"] == udt.Text(ngrams=1, tokenizer="words") and out["title"] == udt.Text(ngrams=1, tokenizer="words")
+def test_the_rule_counts_the_median_class_and_keeps_declared_ngrams():
+    assert text_ngrams.median_rows_per_class(np.array([0, 5, 300, 1000, 0])) == 300  # absent classes ignored
+    below, at = text_ngrams.UNIGRAMS_BELOW - 1, text_ngrams.UNIGRAMS_BELOW
+    assert text_ngrams.wants_unigrams(columns(), "topic", "single", below)
+    assert not text_ngrams.wants_unigrams(columns(), "topic", "single", at)
+    assert not text_ngrams.wants_unigrams(columns(), "topic", "multi", below)        # measured on single-label only
+    assert not text_ngrams.wants_unigrams(columns(udt.Text(ngrams=3)), "topic", "single", below)   # declared
+    assert not text_ngrams.wants_unigrams({"shop": udt.Categorical(), "topic": udt.Categorical()}, "topic",
+                                          "single", below)                           # no text
+    out = text_ngrams.unigram_columns(columns(udt.Text(tokenizer="char-3", lowercase=False)))
+    assert out["text"] == udt.Text(tokenizer="char-3", ngrams=1, lowercase=False) and out["shop"] == udt.Categorical()
 
 
 def test_the_statistics_pass_counts_rows_per_class():
@@ -95,15 +82,3 @@ def test_bigrams_are_kept(case):
     model = (udt.Regressor if case == "regression" else udt.Classifier)(columns=cols, target=target, **FAST)
     model.fit(table, progress=False)
     assert model.featurizer_.columns["text"] == cols["text"] and "text_ngrams" not in model.plan_.reasons
-
-
-def test_a_handful_of_rows_per_class_drops_punctuation(capsys):
-    table = text_table(300).assign(topic=lambda t: [f"{x}{i % 60}" for i, x in enumerate(t.topic)])  # 5 rows each
-    model = udt.Classifier(columns=columns(), target="topic", **FAST).fit(table, progress=False)
-    assert model.featurizer_.columns["text"] == udt.Text(ngrams=1, tokenizer="words")
-    model.summary()
-    out = capsys.readouterr().out
-    assert "text tokenizer    words" in out and "text n-grams      1" in out
-    again = udt.Classifier(columns=columns(udt.Text(tokenizer="words", ngrams=1)), target="topic", **FAST).fit(
-        table, progress=False)
-    np.testing.assert_array_equal(model.predict_proba(table.head(20)), again.predict_proba(table.head(20)))
