@@ -41,7 +41,7 @@ against 2.87-3.11 s, alternating, load 2-3), so the first pass's chunks up to bu
     text        351 MB, over_mb 58 (fit 26.3 s at load 1.4; accuracy 1.0)
 then (commit ae81d1d, an AMD EPYC machine of the same kind, load 1.1-1.2) numeric values interpolated between bin
 centres, up to 7 features per Numeric column instead of 4 (the tabular rows: 36 features instead of 24):
-    tabular     349 MB, over_mb 64 (fit 38.4 s; accuracy 0.897): at the budget, no margin left
+    tabular     349 / 346 MB, over_mb 64 / 62 in two runs (fit 38.4 / 45.6 s; accuracy 0.897): at the budget
     text        345 MB, over_mb 52 (fit 28.3 s; accuracy 1.0)
 A budget of 16 MB is refused when the rows must be streamed: ~24 MB is held whatever the budget (the heap the
 passes before training leave, the featurizer's and engine's tables, the reader), so streaming needs 26 MB.
