@@ -27,6 +27,10 @@ def test_the_rule_counts_the_median_class_and_keeps_declared_ngrams():
                                           "single", below)                           # no text
     out = text_ngrams.unigram_columns(columns(udt.Text(tokenizer="char-3", lowercase=False)))
     assert out["text"] == udt.Text(tokenizer="char-3", ngrams=1, lowercase=False) and out["shop"] == udt.Categorical()
+    mixed = dict(columns(), title=udt.Text(ngrams=3))                  # each column by its own declaration
+    assert text_ngrams.wants_unigrams(mixed, "topic", "single", below)
+    out = text_ngrams.unigram_columns(mixed)
+    assert out["text"] == udt.Text(ngrams=1) and out["title"] == udt.Text(ngrams=3)
 
 
 def test_the_statistics_pass_counts_rows_per_class():

@@ -55,19 +55,22 @@ UNIGRAMS_BELOW = 400  # median training rows per class
 
 
 def median_rows_per_class(counts: np.ndarray) -> float:
-    """The median over the classes present of their training rows (udt.training.row_weights.label_counts)."""
+    """The median over the classes present of their training rows (udt.ingest.labels.LabelEncoder.counts_)."""
     counts = counts[counts > 0]
     return float(np.median(counts)) if counts.size else 0.0
 
 
+def _at_default(spec) -> bool:
+    return isinstance(spec, Text) and spec.ngrams == Text().ngrams
+
+
 def unigram_columns(columns: dict) -> dict:
-    """The column specs with every Text column at ngrams=1, its other options kept."""
-    return {name: Text(**dict(spec.get_params(), ngrams=1)) if isinstance(spec, Text) else spec
+    """The column specs with every Text column left at the default ngrams at 1, its other options kept."""
+    return {name: Text(**dict(spec.get_params(), ngrams=1)) if _at_default(spec) else spec
             for name, spec in columns.items()}
 
 
 def wants_unigrams(columns: dict, target: str, task: str, median_rows: float) -> bool:
-    """True when the rule above turns this model's Text columns to unigrams."""
-    text = [spec for name, spec in columns.items() if name != target and isinstance(spec, Text)]
-    return (task == "single" and bool(text) and all(spec.ngrams == Text().ngrams for spec in text)
-            and median_rows < UNIGRAMS_BELOW)
+    """True when the rule above turns some of this model's Text columns to unigrams."""
+    return (task == "single" and median_rows < UNIGRAMS_BELOW
+            and any(_at_default(spec) for name, spec in columns.items() if name != target))
