@@ -85,4 +85,4 @@ def test_bigrams_are_kept(case):
         table, cols, target = text_table(300), dict(columns(), price=udt.Numeric()), "price"
     model = (udt.Regressor if case == "regression" else udt.Classifier)(columns=cols, target=target, **FAST)
     model.fit(table, progress=False)
-    assert model.featurizer_.columns["text"] == cols["text"] and "text_ngrams" not in model.plan_.reasons
+    assert model.featurizer_.columns["text"].ngrams == cols["text"].ngrams and "text_ngrams" not in model.plan_.reasons

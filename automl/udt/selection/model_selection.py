@@ -529,6 +529,8 @@ def summary_text(arch: Plan, *, kind: str, target: str, n_rows: int, columns: di
         lines.append(f"  numeric bins      {arch.reasons['numeric_bins']}")
     if "text_ngrams" in arch.reasons:
         lines.append(f"  text n-grams      1            ({arch.reasons['text_ngrams']})")
+    if "text_tokenizer" in arch.reasons:
+        lines.append(f"  text tokenizer    words-punct  ({arch.reasons['text_tokenizer']})")
     if lsh_params:
         lines.append("  LSH               " + ", ".join(f"{k}={v}" for k, v in lsh_params.items()))
     if search:

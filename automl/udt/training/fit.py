@@ -33,7 +33,7 @@ from udt.training import input_sizing
 from udt.training.grow_labels import grow_labels
 from udt.training.label_sets import CALIBRATION_ROWS, fit_share_scale
 from udt.selection.model_selection import HASHED_IDS, DataStats, Plan, choose_plan
-from udt.selection import numeric_resolution, text_ngrams
+from udt.selection import numeric_resolution, text_ngrams, text_tokenizer
 from udt.ingest.row_scaling import add_idf, idf_weights, scale_features
 from udt.options import OPTIONS
 from udt.training import plan_search
@@ -86,9 +86,9 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
         columns, binned = numeric_resolution.fitted_columns(columns, target, _count_rows(source, columns, target))
     featurizer = previous.featurizer if previous is not None else \
         new_featurizer(columns, target, options).fit(source, classes=classes)
-    ngrams_reason = None
-    if previous is None:  # Text columns' n-grams follow the rows per class (text_ngrams)
-        featurizer, ngrams_reason = _text_ngrams(featurizer)
+    text_reasons = {}
+    if previous is None:  # Text columns' tokens follow the rows per class (text_ngrams, text_tokenizer)
+        featurizer, text_reasons = _text_rules(featurizer)
     # A first fit at input_dim "auto" counts the training rows' feature ids in its first pass, then sizes
     # the input layer to them (_size_input). The id map merges ids before any row scaling, so that pass
     # leaves the values unscaled.
@@ -134,7 +134,7 @@ def fit_model(columns: dict, target: str, options: dict, source, *, previous: Op
             data, held_out = _hold_out(data, float(validation), options["seed"], target_scale)
         if previous is None:
             previous = _plan(columns, target, options, featurizer, data, training_chunks, target_scale, plan,
-                             specs[0], source, binned, ngrams_reason)
+                             specs[0], source, binned, text_reasons)
             previous.class_weights = weighting[0]
             if held_out is not None and featurizer.idf is not None:  # scaled before the IDF existed
                 held_out.values = add_idf(held_out.values, held_out.indices, held_out.offsets, featurizer.idf)
@@ -243,7 +243,7 @@ def _hold_out(data, fraction: float, seed: int, target_scale: list) -> tuple[InM
 
 
 def _plan(columns, target, options, featurizer, data, training_chunks, target_scale, pinned, metric,
-          source=None, binned=None, ngrams_reason=None) -> FittedModel:
+          source=None, binned=None, text_reasons=None) -> FittedModel:
     """A first fit's statistics -> target scale, feature scaling (IDF), architecture and a new network."""
     task, in_memory = featurizer.task, isinstance(data, InMemoryData)
     if task == "regression":
@@ -290,8 +290,8 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
                         for names in groups.values())
         plan = replace(plan, reasons={**plan.reasons, "numeric_bins": f"numeric_resolution: n={data.n_rows:,} rows, "
                                                                        f"bins {why}"})
-    if ngrams_reason:
-        plan = replace(plan, reasons={**plan.reasons, "text_ngrams": ngrams_reason})
+    if text_reasons:
+        plan = replace(plan, reasons={**plan.reasons, **text_reasons})
     _warn_if_mostly_distinct_classes(stats, plan)
     if plan.feature_scaling == "log-idf-l2":
         _fit_idf(featurizer, data, training_chunks)
@@ -308,19 +308,25 @@ def _plan(columns, target, options, featurizer, data, training_chunks, target_sc
                        else None)
 
 
-def _text_ngrams(featurizer: TableFeaturizer) -> tuple[TableFeaturizer, Optional[str]]:
-    """(featurizer, reason): a first fit's featurizer with its Text columns at unigrams where
-    udt.selection.text_ngrams says so (a single-label target whose median class has few training rows, counted
-    by the statistics pass), else the featurizer as it is and None. Before any row is featurized."""
+def _text_rules(featurizer: TableFeaturizer) -> tuple[TableFeaturizer, dict]:
+    """(featurizer, reasons): a first fit's featurizer with its Text columns tokenized as udt.selection.text_ngrams
+    and text_tokenizer say from the rows per class (or label) the statistics pass counted, with a line per rule
+    that changed a column; the featurizer as it is and no line where none did. Before any row is featurized."""
     counts = featurizer.labels_.counts_ if featurizer.labels_ is not None else None
-    if featurizer.task != "single" or counts is None:
-        return featurizer, None
+    if counts is None:
+        return featurizer, {}
     median = text_ngrams.median_rows_per_class(counts)
-    if not text_ngrams.wants_unigrams(featurizer.columns, featurizer.target, featurizer.task, median):
-        return featurizer, None
-    return featurizer.with_columns(text_ngrams.unigram_columns(featurizer.columns)), (
-        f"text_ngrams: the median class has {median:,.0f} training rows, under {text_ngrams.UNIGRAMS_BELOW}: "
-        f"Text columns at unigrams")
+    columns, reasons = featurizer.columns, {}
+    noun = "class" if featurizer.task == "single" else "label"
+    if text_ngrams.wants_unigrams(columns, featurizer.target, featurizer.task, median):
+        columns = text_ngrams.unigram_columns(columns)
+        reasons["text_ngrams"] = (f"text_ngrams: the median {noun} has {median:,.0f} training rows, under "
+                                  f"{text_ngrams.UNIGRAMS_BELOW}: Text columns at unigrams")
+    if text_tokenizer.wants_punctuation(columns, featurizer.target, featurizer.task, median):
+        columns = text_tokenizer.punctuation_columns(columns)
+        reasons["text_tokenizer"] = (f"text_tokenizer: a multi-label target, the median {noun} has {median:,.0f} "
+                                     f"training rows, {text_tokenizer.WORDS_ONLY_BELOW} or more: punctuation tokens")
+    return (featurizer.with_columns(columns) if reasons else featurizer), reasons
 
 
 def _network(plan: Plan, options: dict) -> Network:
