@@ -28,8 +28,8 @@ multi-label sets keep their bigrams and their numbers. A stand-in for a multi-la
 the 31st-530th most frequent ancestors, 25,000 rows, 75 rows per tag in the median) also loses with unigrams
 (P@1 0.6790 -> 0.6735; one-vs-rest LinearSVC 0.6917), so multi-label targets keep bigrams.
 
-Measured beside it, not adopted: punctuation marks as tokens (Text(tokenizer="words-punct")) by default, except
-below 10 rows per class. Calibration suite, words -> words-punct, seed 0 / seed 1: Austen 0.8366 / 0.8377 ->
+Measured beside it, adopted for multi-label targets only (udt.selection.text_tokenizer): punctuation marks as
+tokens (Text(tokenizer="words-punct")) by default, except below 10 rows per class. Calibration suite, words -> words-punct, seed 0 / seed 1: Austen 0.8366 / 0.8377 ->
 0.8622 / 0.8584, movies 0.7188 / 0.7239 -> 0.7239 / 0.7245, friends 0.2685 / 0.2702 -> 0.2702 / 0.2696, 20
 Newsgroups and Debian graph equal, the holdout fortunes 0.4915 -> 0.5297, a multi-label tag stand-in (WordNet
 glosses -> 500 ancestors) 0.6790 -> 0.6937 (one-vs-rest LinearSVC 0.6917); debsearch 0.3718 -> 0.3631 and
