@@ -50,3 +50,9 @@ def test_a_large_table_keeps_the_default_bins(tmp_path):
     model = Classifier(columns=columns, target="label", epochs=1, time_budget=0).fit(str(path), progress=False)
     assert model.model_.featurizer.columns["x"].resolutions == [8, 32, 128]
     assert "numeric_bins" not in model.plan_.reasons
+
+
+def test_the_rule_changes_only_the_bins():
+    columns = {"x": col.Numeric(interpolate=False, scale="linear"), "y": col.Numeric()}
+    fitted, changed = nr.fitted_columns(columns, "y", 1_000)
+    assert fitted["x"] == col.Numeric(bins=(8,), interpolate=False, scale="linear") and "x" in changed

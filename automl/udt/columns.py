@@ -34,6 +34,15 @@ class ColumnSpec:
     def get_params(self):
         return {name: getattr(self, name) for name in self._option_names()}
 
+    def replace(self, **changes):
+        """A copy of this spec with `changes` made and every other option kept (the rules that fit a column
+        to the data change one option of it: udt.selection)."""
+        return type(self)(**{**self.get_params(), **changes})
+
+    def at_default(self, option: str) -> bool:
+        """Whether `option` holds its default (a value declared equal to it cannot be told apart)."""
+        return getattr(self, option) == getattr(type(self)(), option)
+
     def to_dict(self):
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
         return {"type": type(self).__name__, **params}

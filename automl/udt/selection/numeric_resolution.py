@@ -57,6 +57,6 @@ def fitted_columns(columns: dict, target, n_rows: int) -> tuple[dict, dict]:
             continue
         chosen = resolutions(spec.resolutions, n_rows)
         if chosen != spec.resolutions:
-            out[name] = Numeric(bins=tuple(chosen), range=spec.range, scale=spec.scale)
+            out[name] = spec.replace(bins=tuple(chosen))
             changed[name] = (spec.resolutions, chosen)
     return out, changed

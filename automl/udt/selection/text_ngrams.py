@@ -61,13 +61,12 @@ def median_rows_per_class(counts: np.ndarray) -> float:
 
 
 def _at_default(spec) -> bool:
-    return isinstance(spec, Text) and spec.ngrams == Text().ngrams
+    return isinstance(spec, Text) and spec.at_default("ngrams")
 
 
 def unigram_columns(columns: dict) -> dict:
     """The column specs with every Text column left at the default ngrams at 1, its other options kept."""
-    return {name: Text(**dict(spec.get_params(), ngrams=1)) if _at_default(spec) else spec
-            for name, spec in columns.items()}
+    return {name: spec.replace(ngrams=1) if _at_default(spec) else spec for name, spec in columns.items()}
 
 
 def wants_unigrams(columns: dict, target: str, task: str, median_rows: float) -> bool:

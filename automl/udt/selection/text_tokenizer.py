@@ -28,7 +28,7 @@ TOKENIZER = "words-punct"
 
 
 def _at_default(spec) -> bool:
-    return isinstance(spec, Text) and spec.tokenizer == Text().tokenizer
+    return isinstance(spec, Text) and spec.at_default("tokenizer")
 
 
 def wants_punctuation(columns: dict, target: str, task: str, median_rows: float) -> bool:
@@ -40,5 +40,4 @@ def wants_punctuation(columns: dict, target: str, task: str, median_rows: float)
 def punctuation_columns(columns: dict) -> dict:
     """The column specs with every Text column left at the default tokenizer at TOKENIZER, its other options
     kept."""
-    return {name: Text(**dict(spec.get_params(), tokenizer=TOKENIZER)) if _at_default(spec) else spec
-            for name, spec in columns.items()}
+    return {name: spec.replace(tokenizer=TOKENIZER) if _at_default(spec) else spec for name, spec in columns.items()}
